@@ -1,0 +1,38 @@
+//! The cohort criteria language as a user writes it.
+//!
+//! This crate is the first stage of cohort's one-way pipeline:
+//!
+//! ```text
+//! YAML / text ─► syntax tree (this crate) ─► checked IR ─► plan ─► membership
+//! ```
+//!
+//! It owns three things and nothing else:
+//!
+//! * [`ast`]: the syntax tree of a group definition ([`GroupDef`], [`Expr`], [`Criterion`],
+//!   [`Literal`]). Literals are kept as the text the user wrote; what they mean (a number, a
+//!   date, a version, a regex) is decided later, by `cohort-check`.
+//! * [`operator`]: the operator vocabulary: every phrase consoles and documents use
+//!   (`Contains any of`, `Not Equal`, `!=`, `IsBlank`...) resolved to an [`Op`], with
+//!   suggestions for near misses.
+//! * [`loc`]: where each node came from ([`Loc`]). Locations never take part in equality, so
+//!   two trees that say the same thing compare equal wherever they were written.
+//!
+//! It knows nothing of YAML, files, field schemas or evaluation, and it never panics.
+//!
+//! ```
+//! use cohort_syntax::{Op, Operator};
+//!
+//! let op = Op::from_phrase("Does Not Contain any of").unwrap();
+//! assert_eq!(op, Op::negative(Operator::ContainsAnyOf));
+//! assert_eq!(op.phrase(), "does not contain");
+//! ```
+
+pub mod ast;
+pub mod loc;
+pub mod operator;
+mod suggest;
+
+pub use ast::{Criterion, Expr, GroupDef, Literal};
+pub use loc::{Loc, NodePath, PathSeg, SourceId};
+pub use operator::{Arity, Op, Operator};
+pub use suggest::{edit_distance, nearest};

@@ -1,0 +1,145 @@
+//! Source locations of syntax nodes.
+//!
+//! A definition loaded from YAML cannot know byte offsets of the nodes that parsed
+//! successfully (serde_yaml only reports positions on error), so a node records the
+//! [`NodePath`] that leads to it from the document root, plus the [`SourceId`] of the
+//! document. `cohort-load` turns such a location into `file:line:column` when an error needs
+//! one. See `ARCHITECTURE.md`, "Locations".
+
+use std::fmt;
+use std::hash::{Hash, Hasher};
+
+/// Identifies one loaded source text (a file, or a string given to the loader).
+///
+/// Ids are handed out by the loader, in load order, starting at 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SourceId(pub u32);
+
+/// One step of a path into a YAML document.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum PathSeg {
+    /// The value under this key of a mapping.
+    Key(String),
+    /// The element at this index of a sequence.
+    Index(usize),
+}
+
+/// The path from a document's root to one node, such as `groups[0].blocks[1][0].operator`.
+///
+/// ```
+/// use cohort_syntax::NodePath;
+///
+/// let path = NodePath::root().key("groups").index(0).key("blocks").index(1).index(0);
+/// assert_eq!(path.to_string(), "groups[0].blocks[1][0]");
+/// assert_eq!(path.key_itself("operatr").to_string(), "groups[0].blocks[1][0].operatr (key)");
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct NodePath {
+    segments: Vec<PathSeg>,
+    key_itself: bool,
+}
+
+impl NodePath {
+    /// The document root.
+    pub fn root() -> Self {
+        Self::default()
+    }
+
+    /// The value under `key` of the mapping at this path.
+    #[must_use]
+    pub fn key(&self, key: &str) -> Self {
+        let mut next = self.clone();
+        next.segments.push(PathSeg::Key(key.to_owned()));
+        next.key_itself = false;
+        next
+    }
+
+    /// The key `key` itself (not its value) of the mapping at this path: where an error about
+    /// an unknown key should point.
+    #[must_use]
+    pub fn key_itself(&self, key: &str) -> Self {
+        let mut next = self.key(key);
+        next.key_itself = true;
+        next
+    }
+
+    /// The element at `index` of the sequence at this path.
+    #[must_use]
+    pub fn index(&self, index: usize) -> Self {
+        let mut next = self.clone();
+        next.segments.push(PathSeg::Index(index));
+        next.key_itself = false;
+        next
+    }
+
+    /// The steps from the root.
+    pub fn segments(&self) -> &[PathSeg] {
+        &self.segments
+    }
+
+    /// Whether the path names the last key itself rather than its value.
+    pub fn is_key_itself(&self) -> bool {
+        self.key_itself
+    }
+}
+
+impl fmt::Display for NodePath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.segments.is_empty() {
+            return f.write_str(".");
+        }
+        for (i, seg) in self.segments.iter().enumerate() {
+            match seg {
+                PathSeg::Key(key) if i == 0 => f.write_str(key)?,
+                PathSeg::Key(key) => write!(f, ".{key}")?,
+                PathSeg::Index(index) => write!(f, "[{index}]")?,
+            }
+        }
+        if self.key_itself {
+            f.write_str(" (key)")?;
+        }
+        Ok(())
+    }
+}
+
+/// Where a syntax node came from: a source and the path to the node inside it.
+///
+/// `Loc` compares equal to every other `Loc` and hashes to nothing, so syntax trees compare
+/// by what they say, not by where they were written (Cedar's rule for its `Node::loc`).
+///
+/// ```
+/// use cohort_syntax::{Loc, NodePath, SourceId};
+///
+/// let a = Loc::new(SourceId(0), NodePath::root().key("name"));
+/// let b = Loc::default();
+/// assert_eq!(a, b);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Loc {
+    /// The source the node was read from, if any (trees built in code have none).
+    pub source: Option<SourceId>,
+    /// The path to the node inside that source.
+    pub path: NodePath,
+}
+
+impl Loc {
+    /// A location in `source` at `path`.
+    pub fn new(source: SourceId, path: NodePath) -> Self {
+        Self {
+            source: Some(source),
+            path,
+        }
+    }
+}
+
+impl PartialEq for Loc {
+    fn eq(&self, _other: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Loc {}
+
+impl Hash for Loc {
+    fn hash<H: Hasher>(&self, _state: &mut H) {}
+}
