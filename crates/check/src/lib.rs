@@ -1,1 +1,370 @@
-//! placeholder
+//! Checks syntax trees and lowers them to the typed IR.
+//!
+//! This is where a literal gets its meaning: `10` becomes a number for `greater than`, a
+//! regex for `matches`, `30 days` a duration for `within last`. An operator with the wrong
+//! number of values, a comparison with a value that is no number, date or version, or an
+//! invalid regex is an error here, reported with the criterion's location. Everything that
+//! leaves this crate is well-typed, so evaluation cannot fail.
+//!
+//! ```
+//! use cohort_check::{check, ir::Test};
+//! use cohort_syntax::{Criterion, Expr, GroupDef, Literal, Loc, Op, Operator};
+//!
+//! let group = GroupDef {
+//!     name: "Outdated Agents".into(),
+//!     description: None,
+//!     condition: Expr::all(vec![Expr::Criterion(Criterion::new(
+//!         "Agent Version",
+//!         Op::positive(Operator::LessThan),
+//!         vec![Literal::new("2024.1.0")],
+//!     ))]),
+//!     loc: Loc::default(),
+//! };
+//! let checked = check(&[group]).unwrap();
+//! assert_eq!(checked.groups[0].name, "Outdated Agents");
+//!
+//! let bad = GroupDef {
+//!     name: "Bad".into(),
+//!     description: None,
+//!     condition: Expr::Criterion(Criterion::new(
+//!         "Agent Version",
+//!         Op::positive(Operator::LessThan),
+//!         vec![Literal::new("recent")],
+//!     )),
+//!     loc: Loc::default(),
+//! };
+//! let errors = check(&[bad]).unwrap_err();
+//! assert_eq!(
+//!     errors[0].to_string(),
+//!     "`less than` compares numbers, dates and versions, but `recent` is none of these"
+//! );
+//! ```
+
+mod error;
+pub mod ir;
+pub mod literal;
+mod text;
+
+pub use error::{CheckError, CheckErrorKind};
+pub use text::criterion_text;
+
+use cohort_syntax::{Arity, Criterion, Expr, GroupDef, Literal, Loc, Operator};
+use ir::{Bound, CheckedGroup, CheckedSet, Comparison, Condition, Predicate, Scalar, Test};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The largest compiled size of one regular expression, in bytes.
+pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// Checks every group and lowers it to the IR; returns every error found.
+pub fn check(groups: &[GroupDef]) -> Result<CheckedSet, Vec<CheckError>> {
+    let mut errors = Vec::new();
+    let mut checked = Vec::with_capacity(groups.len());
+    let mut seen: HashMap<&str, &Loc> = HashMap::new();
+    for group in groups {
+        if let Some(first) = seen.get(group.name.as_str()) {
+            errors.push(CheckError {
+                kind: CheckErrorKind::DuplicateGroup {
+                    name: group.name.clone(),
+                    first: (*first).clone(),
+                },
+                loc: group.loc.clone(),
+                group: group.name.clone(),
+                criterion: None,
+            });
+            continue;
+        }
+        seen.insert(&group.name, &group.loc);
+        let mut checker = GroupChecker {
+            group: &group.name,
+            errors: &mut errors,
+            counter: 0,
+        };
+        let block_shaped = is_block_shaped(&group.condition);
+        let condition = checker.expr(&group.condition, block_shaped, None);
+        checked.push(CheckedGroup {
+            name: group.name.clone(),
+            description: group.description.clone(),
+            condition,
+            block_shaped,
+        });
+    }
+    if errors.is_empty() {
+        Ok(CheckedSet { groups: checked })
+    } else {
+        Err(errors)
+    }
+}
+
+/// A list of blocks: `Any`/`All` whose items are all `Any`/`All` lists of criteria.
+fn is_block_shaped(expr: &Expr) -> bool {
+    let is_list_of_criteria = |item: &Expr| match item {
+        Expr::All { items, .. } | Expr::Any { items, .. } => {
+            items.iter().all(|i| matches!(i, Expr::Criterion(_)))
+        }
+        _ => false,
+    };
+    match expr {
+        Expr::All { items, .. } | Expr::Any { items, .. } => items.iter().all(is_list_of_criteria),
+        _ => false,
+    }
+}
+
+struct GroupChecker<'a> {
+    group: &'a str,
+    errors: &'a mut Vec<CheckError>,
+    counter: usize,
+}
+
+impl GroupChecker<'_> {
+    fn expr(&mut self, expr: &Expr, blocks: bool, block: Option<usize>) -> Condition {
+        match expr {
+            Expr::All { items, .. } => Condition::All(self.items(items, blocks, block)),
+            Expr::Any { items, .. } => Condition::Any(self.items(items, blocks, block)),
+            Expr::Not { item, .. } => Condition::Not(Box::new(self.expr(item, false, block))),
+            Expr::Criterion(criterion) => {
+                self.counter += 1;
+                let label = match block {
+                    Some(block) => format!("block {block}, criterion {}", self.counter),
+                    None => format!("criterion {}", self.counter),
+                };
+                self.criterion(criterion, label)
+            }
+        }
+    }
+
+    fn items(&mut self, items: &[Expr], blocks: bool, block: Option<usize>) -> Vec<Condition> {
+        items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| {
+                if blocks {
+                    self.counter = 0;
+                    self.expr(item, false, Some(index + 1))
+                } else {
+                    self.expr(item, false, block)
+                }
+            })
+            .collect()
+    }
+
+    fn error(&mut self, kind: CheckErrorKind, loc: &Loc, label: &str, field: &str) {
+        self.errors.push(CheckError {
+            kind,
+            loc: loc.clone(),
+            group: self.group.to_owned(),
+            criterion: Some(format!("{label} (`{field}`)")),
+        });
+    }
+
+    fn criterion(&mut self, criterion: &Criterion, label: String) -> Condition {
+        let errors_before = self.errors.len();
+        let op = criterion.op;
+        let values = &criterion.values;
+        if criterion.field.trim().is_empty() {
+            self.error(CheckErrorKind::EmptyField, &criterion.loc, &label, "");
+        }
+        let arity_ok = match op.operator.arity() {
+            Arity::One => values.len() == 1,
+            Arity::AtLeastOne => !values.is_empty(),
+            Arity::Two => values.len() == 2,
+            Arity::OptionalFlag => values.len() <= 1,
+        };
+        if !arity_ok {
+            let kind = CheckErrorKind::WrongArity {
+                op,
+                expected: op.operator.arity(),
+                found: values.len(),
+            };
+            self.error(kind, &criterion.loc, &label, &criterion.field);
+            return Condition::All(Vec::new());
+        }
+        let mut negated = op.negated;
+        let fold = |text: &str| {
+            if criterion.case_sensitive {
+                text.to_owned()
+            } else {
+                text.to_lowercase()
+            }
+        };
+        let test = match op.operator {
+            Operator::Equal | Operator::IsAnyOf => Test::Equals(
+                values
+                    .iter()
+                    .map(|v| Scalar {
+                        text: fold(&v.text),
+                        number: literal::parse_number(&v.text),
+                    })
+                    .collect(),
+            ),
+            Operator::ContainsAnyOf | Operator::ContainsAllOf => Test::Contains {
+                needles: self.texts(criterion, &label, &fold),
+                all: op.operator == Operator::ContainsAllOf,
+            },
+            Operator::StartsWith => Test::StartsWith(self.texts(criterion, &label, &fold)),
+            Operator::EndsWith => Test::EndsWith(self.texts(criterion, &label, &fold)),
+            Operator::Matches => Test::Matches(
+                values
+                    .iter()
+                    .filter_map(|v| self.regex(criterion, v, &label))
+                    .collect(),
+            ),
+            Operator::GreaterThan
+            | Operator::GreaterOrEqual
+            | Operator::LessThan
+            | Operator::LessOrEqual => {
+                let ordering = match op.operator {
+                    Operator::GreaterThan => Comparison::Greater,
+                    Operator::GreaterOrEqual => Comparison::GreaterOrEqual,
+                    Operator::LessThan => Comparison::Less,
+                    _ => Comparison::LessOrEqual,
+                };
+                match values
+                    .first()
+                    .and_then(|v| self.bound(criterion, v, &label))
+                {
+                    Some(bound) => Test::Compare { ordering, bound },
+                    None => Test::IsBlank,
+                }
+            }
+            Operator::Between => {
+                let low = values
+                    .first()
+                    .and_then(|v| self.bound(criterion, v, &label));
+                let high = values.get(1).and_then(|v| self.bound(criterion, v, &label));
+                match (low, high) {
+                    (Some(low), Some(high)) => {
+                        let shared = (low.number.is_some() && high.number.is_some())
+                            || (low.date.is_some() && high.date.is_some())
+                            || (low.version.is_some() && high.version.is_some());
+                        if !shared {
+                            let kind = CheckErrorKind::MixedBounds {
+                                low: low.text.clone(),
+                                high: high.text.clone(),
+                            };
+                            self.error(kind, &criterion.loc, &label, &criterion.field);
+                        }
+                        Test::Between { low, high }
+                    }
+                    _ => Test::IsBlank,
+                }
+            }
+            Operator::IsBlank => {
+                if let Some(value) = values.first() {
+                    match literal::parse_flag(&value.text) {
+                        Some(flag) => negated ^= !flag,
+                        None => {
+                            let kind = CheckErrorKind::BadFlag {
+                                op,
+                                text: value.text.clone(),
+                            };
+                            self.error(kind, &value.loc, &label, &criterion.field);
+                        }
+                    }
+                }
+                Test::IsBlank
+            }
+            Operator::WithinLast | Operator::OlderThan => {
+                let text = values.first().map(|v| v.text.as_str()).unwrap_or_default();
+                let millis = literal::parse_duration(text).unwrap_or_else(|| {
+                    let kind = CheckErrorKind::BadDuration {
+                        op,
+                        text: text.to_owned(),
+                    };
+                    let loc = values.first().map_or(&criterion.loc, |v| &v.loc);
+                    self.error(kind, loc, &label, &criterion.field);
+                    0
+                });
+                if op.operator == Operator::WithinLast {
+                    Test::WithinLast { millis }
+                } else {
+                    Test::OlderThan { millis }
+                }
+            }
+        };
+        if self.errors.len() > errors_before {
+            return Condition::All(Vec::new());
+        }
+        Condition::Predicate(Predicate {
+            field: criterion.field.clone(),
+            test,
+            negated,
+            case_sensitive: criterion.case_sensitive,
+            label: Arc::from(label),
+            text: Arc::from(criterion_text(criterion)),
+        })
+    }
+
+    fn texts(
+        &mut self,
+        criterion: &Criterion,
+        label: &str,
+        fold: &dyn Fn(&str) -> String,
+    ) -> Vec<String> {
+        let mut texts = Vec::with_capacity(criterion.values.len());
+        for value in &criterion.values {
+            if value.text.is_empty() {
+                let kind = CheckErrorKind::EmptyValue { op: criterion.op };
+                self.error(kind, &value.loc, label, &criterion.field);
+            }
+            texts.push(fold(&value.text));
+        }
+        texts
+    }
+
+    fn regex(
+        &mut self,
+        criterion: &Criterion,
+        value: &Literal,
+        label: &str,
+    ) -> Option<regex::Regex> {
+        let built = regex::RegexBuilder::new(&value.text)
+            .case_insensitive(!criterion.case_sensitive)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .build();
+        match built {
+            Ok(regex) => Some(regex),
+            Err(error) => {
+                let reason = match error {
+                    regex::Error::CompiledTooBig(limit) => {
+                        format!("it compiles to more than the limit of {limit} bytes")
+                    }
+                    other => other
+                        .to_string()
+                        .lines()
+                        .last()
+                        .unwrap_or_default()
+                        .trim()
+                        .to_owned(),
+                };
+                let kind = CheckErrorKind::BadRegex {
+                    pattern: value.text.clone(),
+                    reason,
+                };
+                self.error(kind, &value.loc, label, &criterion.field);
+                None
+            }
+        }
+    }
+
+    fn bound(&mut self, criterion: &Criterion, value: &Literal, label: &str) -> Option<Bound> {
+        let bound = Bound {
+            text: value.text.clone(),
+            number: literal::parse_number(&value.text),
+            date: literal::parse_date(&value.text),
+            version: literal::Version::parse(&value.text),
+        };
+        if bound.number.is_none() && bound.date.is_none() && bound.version.is_none() {
+            let kind = CheckErrorKind::NotComparable {
+                op: criterion.op,
+                text: value.text.clone(),
+            };
+            self.error(kind, &value.loc, label, &criterion.field);
+            return None;
+        }
+        Some(bound)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,129 @@
+//! Errors found while checking definitions.
+
+use cohort_syntax::{Arity, Loc, Op};
+
+/// A definition that is well-formed YAML but does not make sense.
+#[derive(Debug, thiserror::Error)]
+#[error("{kind}")]
+pub struct CheckError {
+    /// What is wrong.
+    pub kind: CheckErrorKind,
+    /// Where.
+    pub loc: Loc,
+    /// The group.
+    pub group: String,
+    /// The criterion, such as `block 1, criterion 2 (`OS`)`, when the error is in one.
+    pub criterion: Option<String>,
+}
+
+/// What is wrong with a definition.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CheckErrorKind {
+    /// The operator got the wrong number of values.
+    #[error("`{op}` takes {expected}, found {found}")]
+    WrongArity {
+        /// The operator.
+        op: Op,
+        /// What it takes.
+        expected: Arity,
+        /// How many it got.
+        found: usize,
+    },
+    /// An ordering operator got a value that is no number, date or version.
+    #[error("`{op}` compares numbers, dates and versions, but `{text}` is none of these")]
+    NotComparable {
+        /// The operator.
+        op: Op,
+        /// The value.
+        text: String,
+    },
+    /// `between` got bounds that cannot be compared with each other.
+    #[error(
+        "the bounds `{low}` and `{high}` of `between` are not of one kind (number, date or version)"
+    )]
+    MixedBounds {
+        /// The lower bound.
+        low: String,
+        /// The upper bound.
+        high: String,
+    },
+    /// An invalid or oversized regular expression.
+    #[error("invalid regular expression `{pattern}`: {reason}")]
+    BadRegex {
+        /// The pattern.
+        pattern: String,
+        /// What the regex compiler said.
+        reason: String,
+    },
+    /// A relative-date operator got a value that is no duration.
+    #[error("`{op}` takes a duration such as `30 days` or `12 hours`, found `{text}`")]
+    BadDuration {
+        /// The operator.
+        op: Op,
+        /// The value.
+        text: String,
+    },
+    /// `is blank` got a value that is not a flag.
+    #[error("`{op}` takes no value or `true`/`false`, found `{text}`")]
+    BadFlag {
+        /// The operator.
+        op: Op,
+        /// The value.
+        text: String,
+    },
+    /// A text operator got an empty value, which would match every text.
+    #[error("`{op}` with an empty value would match every text")]
+    EmptyValue {
+        /// The operator.
+        op: Op,
+    },
+    /// A field name that is empty.
+    #[error("criterion has an empty field name")]
+    EmptyField,
+    /// Two groups with one name.
+    #[error("group `{name}` is defined twice")]
+    DuplicateGroup {
+        /// The name.
+        name: String,
+        /// Where the first definition is.
+        first: Loc,
+    },
+}
+
+impl CheckError {
+    /// Another place the error involves (the first definition of a duplicate group).
+    pub fn related_loc(&self) -> Option<&Loc> {
+        match &self.kind {
+            CheckErrorKind::DuplicateGroup { first, .. } => Some(first),
+            _ => None,
+        }
+    }
+
+    /// A hint on how to fix it.
+    pub fn help(&self) -> Option<String> {
+        match &self.kind {
+            CheckErrorKind::WrongArity { op, found, .. }
+                if op.operator == cohort_syntax::Operator::Equal && *found > 1 =>
+            {
+                Some(format!(
+                    "to compare with several values use `{}`",
+                    cohort_syntax::Op {
+                        operator: cohort_syntax::Operator::IsAnyOf,
+                        negated: op.negated
+                    }
+                ))
+            }
+            CheckErrorKind::NotComparable { .. } | CheckErrorKind::MixedBounds { .. } => Some(
+                "write numbers like `10` or `2.5`, dates like `2024-05-01` or `2024-05-01T10:00:00Z`, versions like `10.0.19045`".to_owned(),
+            ),
+            CheckErrorKind::BadDuration { .. } => {
+                Some("units: minutes, hours, days, weeks (or m, h, d, w)".to_owned())
+            }
+            CheckErrorKind::EmptyValue { .. } => {
+                Some("to test for an empty attribute use `is blank`".to_owned())
+            }
+            _ => None,
+        }
+    }
+}
