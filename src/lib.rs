@@ -1,1 +1,373 @@
-//! x
+//! cohort: the criteria rule engine for the dynamic groups of RMM tools.
+//!
+//! An RMM tool keeps attributes for every managed machine (OS, agent version, custom fields
+//! such as `BitLocker Key Backup Status`, installed software...). A dynamic group is defined
+//! by criteria, and every machine whose attributes meet them is a member. cohort loads group
+//! definitions written as YAML, checks them, compiles them once, and evaluates machines
+//! against them: one machine at a time, or a whole fleet, with an explanation on demand.
+//!
+//! ```
+//! use cohort::{GroupSet, Timestamp, Value};
+//! use std::collections::HashMap;
+//!
+//! let groups = GroupSet::from_yaml_str(r#"
+//! name: BitLocker Key Missing
+//! description: Group of machines where BitLocker Key was not found.
+//! blocks:
+//!   - - field: BitLocker Key Backup Status
+//!       operator: Contains any of
+//!       values: [Not Available]
+//! "#)?;
+//!
+//! let mut machine = HashMap::new();
+//! machine.insert("BitLocker Key Backup Status".to_string(), Value::from("Key Not Available"));
+//!
+//! let now = Timestamp::parse("2026-11-25T00:00:00Z").unwrap();
+//! let membership = groups.evaluate(&machine, now);
+//! assert!(membership.contains("BitLocker Key Missing"));
+//!
+//! let why = groups.explain(&machine, "BitLocker Key Missing", now).unwrap();
+//! assert!(why.matched);
+//! # Ok::<(), cohort::Error>(())
+//! ```
+//!
+//! # Pipeline
+//!
+//! ```text
+//! YAML ─► syntax tree ─► checked IR ─► Plan ─► membership, explanations
+//!  cohort-load  cohort-syntax  cohort-check  cohort-engine
+//! ```
+//!
+//! Loading and checking report every error they find, each with its file, line, column,
+//! group and criterion ([`Error::diagnostics`]). Evaluation cannot fail: an attribute that
+//! cannot be read as what a criterion needs makes that criterion false, and the explanation
+//! says so.
+
+use std::fmt;
+use std::path::Path;
+
+pub use cohort_engine::{
+    Attr, AttrList, CriterionResult, ExplainNode, Explanation, FleetMembership, GroupId, Machine,
+    Plan, Scratch, Timestamp, Value,
+};
+/// The syntax tree and operator vocabulary, for tools that work on definitions.
+pub use cohort_syntax as syntax;
+
+/// A set of compiled groups: load once, evaluate many times.
+///
+/// `GroupSet` is immutable and `Send + Sync`; share it between threads.
+#[derive(Debug)]
+pub struct GroupSet {
+    plan: Plan,
+}
+
+impl GroupSet {
+    /// Loads groups from YAML text (one group, or several under `groups:`).
+    ///
+    /// ```
+    /// let groups = cohort::GroupSet::from_yaml_str(r#"
+    /// groups:
+    ///   - name: Windows 10
+    ///     blocks: [[{field: OS, operator: contains any of, value: Windows 10}]]
+    ///   - name: Servers
+    ///     blocks: [[{field: OS, operator: contains, value: Server}]]
+    /// "#).unwrap();
+    /// assert_eq!(groups.names().collect::<Vec<_>>(), ["Windows 10", "Servers"]);
+    /// ```
+    pub fn from_yaml_str(text: &str) -> Result<GroupSet, Error> {
+        Self::from_yaml_named("<string>", text)
+    }
+
+    /// Like [`GroupSet::from_yaml_str`], with a name for the text in error messages.
+    ///
+    /// ```
+    /// let error = cohort::GroupSet::from_yaml_named("groups.yaml", "name: G\nblocks:\n  - - {field: OS, operator: contans any of, value: x}\n").unwrap_err();
+    /// let diagnostic = &error.diagnostics()[0];
+    /// assert_eq!(diagnostic.to_string().lines().next(), Some("groups.yaml:3:29: unknown operator `contans any of`"));
+    /// assert_eq!(diagnostic.help(), Some("did you mean `contains any of`?"));
+    /// assert_eq!(diagnostic.group(), Some("G"));
+    /// ```
+    pub fn from_yaml_named(name: &str, text: &str) -> Result<GroupSet, Error> {
+        let mut loader = cohort_load::Loader::new();
+        loader.add_str(name, text);
+        Self::finish(loader.finish())
+    }
+
+    /// Loads a definitions file, or every `*.yaml` / `*.yml` file below a directory.
+    pub fn load(path: impl AsRef<Path>) -> Result<GroupSet, Error> {
+        Self::load_all([path])
+    }
+
+    /// Loads several files or directories as one set.
+    pub fn load_all<P: AsRef<Path>>(paths: impl IntoIterator<Item = P>) -> Result<GroupSet, Error> {
+        let mut loader = cohort_load::Loader::new();
+        for path in paths {
+            loader.add_path(path.as_ref());
+        }
+        Self::finish(loader.finish())
+    }
+
+    /// Checks and compiles groups given as syntax trees (built in code, or by another front
+    /// end).
+    pub fn from_definitions(groups: &[syntax::GroupDef]) -> Result<GroupSet, Error> {
+        Self::finish(cohort_load::Loaded {
+            groups: groups.to_vec(),
+            ..cohort_load::Loaded::default()
+        })
+    }
+
+    fn finish(loaded: cohort_load::Loaded) -> Result<GroupSet, Error> {
+        let mut diagnostics: Vec<Diagnostic> = loaded
+            .errors
+            .iter()
+            .map(|error| Diagnostic::from_load(error, &loaded.sources))
+            .collect();
+        match cohort_check::check(&loaded.groups) {
+            Ok(checked) if diagnostics.is_empty() => Ok(GroupSet {
+                plan: Plan::compile(&checked),
+            }),
+            Ok(_) => Err(Error { diagnostics }),
+            Err(errors) => {
+                diagnostics.extend(
+                    errors
+                        .iter()
+                        .map(|error| Diagnostic::from_check(error, &loaded.sources)),
+                );
+                Err(Error { diagnostics })
+            }
+        }
+    }
+
+    /// The number of groups.
+    pub fn len(&self) -> usize {
+        self.plan.group_count()
+    }
+
+    /// Whether there are no groups.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The group names, in definition order.
+    pub fn names(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.plan.group_ids().map(|id| self.plan.group_name(id))
+    }
+
+    /// The id of the group called `name`.
+    pub fn id(&self, name: &str) -> Option<GroupId> {
+        self.plan.group_id(name)
+    }
+
+    /// The name of group `id`.
+    pub fn name(&self, id: GroupId) -> &str {
+        self.plan.group_name(id)
+    }
+
+    /// The compiled plan, for lower-level evaluation with a reused [`Scratch`].
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// The groups `machine` belongs to at time `now`.
+    ///
+    /// For many machines, reuse buffers with [`Plan::evaluate_into`], or use
+    /// [`GroupSet::evaluate_fleet`].
+    pub fn evaluate<M: Machine + ?Sized>(&self, machine: &M, now: Timestamp) -> Membership<'_> {
+        let mut ids = Vec::new();
+        self.plan
+            .evaluate_into(machine, now, &mut Scratch::new(), &mut ids);
+        Membership { set: self, ids }
+    }
+
+    /// The members of every group over a fleet, as positions in input order.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// let groups = cohort::GroupSet::from_yaml_str(
+    ///     "name: Low Disk\nblocks: [[{field: Free Disk %, operator: '<', value: 10}]]",
+    /// ).unwrap();
+    /// let fleet = vec![json!({"Free Disk %": 4}), json!({"Free Disk %": 55}), json!({})];
+    /// let membership = groups.evaluate_fleet(&fleet, cohort::Timestamp::UNIX_EPOCH);
+    /// assert_eq!(membership.members(groups.id("Low Disk").unwrap()), [0]);
+    /// ```
+    pub fn evaluate_fleet<M: Machine>(
+        &self,
+        machines: impl IntoIterator<Item = M>,
+        now: Timestamp,
+    ) -> FleetMembership {
+        self.plan.evaluate_fleet(machines, now)
+    }
+
+    /// Why `machine` is or is not in the group called `group`; `None` when there is no such
+    /// group.
+    pub fn explain<M: Machine + ?Sized>(
+        &self,
+        machine: &M,
+        group: &str,
+        now: Timestamp,
+    ) -> Option<Explanation> {
+        self.plan.explain(machine, self.id(group)?, now)
+    }
+}
+
+/// The groups one machine belongs to.
+#[derive(Clone, Debug)]
+pub struct Membership<'g> {
+    set: &'g GroupSet,
+    ids: Vec<GroupId>,
+}
+
+impl<'g> Membership<'g> {
+    /// The ids of the groups, in definition order.
+    pub fn ids(&self) -> &[GroupId] {
+        &self.ids
+    }
+
+    /// The names of the groups, in definition order.
+    pub fn names(&self) -> impl Iterator<Item = &'g str> + '_ {
+        self.ids.iter().map(|id| self.set.name(*id))
+    }
+
+    /// Whether the machine is in the group called `name`.
+    pub fn contains(&self, name: &str) -> bool {
+        self.set.id(name).is_some_and(|id| self.ids.contains(&id))
+    }
+}
+
+/// Why definitions could not be loaded: every problem found, each a [`Diagnostic`].
+#[derive(Debug)]
+pub struct Error {
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Error {
+    /// Every problem found, in source order per file.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, diagnostic) in self.diagnostics.iter().enumerate() {
+            if index > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{diagnostic}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// One problem in group definitions, with where it is and what was expected.
+///
+/// Its `Display` is `file:line:column: message`, then the group and criterion, then a hint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    file: Option<String>,
+    line: Option<usize>,
+    column: Option<usize>,
+    group: Option<String>,
+    criterion: Option<String>,
+    message: String,
+    help: Option<String>,
+}
+
+impl Diagnostic {
+    /// The file (or the name given to the text), when known.
+    pub fn file(&self) -> Option<&str> {
+        self.file.as_deref()
+    }
+
+    /// The line, from 1.
+    pub fn line(&self) -> Option<usize> {
+        self.line
+    }
+
+    /// The column, from 1.
+    pub fn column(&self) -> Option<usize> {
+        self.column
+    }
+
+    /// The group the problem is in.
+    pub fn group(&self) -> Option<&str> {
+        self.group.as_deref()
+    }
+
+    /// The criterion the problem is in, such as ``block 1, criterion 2 (`OS`)``.
+    pub fn criterion(&self) -> Option<&str> {
+        self.criterion.as_deref()
+    }
+
+    /// What is wrong.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// How to fix it, when there is a likely fix.
+    pub fn help(&self) -> Option<&str> {
+        self.help.as_deref()
+    }
+
+    fn from_load(error: &cohort_load::LoadError, sources: &cohort_load::Sources) -> Diagnostic {
+        let position = error.position().or_else(|| sources.position(error.loc()?));
+        let file = error
+            .path()
+            .map(|path| path.display().to_string())
+            .or_else(|| Some(sources.get(error.source_id()?)?.name.clone()));
+        Diagnostic {
+            file,
+            line: position.map(|p| p.line),
+            column: position.map(|p| p.column),
+            group: error.group().map(str::to_owned),
+            criterion: error.criterion().map(str::to_owned),
+            message: error.to_string(),
+            help: error.help(),
+        }
+    }
+
+    fn from_check(error: &cohort_check::CheckError, sources: &cohort_load::Sources) -> Diagnostic {
+        let position = sources.position(&error.loc);
+        let help = error.help().or_else(|| {
+            let first = error.related_loc()?;
+            let name = sources.name(first)?;
+            Some(match sources.position(first) {
+                Some(position) => format!("first defined at {name}:{position}"),
+                None => format!("first defined in {name}"),
+            })
+        });
+        Diagnostic {
+            file: sources.name(&error.loc).map(str::to_owned),
+            line: position.map(|p| p.line),
+            column: position.map(|p| p.column),
+            group: Some(error.group.clone()),
+            criterion: error.criterion.clone(),
+            message: error.to_string(),
+            help,
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(file) = &self.file {
+            write!(f, "{file}:")?;
+            if let (Some(line), Some(column)) = (self.line, self.column) {
+                write!(f, "{line}:{column}:")?;
+            }
+            f.write_str(" ")?;
+        }
+        f.write_str(&self.message)?;
+        match (&self.group, &self.criterion) {
+            (Some(group), Some(criterion)) => write!(f, "\n  in group `{group}`, {criterion}")?,
+            (Some(group), None) => write!(f, "\n  in group `{group}`")?,
+            _ => {}
+        }
+        if let Some(help) = &self.help {
+            write!(f, "\n  help: {help}")?;
+        }
+        Ok(())
+    }
+}

@@ -93,12 +93,8 @@ impl Loader {
     /// Reads definitions from `text`; `name` stands for the source in error messages.
     pub fn add_str(&mut self, name: &str, text: &str) -> SourceId {
         let id = self.loaded.sources.add(name, text);
-        let mut errors = Vec::new();
-        match raw::parse(text, id, &mut errors) {
-            Ok(groups) => self.loaded.groups.extend(groups),
-            Err(error) => errors.push(error),
-        }
-        self.loaded.errors.extend(errors);
+        let groups = raw::parse(text, id, &mut self.loaded.errors);
+        self.loaded.groups.extend(groups);
         id
     }
 

@@ -139,21 +139,19 @@ impl RawValues {
     }
 }
 
-/// Parses one YAML text into groups. A structural YAML error is returned as `Err`;
-/// problems found in the definitions' content are pushed to `errors` (the groups they are in
-/// are left out).
-pub(crate) fn parse(
-    text: &str,
-    source: SourceId,
-    errors: &mut Vec<LoadError>,
-) -> Result<Vec<GroupDef>, LoadError> {
+/// Parses one YAML text into groups. Every problem is pushed to `errors`: a structural YAML
+/// error leaves the whole file out, a problem in a group's content leaves that group out.
+pub(crate) fn parse(text: &str, source: SourceId, errors: &mut Vec<LoadError>) -> Vec<GroupDef> {
     if is_blank_document(text) {
-        return Ok(Vec::new());
+        return Vec::new();
     }
-    let document: RawGroup =
-        serde_yaml::from_str(text).map_err(|error| yaml_error(text, source, &error))?;
-    let lowering = Lowering { source, errors };
-    Ok(lowering.document(document))
+    match serde_yaml::from_str::<RawGroup>(text) {
+        Ok(document) => Lowering { source, errors }.document(document),
+        Err(error) => {
+            errors.push(yaml_error(text, source, &error));
+            Vec::new()
+        }
+    }
 }
 
 /// A file with nothing but blank lines, comments and document markers holds no groups.

@@ -1,0 +1,275 @@
+//! How the engine reads a machine: the [`Machine`] trait and borrowed attribute values.
+//!
+//! An RMM tool keeps machines in its own types. It implements [`Machine`] for them and the
+//! engine reads each attribute through a borrowed [`Attr`], so nothing is copied into
+//! cohort's types. Implementations are provided for maps of [`Value`], of `String`, and (with
+//! the `serde_json` feature, on by default) of `serde_json::Value`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
+
+/// One attribute value, borrowed from the machine.
+#[derive(Clone, Copy)]
+pub enum Attr<'a> {
+    /// Present but null.
+    Null,
+    /// A flag (checkbox).
+    Bool(bool),
+    /// A number.
+    Number(f64),
+    /// Text (also dates and versions, which are read from text).
+    Text(&'a str),
+    /// Several values, such as installed software. A criterion holds when it holds for any
+    /// element (`contains all of`: when every value is found in some element).
+    List(&'a dyn AttrList),
+    /// A value cohort cannot compare, such as a nested object: not blank, and no other test
+    /// holds on it.
+    Opaque,
+}
+
+impl std::fmt::Debug for Attr<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Attr::Null => f.write_str("Null"),
+            Attr::Bool(b) => write!(f, "Bool({b})"),
+            Attr::Number(n) => write!(f, "Number({n})"),
+            Attr::Text(t) => write!(f, "Text({t:?})"),
+            Attr::List(list) => f.debug_list().entries(list.iter()).finish(),
+            Attr::Opaque => f.write_str("Opaque"),
+        }
+    }
+}
+
+/// A list attribute, read element by element.
+pub trait AttrList {
+    /// The number of elements.
+    fn len(&self) -> usize;
+
+    /// The element at `index`, `None` past the end.
+    fn get(&self, index: usize) -> Option<Attr<'_>>;
+
+    /// Whether the list is empty.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl dyn AttrList + '_ {
+    /// The elements in order.
+    pub fn iter(&self) -> impl Iterator<Item = Attr<'_>> {
+        (0..self.len()).filter_map(|index| self.get(index))
+    }
+}
+
+/// A machine whose attributes the engine can read by field name.
+///
+/// Implement it for your own machine type to evaluate groups without copying:
+///
+/// ```
+/// use cohort::{Attr, Machine};
+///
+/// struct Endpoint { os: String, free_disk_percent: f64 }
+///
+/// impl Machine for Endpoint {
+///     fn attr(&self, field: &str) -> Option<Attr<'_>> {
+///         match field {
+///             "OS" => Some(Attr::Text(&self.os)),
+///             "Free Disk %" => Some(Attr::Number(self.free_disk_percent)),
+///             _ => None,
+///         }
+///     }
+/// }
+///
+/// let groups = cohort::GroupSet::from_yaml_str(r#"
+/// name: Low Disk
+/// blocks: [[{field: Free Disk %, operator: less than, value: 10}]]
+/// "#).unwrap();
+/// let endpoint = Endpoint { os: "Windows 11".into(), free_disk_percent: 4.5 };
+/// assert_eq!(groups.evaluate(&endpoint, cohort::Timestamp::UNIX_EPOCH).names().collect::<Vec<_>>(), ["Low Disk"]);
+/// ```
+pub trait Machine {
+    /// The value of the attribute `field`, `None` when the machine does not have it.
+    fn attr(&self, field: &str) -> Option<Attr<'_>>;
+}
+
+impl<M: Machine + ?Sized> Machine for &M {
+    fn attr(&self, field: &str) -> Option<Attr<'_>> {
+        (**self).attr(field)
+    }
+}
+
+impl<M: Machine + ?Sized> Machine for Box<M> {
+    fn attr(&self, field: &str) -> Option<Attr<'_>> {
+        (**self).attr(field)
+    }
+}
+
+/// An owned attribute value, for embedders without a machine type of their own and for
+/// reading machines from JSON or YAML (`serde` untagged: `null`, `true`, `1.5`, `"text"`,
+/// `[...]`).
+///
+/// ```
+/// use cohort::{Machine, Value};
+/// use std::collections::HashMap;
+///
+/// let mut machine = HashMap::new();
+/// machine.insert("OS".to_string(), Value::from("Windows 10 Pro"));
+/// machine.insert("Installed Software".to_string(), Value::List(vec!["Chrome".into(), "7-Zip".into()]));
+/// assert!(machine.attr("OS").is_some());
+/// assert!(machine.attr("Serial").is_none());
+/// ```
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum Value {
+    /// Null.
+    Null,
+    /// A flag.
+    Bool(bool),
+    /// A number.
+    Number(f64),
+    /// Text.
+    Text(String),
+    /// A list.
+    List(Vec<Value>),
+}
+
+impl Value {
+    /// The borrowed view of this value.
+    pub fn as_attr(&self) -> Attr<'_> {
+        match self {
+            Value::Null => Attr::Null,
+            Value::Bool(b) => Attr::Bool(*b),
+            Value::Number(n) => Attr::Number(*n),
+            Value::Text(t) => Attr::Text(t),
+            Value::List(items) => Attr::List(items),
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(text: &str) -> Self {
+        Value::Text(text.to_owned())
+    }
+}
+
+impl From<String> for Value {
+    fn from(text: String) -> Self {
+        Value::Text(text)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(number: f64) -> Self {
+        Value::Number(number)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(flag: bool) -> Self {
+        Value::Bool(flag)
+    }
+}
+
+impl AttrList for Vec<Value> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+    fn get(&self, index: usize) -> Option<Attr<'_>> {
+        self.as_slice().get(index).map(Value::as_attr)
+    }
+}
+
+impl AttrList for Vec<String> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+    fn get(&self, index: usize) -> Option<Attr<'_>> {
+        self.as_slice().get(index).map(|text| Attr::Text(text))
+    }
+}
+
+impl AttrList for Vec<&str> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+    fn get(&self, index: usize) -> Option<Attr<'_>> {
+        self.as_slice().get(index).map(|text| Attr::Text(text))
+    }
+}
+
+impl<S: BuildHasher> Machine for HashMap<String, Value, S> {
+    fn attr(&self, field: &str) -> Option<Attr<'_>> {
+        self.get(field).map(Value::as_attr)
+    }
+}
+
+impl Machine for BTreeMap<String, Value> {
+    fn attr(&self, field: &str) -> Option<Attr<'_>> {
+        self.get(field).map(Value::as_attr)
+    }
+}
+
+impl<S: BuildHasher> Machine for HashMap<String, String, S> {
+    fn attr(&self, field: &str) -> Option<Attr<'_>> {
+        self.get(field).map(|text| Attr::Text(text))
+    }
+}
+
+impl Machine for BTreeMap<String, String> {
+    fn attr(&self, field: &str) -> Option<Attr<'_>> {
+        self.get(field).map(|text| Attr::Text(text))
+    }
+}
+
+#[cfg(feature = "serde_json")]
+mod json {
+    use super::{Attr, AttrList, Machine};
+    use serde_json::{Map, Value};
+    use std::collections::{BTreeMap, HashMap};
+    use std::hash::BuildHasher;
+
+    fn as_attr(value: &Value) -> Attr<'_> {
+        match value {
+            Value::Null => Attr::Null,
+            Value::Bool(b) => Attr::Bool(*b),
+            Value::Number(n) => n.as_f64().map_or(Attr::Opaque, Attr::Number),
+            Value::String(s) => Attr::Text(s),
+            Value::Array(items) => Attr::List(items),
+            Value::Object(_) => Attr::Opaque,
+        }
+    }
+
+    impl AttrList for Vec<Value> {
+        fn len(&self) -> usize {
+            Vec::len(self)
+        }
+        fn get(&self, index: usize) -> Option<Attr<'_>> {
+            self.as_slice().get(index).map(as_attr)
+        }
+    }
+
+    impl Machine for Map<String, Value> {
+        fn attr(&self, field: &str) -> Option<Attr<'_>> {
+            self.get(field).map(as_attr)
+        }
+    }
+
+    /// A JSON object is a machine; any other JSON value has no attributes.
+    impl Machine for Value {
+        fn attr(&self, field: &str) -> Option<Attr<'_>> {
+            self.as_object()?.get(field).map(as_attr)
+        }
+    }
+
+    impl<S: BuildHasher> Machine for HashMap<String, Value, S> {
+        fn attr(&self, field: &str) -> Option<Attr<'_>> {
+            self.get(field).map(as_attr)
+        }
+    }
+
+    impl Machine for BTreeMap<String, Value> {
+        fn attr(&self, field: &str) -> Option<Attr<'_>> {
+            self.get(field).map(as_attr)
+        }
+    }
+}

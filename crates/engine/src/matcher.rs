@@ -1,0 +1,323 @@
+//! Compiled tests: one predicate evaluated on one attribute value.
+//!
+//! The semantics are stated once, in README.md ("Operators"), and checked by
+//! `tests/it/operators.rs` against this code, the explain path and the reference evaluator.
+
+use crate::machine::{Attr, AttrList};
+use aho_corasick::AhoCorasick;
+use cohort_check::ir::{Bound, Comparison, Scalar, Test};
+use cohort_check::literal::{Version, parse_date, parse_number};
+use std::borrow::Cow;
+use std::cmp::Ordering;
+use std::collections::HashSet;
+use std::fmt::Write as _;
+
+/// Above this many values, `equal`/`is any of` uses a hash set.
+const HASH_SET_THRESHOLD: usize = 8;
+/// From this many needles, `contains any of` uses an Aho-Corasick automaton.
+const AHO_CORASICK_THRESHOLD: usize = 3;
+
+/// A positive test, ready to run.
+#[derive(Debug)]
+pub(crate) enum Matcher {
+    EqualsFew(Vec<Scalar>),
+    EqualsMany {
+        texts: HashSet<String>,
+        numbers: Vec<f64>,
+    },
+    ContainsAnyFew(Vec<String>),
+    ContainsAnyAutomaton(AhoCorasick),
+    ContainsAll(Vec<String>),
+    StartsWith(Vec<String>),
+    EndsWith(Vec<String>),
+    Matches(Vec<regex::Regex>),
+    Compare(Comparison, Bound),
+    Between(Bound, Bound),
+    IsBlank,
+    WithinLast(i64),
+    OlderThan(i64),
+}
+
+/// Why a test did not simply run on text: for explanations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Held,
+    Failed,
+    /// The attribute is missing (or null).
+    Missing,
+    /// The attribute cannot be read as what the test needs.
+    Unreadable,
+}
+
+impl Matcher {
+    pub(crate) fn compile(test: &Test) -> Matcher {
+        match test {
+            Test::Equals(values) if values.len() > HASH_SET_THRESHOLD => Matcher::EqualsMany {
+                texts: values.iter().map(|v| v.text.clone()).collect(),
+                numbers: values.iter().filter_map(|v| v.number).collect(),
+            },
+            Test::Equals(values) => Matcher::EqualsFew(values.clone()),
+            Test::Contains { needles, all: true } => Matcher::ContainsAll(needles.clone()),
+            Test::Contains { needles, .. } if needles.len() >= AHO_CORASICK_THRESHOLD => {
+                match AhoCorasick::new(needles) {
+                    Ok(automaton) => Matcher::ContainsAnyAutomaton(automaton),
+                    Err(_) => Matcher::ContainsAnyFew(needles.clone()),
+                }
+            }
+            Test::Contains { needles, .. } => Matcher::ContainsAnyFew(needles.clone()),
+            Test::StartsWith(values) => Matcher::StartsWith(values.clone()),
+            Test::EndsWith(values) => Matcher::EndsWith(values.clone()),
+            Test::Matches(regexes) => Matcher::Matches(regexes.clone()),
+            Test::Compare { ordering, bound } => Matcher::Compare(*ordering, bound.clone()),
+            Test::Between { low, high } => Matcher::Between(low.clone(), high.clone()),
+            Test::IsBlank => Matcher::IsBlank,
+            Test::WithinLast { millis } => Matcher::WithinLast(*millis),
+            Test::OlderThan { millis } => Matcher::OlderThan(*millis),
+        }
+    }
+
+    /// Runs the positive test on an attribute (`None` = missing).
+    pub(crate) fn run(&self, attr: Option<Attr<'_>>, ctx: &mut Context) -> Outcome {
+        let Some(attr) = attr else {
+            return self.on_missing();
+        };
+        match attr {
+            Attr::Null => self.on_missing(),
+            Attr::List(list) => self.on_list(list, ctx),
+            Attr::Opaque => match self {
+                Matcher::IsBlank => Outcome::Failed,
+                _ => Outcome::Unreadable,
+            },
+            scalar => self.on_scalar(scalar, ctx),
+        }
+    }
+
+    fn on_missing(&self) -> Outcome {
+        match self {
+            Matcher::IsBlank => Outcome::Held,
+            _ => Outcome::Missing,
+        }
+    }
+
+    fn on_list(&self, list: &dyn AttrList, ctx: &mut Context) -> Outcome {
+        match self {
+            Matcher::IsBlank => held(list.is_empty()),
+            Matcher::ContainsAll(needles) => {
+                let all_found = needles.iter().all(|needle| {
+                    list.iter().any(|item| {
+                        matches!(item, Attr::Bool(_) | Attr::Number(_) | Attr::Text(_))
+                            && ctx.with_text(item, |text| text.contains(needle.as_str()))
+                    })
+                });
+                held(all_found)
+            }
+            _ => {
+                let mut outcome = Outcome::Failed;
+                let mut any_readable = list.is_empty();
+                for item in list.iter() {
+                    let item_outcome = self.run(Some(item), ctx);
+                    match item_outcome {
+                        Outcome::Held => return Outcome::Held,
+                        Outcome::Failed => any_readable = true,
+                        Outcome::Missing | Outcome::Unreadable => {}
+                    }
+                    outcome = item_outcome;
+                }
+                if any_readable {
+                    Outcome::Failed
+                } else {
+                    outcome
+                }
+            }
+        }
+    }
+
+    fn on_scalar(&self, attr: Attr<'_>, ctx: &mut Context) -> Outcome {
+        match self {
+            Matcher::IsBlank => held(matches!(attr, Attr::Text(t) if t.trim().is_empty())),
+            Matcher::EqualsFew(values) => {
+                let number = as_number(attr);
+                held(ctx.with_text(attr, |text| {
+                    values.iter().any(|v| {
+                        v.text == text || matches!((number, v.number), (Some(a), Some(b)) if a == b)
+                    })
+                }))
+            }
+            Matcher::EqualsMany { texts, numbers } => {
+                let number = as_number(attr);
+                held(
+                    number.is_some_and(|n| numbers.contains(&n))
+                        || ctx.with_text(attr, |text| texts.contains(text)),
+                )
+            }
+            Matcher::ContainsAnyFew(needles) => held(ctx.with_text(attr, |text| {
+                needles.iter().any(|n| text.contains(n.as_str()))
+            })),
+            Matcher::ContainsAnyAutomaton(automaton) => {
+                held(ctx.with_text(attr, |text| automaton.is_match(text)))
+            }
+            Matcher::ContainsAll(needles) => held(ctx.with_text(attr, |text| {
+                needles.iter().all(|n| text.contains(n.as_str()))
+            })),
+            Matcher::StartsWith(values) => held(ctx.with_text(attr, |text| {
+                values.iter().any(|v| text.starts_with(v.as_str()))
+            })),
+            Matcher::EndsWith(values) => held(ctx.with_text(attr, |text| {
+                values.iter().any(|v| text.ends_with(v.as_str()))
+            })),
+            Matcher::Matches(regexes) => {
+                held(ctx.with_raw_text(attr, |text| regexes.iter().any(|r| r.is_match(text))))
+            }
+            Matcher::Compare(comparison, bound) => {
+                match [Kind::Number, Kind::Date, Kind::Version]
+                    .into_iter()
+                    .filter(|kind| kind.in_bound(bound))
+                    .find_map(|kind| compare(attr, bound, kind, ctx))
+                {
+                    Some(ordering) => held(comparison.holds(ordering)),
+                    None => Outcome::Unreadable,
+                }
+            }
+            Matcher::Between(low, high) => {
+                let orderings = [Kind::Number, Kind::Date, Kind::Version]
+                    .into_iter()
+                    .filter(|kind| kind.in_bound(low) && kind.in_bound(high))
+                    .find_map(|kind| {
+                        Some((
+                            compare(attr, low, kind, ctx)?,
+                            compare(attr, high, kind, ctx)?,
+                        ))
+                    });
+                match orderings {
+                    Some((to_low, to_high)) => held(to_low.is_ge() && to_high.is_le()),
+                    None => Outcome::Unreadable,
+                }
+            }
+            Matcher::WithinLast(millis) => match as_date(attr) {
+                Some(date) => held(date >= ctx.now.saturating_sub(*millis)),
+                None => Outcome::Unreadable,
+            },
+            Matcher::OlderThan(millis) => match as_date(attr) {
+                Some(date) => held(date < ctx.now.saturating_sub(*millis)),
+                None => Outcome::Unreadable,
+            },
+        }
+    }
+}
+
+fn held(yes: bool) -> Outcome {
+    if yes { Outcome::Held } else { Outcome::Failed }
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Number,
+    Date,
+    Version,
+}
+
+impl Kind {
+    fn in_bound(self, bound: &Bound) -> bool {
+        match self {
+            Kind::Number => bound.number.is_some(),
+            Kind::Date => bound.date.is_some(),
+            Kind::Version => bound.version.is_some(),
+        }
+    }
+}
+
+/// How the attribute compares with the bound, read as `kind`; `None` when it cannot be read so.
+fn compare(attr: Attr<'_>, bound: &Bound, kind: Kind, ctx: &mut Context) -> Option<Ordering> {
+    match kind {
+        Kind::Number => as_number(attr)?.partial_cmp(&bound.number?),
+        Kind::Date => Some(as_date(attr)?.cmp(&bound.date?)),
+        Kind::Version => {
+            let version: &Version = bound.version.as_ref()?;
+            ctx.with_raw_text(attr, |text| version.compare_text(text))
+        }
+    }
+}
+
+fn as_number(attr: Attr<'_>) -> Option<f64> {
+    match attr {
+        Attr::Number(n) => Some(n),
+        Attr::Text(text) => parse_number(text),
+        _ => None,
+    }
+}
+
+fn as_date(attr: Attr<'_>) -> Option<i64> {
+    match attr {
+        Attr::Text(text) => parse_date(text),
+        _ => None,
+    }
+}
+
+/// What one evaluation needs besides the machine: the time, whether text is folded, and a
+/// buffer reused for folding and number formatting.
+pub(crate) struct Context<'b> {
+    pub(crate) now: i64,
+    pub(crate) fold: bool,
+    pub(crate) buffer: &'b mut String,
+}
+
+impl Context<'_> {
+    /// Runs `f` on the attribute's text, folded to lowercase unless case-sensitive. ASCII
+    /// text is folded into the reusable buffer; only non-ASCII text with capitals allocates.
+    fn with_text<R: Default>(&mut self, attr: Attr<'_>, f: impl FnOnce(&str) -> R) -> R {
+        if !self.fold {
+            return self.with_raw_text(attr, f);
+        }
+        match attr {
+            Attr::Text(text) if text.is_ascii() => {
+                if !text.bytes().any(|b| b.is_ascii_uppercase()) {
+                    return f(text);
+                }
+                self.buffer.clear();
+                self.buffer.push_str(text);
+                self.buffer.make_ascii_lowercase();
+                f(self.buffer)
+            }
+            Attr::Text(text) => f(&fold_case(text)),
+            Attr::Number(number) => {
+                self.buffer.clear();
+                let _ = write!(self.buffer, "{number}");
+                self.buffer.make_ascii_lowercase();
+                f(self.buffer)
+            }
+            _ => self.with_raw_text(attr, f),
+        }
+    }
+
+    /// Runs `f` on the attribute's text as it is (numbers and flags in their text form).
+    fn with_raw_text<R: Default>(&mut self, attr: Attr<'_>, f: impl FnOnce(&str) -> R) -> R {
+        match attr {
+            Attr::Text(text) => f(text),
+            Attr::Number(number) => {
+                self.buffer.clear();
+                let _ = write!(self.buffer, "{number}");
+                f(self.buffer)
+            }
+            Attr::Bool(flag) => f(if flag { "true" } else { "false" }),
+            Attr::Null | Attr::List(_) | Attr::Opaque => R::default(),
+        }
+    }
+}
+
+/// Lowercase text, borrowing when it already is (the common case for ASCII data).
+pub(crate) fn fold_case(text: &str) -> Cow<'_, str> {
+    if text.is_ascii() {
+        if text.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(text.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(text)
+        }
+    } else {
+        let lowered = text.to_lowercase();
+        if lowered == text {
+            Cow::Borrowed(text)
+        } else {
+            Cow::Owned(lowered)
+        }
+    }
+}
