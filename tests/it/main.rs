@@ -1,1 +1,20 @@
+//! cohort's integration tests: one binary, one module per area.
+//!
+//! * `bitlocker`: the seed group end to end through the library.
+//! * `cli`: the `cohort` command line, run in-process through `cohort_cli::run`.
+//! * `differential`: proptest, the compiled engine against the reference evaluator.
+//! * `diagnostics`: every kind of bad definition gives a located, named error.
+//! * `examples`: the shipped groups and fleet are valid, reproducible and meaningful.
+//! * `operators`: the README's operator table, row by row.
 
+mod bitlocker;
+mod cli;
+mod diagnostics;
+mod differential;
+mod examples;
+mod operators;
+
+/// The repository root.
+pub fn root() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
