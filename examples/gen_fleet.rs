@@ -1,1 +1,38 @@
-fn main() {}
+//! Writes the example fleet: `examples/fleet/fleet.json` and `examples/fleet/fleet.csv`.
+//!
+//! ```text
+//! cargo run --example gen_fleet            # 1,000 machines, the shipped seed
+//! cargo run --example gen_fleet -- 50000   # another size, into the same files
+//! ```
+//!
+//! The fleet is reproducible: the same count and seed always write the same bytes, and
+//! `tests/it/examples.rs` checks the shipped files against the generator.
+
+use cohort_testkit::fleet;
+use std::path::Path;
+
+fn main() -> std::io::Result<()> {
+    let count = match std::env::args().nth(1) {
+        Some(text) => text.parse().map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("`{text}` is not a machine count"),
+            )
+        })?,
+        None => 1000,
+    };
+    let machines = fleet::generate(count, fleet::EXAMPLE_SEED);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet");
+    std::fs::create_dir_all(&dir)?;
+    write_safely(&dir.join("fleet.json"), &fleet::to_json(&machines))?;
+    write_safely(&dir.join("fleet.csv"), &fleet::to_csv(&machines))?;
+    println!("wrote {count} machines to {}", dir.display());
+    Ok(())
+}
+
+/// Writes to a temporary file beside `path`, then renames it over `path`.
+fn write_safely(path: &Path, contents: &str) -> std::io::Result<()> {
+    let temporary = path.with_extension("tmp");
+    std::fs::write(&temporary, contents)?;
+    std::fs::rename(&temporary, path)
+}

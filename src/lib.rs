@@ -46,6 +46,11 @@
 use std::fmt;
 use std::path::Path;
 
+/// The README's Rust examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub use cohort_engine::{
     Attr, AttrList, CriterionResult, ExplainNode, Explanation, FleetMembership, GroupId, Machine,
     Plan, Scratch, Timestamp, Value,

@@ -1,1 +1,330 @@
+//! The `cohort` command line, run in-process through `cohort_cli::run` (the binary's
+//! `main` only forwards to it; `crates/cli/tests/binary.rs` runs the real executable).
 
+use std::path::Path;
+
+struct Run {
+    code: u8,
+    stdout: String,
+    stderr: String,
+}
+
+fn cohort(args: &[&str]) -> Run {
+    let mut stdout = Vec::new();
+    let mut stderr = Vec::new();
+    let code = cohort_cli::run(
+        std::iter::once("cohort").chain(args.iter().copied()),
+        &mut stdout,
+        &mut stderr,
+    );
+    Run {
+        code,
+        stdout: String::from_utf8(stdout).unwrap(),
+        stderr: String::from_utf8(stderr).unwrap(),
+    }
+}
+
+fn path(relative: &str) -> String {
+    crate::root().join(relative).display().to_string()
+}
+
+const NOW: &str = "2026-11-25T00:00:00Z";
+
+#[test]
+fn eval_json_lists_every_group_in_definition_order_with_members_in_input_order() {
+    let groups = path("examples/groups");
+    let machines = path("examples/fleet/fleet.json");
+    let run = cohort(&[
+        "eval",
+        "--groups",
+        &groups,
+        "--machines",
+        &machines,
+        "--format",
+        "json",
+        "--now",
+        NOW,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let output: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(output["machines"], 1000);
+    let library = cohort::GroupSet::load(&groups).unwrap();
+    let names: Vec<&str> = output["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, library.names().collect::<Vec<_>>());
+    for group in output["groups"].as_array().unwrap() {
+        let members: Vec<&str> = group["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m.as_str().unwrap())
+            .collect();
+        assert_eq!(group["count"], members.len());
+        let mut sorted = members.clone();
+        sorted.sort();
+        assert_eq!(members, sorted, "ids are M00001... in input order");
+    }
+    let bitlocker = output["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "BitLocker Key Missing")
+        .unwrap();
+    assert_eq!(bitlocker["members"][0], "M00004");
+}
+
+#[test]
+fn eval_reads_csv_ndjson_and_yaml_machines_alike() {
+    let dir = std::env::temp_dir().join(format!("cohort-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ndjson = dir.join("fleet.ndjson");
+    let yaml = dir.join("fleet.yaml");
+    std::fs::write(
+        &ndjson,
+        "{\"id\": \"a\", \"BitLocker Key Backup Status\": \"Not Available\"}\n{\"id\": \"b\"}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &yaml,
+        "- id: a\n  BitLocker Key Backup Status: Not Available\n- id: b\n",
+    )
+    .unwrap();
+    let groups = path("examples/groups/bitlocker/bitlocker-key-missing.yaml");
+    let mut outputs = Vec::new();
+    for machines in [ndjson.display().to_string(), yaml.display().to_string()] {
+        let run = cohort(&[
+            "eval",
+            "--groups",
+            &groups,
+            "--machines",
+            &machines,
+            "--format",
+            "csv",
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        outputs.push(run.stdout);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(outputs[0], "group,machine\nBitLocker Key Missing,a\n");
+    assert_eq!(outputs[0], outputs[1]);
+
+    let csv = path("examples/fleet/fleet.csv");
+    let json = path("examples/fleet/fleet.json");
+    let all = path("examples/groups");
+    let from_csv = cohort(&[
+        "eval",
+        "--groups",
+        &all,
+        "--machines",
+        &csv,
+        "--format",
+        "csv",
+        "--now",
+        NOW,
+    ]);
+    let from_json = cohort(&[
+        "eval",
+        "--groups",
+        &all,
+        "--machines",
+        &json,
+        "--format",
+        "csv",
+        "--now",
+        NOW,
+    ]);
+    assert_eq!(from_csv.code, 0);
+    assert_eq!(from_csv.stdout, from_json.stdout);
+}
+
+#[test]
+fn eval_table_is_for_people() {
+    let groups = path("examples/groups/bitlocker");
+    let machines = path("examples/fleet/fleet.json");
+    let run = cohort(&[
+        "eval",
+        "--groups",
+        &groups,
+        "--machines",
+        &machines,
+        "--now",
+        NOW,
+    ]);
+    assert_eq!(run.code, 0);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(lines[0].starts_with("GROUP"), "{}", run.stdout);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("BitLocker Key Missing") && l.contains("M00004, ")),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(lines.last(), Some(&"6 groups over 1000 machines"));
+    assert!(
+        run.stderr.is_empty(),
+        "no progress bar when stderr is not a terminal"
+    );
+}
+
+#[test]
+fn check_accepts_the_examples_and_reports_every_problem_with_its_place() {
+    let run = cohort(&["check", &path("examples/groups")]);
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "ok: 32 groups, no problems\n")
+    );
+
+    let dir = std::env::temp_dir().join(format!("cohort-check-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("nested")).unwrap();
+    std::fs::write(
+        dir.join("a.yaml"),
+        "name: A\nblocks:\n  - - field: OS\n      operator: contans any of\n      value: Windows\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("nested/b.yml"),
+        "name: B\nblocks:\n  - - {field: Agent Version, operator: less than, value: soon}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("notes.txt"), "not a definition").unwrap();
+    let run = cohort(&["check", &dir.display().to_string()]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(run.code, 1);
+    let a = Path::new(&dir).join("a.yaml").display().to_string();
+    let b = Path::new(&dir).join("nested/b.yml").display().to_string();
+    let expected = format!(
+        "{a}:4:17: unknown operator `contans any of`\n  in group `A`, block 1, criterion 1 (`OS`)\n  help: did you mean `contains any of`?\n\
+         {b}:3:58: `less than` compares numbers, dates and versions, but `soon` is none of these\n  in group `B`, block 1, criterion 1 (`Agent Version`)\n  help: write numbers like `10` or `2.5`, dates like `2024-05-01` or `2024-05-01T10:00:00Z`, versions like `10.0.19045`\n\
+         error: 2 problems found\n"
+    );
+    assert_eq!(run.stdout, expected);
+}
+
+#[test]
+fn explain_shows_each_criterion_for_one_machine() {
+    let groups = path("examples/groups");
+    let machines = path("examples/fleet/fleet.json");
+    let run = cohort(&[
+        "explain",
+        "--groups",
+        &groups,
+        "--machines",
+        &machines,
+        "--machine",
+        "M00004",
+        "--group",
+        "BitLocker Key Missing",
+        "--now",
+        NOW,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "machine M00004\n\nBitLocker Key Missing: member\n  pass  block 1 (all of)\n    pass  block 1, criterion 1: \"BitLocker Key Backup Status\" contains any of \"Not Available\"\n          seen \"Not Available\": the condition holds\n"
+    );
+    let run = cohort(&[
+        "explain",
+        "--groups",
+        &groups,
+        "--machines",
+        &machines,
+        "--machine",
+        "M00004",
+        "--now",
+        NOW,
+    ]);
+    assert_eq!(
+        run.stdout.matches(": member\n").count() + run.stdout.matches(": not a member\n").count(),
+        32
+    );
+}
+
+#[test]
+fn usage_and_input_errors_have_exit_codes_and_messages() {
+    let groups = path("examples/groups");
+    let machines = path("examples/fleet/fleet.json");
+    let run = cohort(&["eval", "--groups", &groups]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--machines"), "{}", run.stderr);
+    let run = cohort(&[
+        "eval",
+        "--groups",
+        &groups,
+        "--machines",
+        &machines,
+        "--now",
+        "yesterday",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("`yesterday` is not an RFC 3339 time"),
+        "{}",
+        run.stderr
+    );
+    let run = cohort(&[
+        "explain",
+        "--groups",
+        &groups,
+        "--machines",
+        &machines,
+        "--machine",
+        "nope",
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("no machine has `id` = `nope`"),
+        "{}",
+        run.stderr
+    );
+    let run = cohort(&[
+        "explain",
+        "--groups",
+        &groups,
+        "--machines",
+        &machines,
+        "--machine",
+        "M00001",
+        "--group",
+        "Laptop",
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("no group named `Laptop`; did you mean `Laptops`?"),
+        "{}",
+        run.stderr
+    );
+    let run = cohort(&[
+        "eval",
+        "--groups",
+        &groups,
+        "--machines",
+        &path("README.md"),
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("cannot tell the format"),
+        "{}",
+        run.stderr
+    );
+    let run = cohort(&[
+        "eval",
+        "--groups",
+        &path("nowhere"),
+        "--machines",
+        &machines,
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("cannot read"), "{}", run.stderr);
+    let run = cohort(&["--help"]);
+    assert_eq!(run.code, 0);
+    assert!(
+        run.stdout
+            .contains("Evaluate, check and explain RMM dynamic groups")
+    );
+}

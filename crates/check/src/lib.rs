@@ -329,13 +329,11 @@ impl GroupChecker<'_> {
                     regex::Error::CompiledTooBig(limit) => {
                         format!("it compiles to more than the limit of {limit} bytes")
                     }
-                    other => other
-                        .to_string()
-                        .lines()
-                        .last()
-                        .unwrap_or_default()
-                        .trim()
-                        .to_owned(),
+                    other => {
+                        let text = other.to_string();
+                        let last = text.lines().last().unwrap_or_default().trim();
+                        last.strip_prefix("error: ").unwrap_or(last).to_owned()
+                    }
                 };
                 let kind = CheckErrorKind::BadRegex {
                     pattern: value.text.clone(),

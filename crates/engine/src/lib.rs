@@ -70,3 +70,6 @@ impl Plan {
         membership
     }
 }
+
+#[cfg(all(test, feature = "serde_json"))]
+mod tests;

@@ -169,10 +169,9 @@ fn yaml_error(text: &str, source: SourceId, error: &serde_yaml::Error) -> LoadEr
     });
     let mut message = error.to_string();
     if let Some(location) = error.location() {
-        let suffix = format!(" at line {} column {}", location.line(), location.column());
-        if let Some(stripped) = message.strip_suffix(&suffix) {
-            message = stripped.to_owned();
-        }
+        // The position is reported apart; drop serde_yaml's copy of it from the text.
+        let at = format!(" at line {} column {}", location.line(), location.column());
+        message = message.replacen(&at, "", 1);
     }
     LoadError::Yaml {
         source_id: source,
