@@ -1,6 +1,8 @@
 //! Every operator on hits, misses, missing and null attributes, blank text, case, lists and
 //! values of the wrong type; each row is also checked through the operator's negation.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use crate::{Plan, Scratch, Timestamp};
 use cohort_syntax::{Criterion, Expr, GroupDef, Literal, Loc, Op};
 use serde_json::{Value, json};

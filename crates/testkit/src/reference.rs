@@ -27,12 +27,9 @@ fn expr(e: &Expr, machine: &Map<String, Value>, now: i64) -> bool {
 
 fn criterion(c: &Criterion, machine: &Map<String, Value>, now: i64) -> bool {
     let mut negated = c.op.negated;
-    if c.op.operator == Operator::IsBlank {
-        if let Some(value) = c.values.first() {
-            if parse_flag(&value.text) == Some(false) {
-                negated = !negated;
-            }
-        }
+    let flag = c.values.first().and_then(|value| parse_flag(&value.text));
+    if c.op.operator == Operator::IsBlank && flag == Some(false) {
+        negated = !negated;
     }
     positive(c, machine.get(&c.field), now) != negated
 }
