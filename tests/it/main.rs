@@ -6,6 +6,7 @@
 //! * `diagnostics`: every kind of bad definition gives a located, named error.
 //! * `examples`: the shipped groups and fleet are valid, reproducible and meaningful.
 //! * `operators`: the README's operator table, row by row.
+//! * `roundtrip`: proptest, printing YAML and loading it back gives the same tree.
 
 // Test helpers fail the test by panicking, like the tests themselves.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -16,6 +17,7 @@ mod diagnostics;
 mod differential;
 mod examples;
 mod operators;
+mod roundtrip;
 
 /// The repository root.
 pub fn root() -> std::path::PathBuf {

@@ -30,10 +30,12 @@
 
 mod error;
 mod locate;
+mod print;
 mod raw;
 mod sources;
 
 pub use error::LoadError;
+pub use print::{PrintError, to_yaml};
 pub use sources::{Position, Source, Sources};
 
 use cohort_syntax::{GroupDef, SourceId};
