@@ -248,79 +248,61 @@ fn explain_shows_each_criterion_for_one_machine() {
 fn usage_and_input_errors_have_exit_codes_and_messages() {
     let groups = path("examples/groups");
     let machines = path("examples/fleet/fleet.json");
-    let run = cohort(&["eval", "--groups", &groups]);
-    assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("--machines"), "{}", run.stderr);
-    let run = cohort(&[
-        "eval",
-        "--groups",
-        &groups,
-        "--machines",
-        &machines,
-        "--now",
-        "yesterday",
-    ]);
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("`yesterday` is not an RFC 3339 time"),
-        "{}",
-        run.stderr
-    );
-    let run = cohort(&[
-        "explain",
-        "--groups",
-        &groups,
-        "--machines",
-        &machines,
-        "--machine",
-        "nope",
-    ]);
-    assert_eq!(run.code, 1);
-    assert!(
-        run.stderr.contains("no machine has `id` = `nope`"),
-        "{}",
-        run.stderr
-    );
-    let run = cohort(&[
-        "explain",
-        "--groups",
-        &groups,
-        "--machines",
-        &machines,
-        "--machine",
-        "M00001",
-        "--group",
-        "Laptop",
-    ]);
-    assert_eq!(run.code, 1);
-    assert!(
-        run.stderr
-            .contains("no group named `Laptop`; did you mean `Laptops`?"),
-        "{}",
-        run.stderr
-    );
-    let run = cohort(&[
-        "eval",
-        "--groups",
-        &groups,
-        "--machines",
-        &path("README.md"),
-    ]);
-    assert_eq!(run.code, 1);
-    assert!(
-        run.stderr.contains("cannot tell the format"),
-        "{}",
-        run.stderr
-    );
-    let run = cohort(&[
-        "eval",
-        "--groups",
-        &path("nowhere"),
-        "--machines",
-        &machines,
-    ]);
-    assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("cannot read"), "{}", run.stderr);
+    let readme = path("README.md");
+    let nowhere = path("nowhere");
+    let (g, m) = (groups.as_str(), machines.as_str());
+    let cases: [(&[&str], u8, &str); 6] = [
+        (&["eval", "--groups", g], 2, "--machines"),
+        (
+            &["eval", "--groups", g, "--machines", m, "--now", "yesterday"],
+            2,
+            "`yesterday` is not an RFC 3339 time",
+        ),
+        (
+            &[
+                "explain",
+                "--groups",
+                g,
+                "--machines",
+                m,
+                "--machine",
+                "nope",
+            ],
+            1,
+            "no machine has `id` = `nope`",
+        ),
+        (
+            &[
+                "explain",
+                "--groups",
+                g,
+                "--machines",
+                m,
+                "--machine",
+                "M00001",
+                "--group",
+                "Laptop",
+            ],
+            1,
+            "no group named `Laptop`; did you mean `Laptops`?",
+        ),
+        (
+            &["eval", "--groups", g, "--machines", &readme],
+            1,
+            "cannot tell the format",
+        ),
+        (
+            &["eval", "--groups", &nowhere, "--machines", m],
+            1,
+            "cannot read",
+        ),
+    ];
+    for (args, code, message) in cases {
+        let run = cohort(args);
+        assert_eq!(run.code, code, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(message), "{args:?}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{args:?}");
+    }
     let run = cohort(&["--help"]);
     assert_eq!(run.code, 0);
     assert!(

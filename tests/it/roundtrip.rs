@@ -40,29 +40,15 @@ fn criterion() -> impl Strategy<Value = Criterion> {
 }
 
 fn group() -> impl Strategy<Value = GroupDef> {
-    let block =
-        (any::<bool>(), prop::collection::vec(criterion(), 1..4)).prop_map(|(all, criteria)| {
-            let items = criteria.into_iter().map(Expr::Criterion).collect();
-            if all {
-                Expr::all(items)
-            } else {
-                Expr::any(items)
-            }
-        });
     (
         text().prop_filter("a name", |n| !n.trim().is_empty()),
         prop::option::of(text()),
-        any::<bool>(),
-        prop::collection::vec(block, 1..4),
+        cohort_testkit::strategies::blocks_of(criterion().boxed()),
     )
-        .prop_map(|(name, description, any, blocks)| GroupDef {
+        .prop_map(|(name, description, condition)| GroupDef {
             name,
             description,
-            condition: if any {
-                Expr::any(blocks)
-            } else {
-                Expr::all(blocks)
-            },
+            condition,
             loc: Loc::default(),
         })
 }

@@ -105,24 +105,21 @@ impl Plan {
         buffer: &mut String,
     ) -> ExplainNode {
         match formula {
-            Formula::All(items) => {
+            Formula::All(items) | Formula::Any(items) => {
                 let items: Vec<_> = items
                     .iter()
                     .map(|f| self.explain_formula(f, machine, now, buffer))
                     .collect();
-                ExplainNode::All {
-                    passed: items.iter().all(ExplainNode::passed),
-                    items,
-                }
-            }
-            Formula::Any(items) => {
-                let items: Vec<_> = items
-                    .iter()
-                    .map(|f| self.explain_formula(f, machine, now, buffer))
-                    .collect();
-                ExplainNode::Any {
-                    passed: items.iter().any(ExplainNode::passed),
-                    items,
+                if matches!(formula, Formula::All(_)) {
+                    ExplainNode::All {
+                        passed: items.iter().all(ExplainNode::passed),
+                        items,
+                    }
+                } else {
+                    ExplainNode::Any {
+                        passed: items.iter().any(ExplainNode::passed),
+                        items,
+                    }
                 }
             }
             Formula::Not(item) => {

@@ -170,8 +170,13 @@ pub fn expr() -> impl Strategy<Value = Expr> {
 /// A condition shaped as the console's blocks: `any`/`all` of blocks, each `all`/`any` of
 /// criteria (at least one block, at least one criterion each).
 pub fn blocks() -> impl Strategy<Value = Expr> {
+    blocks_of(criterion().boxed())
+}
+
+/// Like [`blocks`], with criteria drawn from `criterion`.
+pub fn blocks_of(criterion: BoxedStrategy<Criterion>) -> impl Strategy<Value = Expr> {
     let block =
-        (any::<bool>(), prop::collection::vec(criterion(), 1..4)).prop_map(|(all, criteria)| {
+        (any::<bool>(), prop::collection::vec(criterion, 1..4)).prop_map(|(all, criteria)| {
             let items = criteria.into_iter().map(Expr::Criterion).collect();
             if all {
                 Expr::all(items)
