@@ -278,6 +278,14 @@ pub struct Diagnostic {
     criterion: Option<String>,
     message: String,
     help: Option<String>,
+    snippet: Option<Snippet>,
+}
+
+/// The source line of a diagnostic and how wide the caret under it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Snippet {
+    line: String,
+    width: usize,
 }
 
 impl Diagnostic {
@@ -316,8 +324,33 @@ impl Diagnostic {
         self.help.as_deref()
     }
 
+    /// The text of the offending line.
+    pub fn line_text(&self) -> Option<&str> {
+        self.snippet.as_ref().map(|s| s.line.as_str())
+    }
+
+    /// How many characters from [`Diagnostic::column`] the problem covers.
+    pub fn width(&self) -> Option<usize> {
+        self.snippet.as_ref().map(|s| s.width)
+    }
+
+    fn snippet(
+        sources: &cohort_load::Sources,
+        source: Option<syntax::SourceId>,
+        position: Option<cohort_load::Position>,
+        width: usize,
+    ) -> Option<Snippet> {
+        let line = sources.line_text(source?, position?.line)?;
+        Some(Snippet {
+            line: line.to_owned(),
+            width: width.max(1),
+        })
+    }
+
     fn from_load(error: &cohort_load::LoadError, sources: &cohort_load::Sources) -> Diagnostic {
-        let position = error.position().or_else(|| sources.position(error.loc()?));
+        let located = error.loc().and_then(|loc| sources.locate(loc));
+        let position = error.position().or(located.map(|(p, _)| p));
+        let width = located.map_or(1, |(_, width)| width);
         let file = error
             .path()
             .map(|path| path.display().to_string())
@@ -330,11 +363,14 @@ impl Diagnostic {
             criterion: error.criterion().map(str::to_owned),
             message: error.to_string(),
             help: error.help(),
+            snippet: Self::snippet(sources, error.source_id(), position, width),
         }
     }
 
     fn from_check(error: &cohort_check::CheckError, sources: &cohort_load::Sources) -> Diagnostic {
-        let position = sources.position(&error.loc);
+        let located = sources.locate(&error.loc);
+        let position = located.map(|(p, _)| p);
+        let width = located.map_or(1, |(_, width)| width);
         let help = error.help().or_else(|| {
             let first = error.related_loc()?;
             let name = sources.name(first)?;
@@ -351,6 +387,7 @@ impl Diagnostic {
             criterion: error.criterion.clone(),
             message: error.to_string(),
             help,
+            snippet: Self::snippet(sources, error.loc.source, position, width),
         }
     }
 }
@@ -369,6 +406,17 @@ impl fmt::Display for Diagnostic {
             (Some(group), Some(criterion)) => write!(f, "\n  in group `{group}`, {criterion}")?,
             (Some(group), None) => write!(f, "\n  in group `{group}`")?,
             _ => {}
+        }
+        if let (Some(snippet), Some(line), Some(column)) = (&self.snippet, self.line, self.column) {
+            let number = line.to_string();
+            let gutter = " ".repeat(number.len());
+            let text = snippet.line.replace('\t', " ");
+            let pad = " ".repeat(text.chars().take(column.saturating_sub(1)).count());
+            let carets = "^".repeat(snippet.width);
+            write!(
+                f,
+                "\n  {gutter} |\n  {number} | {text}\n  {gutter} | {pad}{carets}"
+            )?;
         }
         if let Some(help) = &self.help {
             write!(f, "\n  help: {help}")?;

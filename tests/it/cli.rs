@@ -198,8 +198,8 @@ fn check_accepts_the_examples_and_reports_every_problem_with_its_place() {
     let a = Path::new(&dir).join("a.yaml").display().to_string();
     let b = Path::new(&dir).join("nested/b.yml").display().to_string();
     let expected = format!(
-        "{a}:4:17: unknown operator `contans any of`\n  in group `A`, block 1, criterion 1 (`OS`)\n  help: did you mean `contains any of`?\n\
-         {b}:3:58: `less than` compares numbers, dates and versions, but `soon` is none of these\n  in group `B`, block 1, criterion 1 (`Agent Version`)\n  help: write numbers like `10` or `2.5`, dates like `2024-05-01` or `2024-05-01T10:00:00Z`, versions like `10.0.19045`\n\
+        "{a}:4:17: unknown operator `contans any of`\n  in group `A`, block 1, criterion 1 (`OS`)\n    |\n  4 |       operator: contans any of\n    |                 ^^^^^^^^^^^^^^\n  help: did you mean `contains any of`?\n\
+         {b}:3:58: `less than` compares numbers, dates and versions, but `soon` is none of these\n  in group `B`, block 1, criterion 1 (`Agent Version`)\n    |\n  3 |   - - {{field: Agent Version, operator: less than, value: soon}}\n    |                                                          ^^^^\n  help: write numbers like `10` or `2.5`, dates like `2024-05-01` or `2024-05-01T10:00:00Z`, versions like `10.0.19045`\n\
          error: 2 problems found\n"
     );
     assert_eq!(run.stdout, expected);

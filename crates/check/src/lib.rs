@@ -43,10 +43,8 @@
 mod error;
 pub mod ir;
 pub mod literal;
-mod text;
 
 pub use error::{CheckError, CheckErrorKind};
-pub use text::criterion_text;
 
 use cohort_syntax::{Arity, Criterion, Expr, GroupDef, Literal, Loc, Operator};
 use ir::{Bound, CheckedGroup, CheckedSet, Comparison, Condition, Predicate, Scalar, Test};
@@ -291,7 +289,7 @@ impl GroupChecker<'_> {
             negated,
             case_sensitive: criterion.case_sensitive,
             label: Arc::from(label),
-            text: Arc::from(criterion_text(criterion)),
+            text: Arc::from(cohort_syntax::criterion_to_text(criterion)),
         })
     }
 

@@ -90,7 +90,9 @@ pub enum LoadError {
         loc: Loc,
     },
     /// A group without blocks.
-    #[error("group has no blocks: expected `blocks` with at least one block of criteria")]
+    #[error(
+        "group has no blocks: expected `blocks` with at least one block of criteria, or `where`"
+    )]
     NoBlocks {
         /// Where the group is.
         loc: Loc,
@@ -123,6 +125,28 @@ pub enum LoadError {
         /// Where the `groups` key is.
         loc: Loc,
     },
+    /// A criterion or condition written as text that does not parse.
+    #[error("{message}")]
+    Syntax {
+        /// Where: the string in the YAML, and the span inside it.
+        loc: Loc,
+        /// The group.
+        group: String,
+        /// Which criterion, for a one-line criterion.
+        criterion: Option<String>,
+        /// What is wrong and what was expected.
+        message: String,
+        /// A likely fix.
+        help: Option<String>,
+    },
+    /// A group with both `where` and `blocks` (or `match`).
+    #[error("a group has either `blocks` (with `match`) or `where`, not both")]
+    WhereWithBlocks {
+        /// Where the `where` key is.
+        loc: Loc,
+        /// The group.
+        group: String,
+    },
     /// A group inside `groups:` that itself has `groups:`.
     #[error("a group in `groups` cannot hold `groups` of its own")]
     NestedGroups {
@@ -144,6 +168,8 @@ impl LoadError {
             | LoadError::EmptyBlock { loc, .. }
             | LoadError::ValueAndValues { loc, .. }
             | LoadError::MixedDocument { loc }
+            | LoadError::Syntax { loc, .. }
+            | LoadError::WhereWithBlocks { loc, .. }
             | LoadError::NestedGroups { loc, .. } => Some(loc),
             LoadError::Io { .. }
             | LoadError::TooLarge { .. }
@@ -188,6 +214,8 @@ impl LoadError {
             LoadError::UnknownOperator { group, .. }
             | LoadError::NoBlocks { group, .. }
             | LoadError::EmptyBlock { group, .. }
+            | LoadError::Syntax { group, .. }
+            | LoadError::WhereWithBlocks { group, .. }
             | LoadError::ValueAndValues { group, .. } => Some(group),
             LoadError::Yaml { group, .. }
             | LoadError::InvalidMatch { group, .. }
@@ -201,6 +229,7 @@ impl LoadError {
         match self {
             LoadError::UnknownOperator { criterion, .. }
             | LoadError::ValueAndValues { criterion, .. } => Some(criterion),
+            LoadError::Syntax { criterion, .. } => criterion.as_deref(),
             _ => None,
         }
     }
@@ -212,6 +241,7 @@ impl LoadError {
                 suggestion: Some(suggestion),
                 ..
             } => Some(format!("did you mean `{suggestion}`?")),
+            LoadError::Syntax { help, .. } => help.clone(),
             LoadError::UnknownOperator { .. } => {
                 Some("see the operator table in README.md for the accepted phrases".to_owned())
             }

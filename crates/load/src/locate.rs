@@ -12,8 +12,8 @@ use std::fmt;
 
 const FOUND: &str = "cohort: node found";
 
-/// The position of the node at `path` in the YAML `text`.
-pub(crate) fn position(text: &str, path: &NodePath) -> Option<Position> {
+/// The position and byte index of the node at `path` in the YAML `text`.
+pub(crate) fn node(text: &str, path: &NodePath) -> Option<(Position, usize)> {
     let seed = Seek {
         rest: path.segments(),
         key_itself: path.is_key_itself(),
@@ -25,10 +25,57 @@ pub(crate) fn position(text: &str, path: &NodePath) -> Option<Position> {
         return None;
     }
     let location = error.location()?;
-    Some(Position {
+    let position = Position {
         line: location.line(),
         column: location.column(),
-    })
+    };
+    Some((position, location.index()))
+}
+
+/// Where the bytes `span` of the string scalar at `index` are in `text`, and how wide they
+/// are there: exact when the scalar is written as its value (plain, or quoted without
+/// escapes, on one line); otherwise the scalar's start.
+pub(crate) fn inside_scalar(
+    text: &str,
+    index: usize,
+    span: cohort_syntax::Span,
+) -> Option<(usize, usize)> {
+    let raw = text.get(index..)?;
+    let (content, escape): (usize, Option<&str>) = match raw.chars().next()? {
+        '"' => (index + 1, Some("\\")),
+        '\'' => (index + 1, Some("''")),
+        '|' | '>' => return None,
+        _ => (index, None),
+    };
+    let covered = text.get(content..content + span.end)?;
+    let escaped = escape.is_some_and(|e| covered.contains(e));
+    if escaped || covered.contains(['\n', '\r']) {
+        return None;
+    }
+    Some((content + span.start, span.len()))
+}
+
+/// The width of the scalar token at `index`, for carets: a quoted string to its closing
+/// quote, a plain scalar to the end of its value on that line.
+pub(crate) fn token_width(text: &str, index: usize) -> usize {
+    let Some(raw) = text.get(index..) else {
+        return 1;
+    };
+    let line = raw.lines().next().unwrap_or_default();
+    let width = match line.chars().next() {
+        Some(quote @ ('"' | '\'')) => line[1..].find(quote).map_or(line.len(), |end| end + 2),
+        Some('{' | '[' | '-') | None => 1,
+        Some(_) => line
+            .find([',', '}', ']'])
+            .or_else(|| line.find(": "))
+            .or_else(|| line.find(" #"))
+            .unwrap_or(line.len()),
+    };
+    line[..width.min(line.len())]
+        .trim_end()
+        .chars()
+        .count()
+        .max(1)
 }
 
 struct Seek<'p> {
@@ -177,7 +224,7 @@ groups:
 ";
 
     fn at(path: NodePath) -> Option<(usize, usize)> {
-        position(DOC, &path).map(|p| (p.line, p.column))
+        node(DOC, &path).map(|(p, _)| (p.line, p.column))
     }
 
     #[test]
@@ -199,8 +246,8 @@ groups:
     fn a_path_that_leads_nowhere_has_no_position() {
         assert_eq!(at(NodePath::root().key("missing")), None);
         assert_eq!(at(NodePath::root().key("groups").index(7)), None);
-        assert_eq!(position("a: [\nb: 1", &NodePath::root().key("b")), None);
+        assert_eq!(node("a: [\nb: 1", &NodePath::root().key("b")), None);
         let deep = format!("a: {}{}\nb: 1\n", "[".repeat(1_000), "]".repeat(1_000));
-        assert_eq!(position(&deep, &NodePath::root().key("c")), None);
+        assert_eq!(node(&deep, &NodePath::root().key("c")), None);
     }
 }

@@ -2,7 +2,10 @@
 
 use crate::error::LoadError;
 use crate::sources::Position;
-use cohort_syntax::{Criterion, Expr, GroupDef, Literal, Loc, NodePath, Op, SourceId};
+use cohort_syntax::{
+    Criterion, Expr, GroupDef, Literal, Loc, NodePath, Op, SourceId, parse_condition,
+    parse_criterion,
+};
 use serde::Deserialize;
 use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -17,6 +20,8 @@ struct RawGroup {
     #[serde(rename = "match")]
     join: Option<String>,
     blocks: Option<Vec<RawBlock>>,
+    #[serde(rename = "where")]
+    condition: Option<String>,
     groups: Option<Vec<RawGroup>>,
 }
 
@@ -34,9 +39,37 @@ struct RawBlockMap {
     criteria: Vec<RawCriterion>,
 }
 
+/// A criterion: the `field`/`operator`/`values` map, or one line of text
+/// (`OS contains any of "Windows 10"`).
+enum RawCriterion {
+    Map(RawCriterionMap),
+    Text(String),
+}
+
+impl<'de> Deserialize<'de> for RawCriterion {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct CriterionVisitor;
+        impl<'de> Visitor<'de> for CriterionVisitor {
+            type Value = RawCriterion;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "a criterion: a map with `field`, `operator` and `values`, or one line of text",
+                )
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<RawCriterion, E> {
+                Ok(RawCriterion::Text(text.to_owned()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawCriterion, A::Error> {
+                RawCriterionMap::deserialize(MapAccessDeserializer::new(map)).map(RawCriterion::Map)
+            }
+        }
+        deserializer.deserialize_any(CriterionVisitor)
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawCriterion {
+struct RawCriterionMap {
     field: String,
     operator: String,
     values: Option<RawValues>,
@@ -210,7 +243,11 @@ impl Lowering<'_> {
         let Some(list) = document.groups else {
             return self.group(document, root).into_iter().collect();
         };
-        if document.name.is_some() || document.blocks.is_some() || document.join.is_some() {
+        if document.name.is_some()
+            || document.blocks.is_some()
+            || document.condition.is_some()
+            || document.join.is_some()
+        {
             let loc = self.loc(root.key_itself("groups"));
             self.errors.push(LoadError::MixedDocument { loc });
             return Vec::new();
@@ -237,6 +274,15 @@ impl Lowering<'_> {
             return None;
         };
         let errors_before = self.errors.len();
+        if let Some(text) = raw.condition {
+            return self.where_group(
+                name,
+                raw.description,
+                text,
+                raw.blocks.is_some() || raw.join.is_some(),
+                path,
+            );
+        }
         let group_join = self.join(raw.join.as_deref(), &path, &name);
         let blocks_path = path.key("blocks");
         let blocks = raw.blocks.unwrap_or_default();
@@ -260,6 +306,45 @@ impl Lowering<'_> {
             description: raw.description,
             loc: self.loc(path),
         })
+    }
+
+    /// A group given as `where: <condition text>`.
+    fn where_group(
+        &mut self,
+        name: String,
+        description: Option<String>,
+        text: String,
+        with_blocks: bool,
+        path: NodePath,
+    ) -> Option<GroupDef> {
+        let where_path = path.key("where");
+        if with_blocks {
+            let loc = self.loc(path.key_itself("where"));
+            self.errors
+                .push(LoadError::WhereWithBlocks { loc, group: name });
+            return None;
+        }
+        match parse_condition(&text) {
+            Ok(mut condition) => {
+                place(&mut condition, self.source, &where_path);
+                Some(GroupDef {
+                    name,
+                    description,
+                    condition,
+                    loc: self.loc(path),
+                })
+            }
+            Err(error) => {
+                self.errors.push(LoadError::Syntax {
+                    loc: Loc::at(error.span).placed(self.source, &where_path),
+                    group: name,
+                    criterion: None,
+                    message: error.message,
+                    help: error.help,
+                });
+                None
+            }
+        }
     }
 
     fn join(&mut self, value: Option<&str>, path: &NodePath, group: &str) -> Join {
@@ -322,6 +407,10 @@ impl Lowering<'_> {
         group: &str,
         label: String,
     ) -> Option<Expr> {
+        let raw = match raw {
+            RawCriterion::Map(map) => map,
+            RawCriterion::Text(text) => return self.text_criterion(&text, path, group, label),
+        };
         let label = format!("{label} (`{}`)", raw.field);
         let op_path = path.key("operator");
         let op = Op::from_phrase(&raw.operator);
@@ -375,6 +464,59 @@ impl Lowering<'_> {
             loc: self.loc(path),
             op_loc: self.loc(op_path),
         }))
+    }
+}
+
+impl Lowering<'_> {
+    /// A criterion written as one line of text.
+    fn text_criterion(
+        &mut self,
+        text: &str,
+        path: NodePath,
+        group: &str,
+        label: String,
+    ) -> Option<Expr> {
+        match parse_criterion(text) {
+            Ok(criterion) => {
+                let mut expr = Expr::Criterion(criterion);
+                place(&mut expr, self.source, &path);
+                Some(expr)
+            }
+            Err(error) => {
+                self.errors.push(LoadError::Syntax {
+                    loc: Loc::at(error.span).placed(self.source, &path),
+                    group: group.to_owned(),
+                    criterion: Some(label),
+                    message: error.message,
+                    help: error.help,
+                });
+                None
+            }
+        }
+    }
+}
+
+/// Puts every node of a condition parsed from the string at `path` in `source`.
+fn place(expr: &mut Expr, source: SourceId, path: &NodePath) {
+    let put = |loc: &mut Loc| *loc = loc.placed(source, path);
+    match expr {
+        Expr::All { items, loc } | Expr::Any { items, loc } => {
+            put(loc);
+            for item in items {
+                place(item, source, path);
+            }
+        }
+        Expr::Not { item, loc } => {
+            put(loc);
+            place(item, source, path);
+        }
+        Expr::Criterion(criterion) => {
+            put(&mut criterion.loc);
+            put(&mut criterion.op_loc);
+            for value in &mut criterion.values {
+                put(&mut value.loc);
+            }
+        }
     }
 }
 

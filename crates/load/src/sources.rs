@@ -91,7 +91,32 @@ impl Sources {
     /// assert_eq!(loaded.sources.position(error.loc().unwrap()), Some(Position { line: 4, column: 17 }));
     /// ```
     pub fn position(&self, loc: &Loc) -> Option<Position> {
+        self.locate(loc).map(|(position, _)| position)
+    }
+
+    /// The line and column of `loc`, and how many characters wide it is there (for carets).
+    /// A location inside a YAML string (a one-line criterion, a `where` condition) points
+    /// into the YAML file.
+    pub fn locate(&self, loc: &Loc) -> Option<(Position, usize)> {
         let source = self.get(loc.source?)?;
-        crate::locate::position(&source.text, &loc.path)
+        let text = &source.text;
+        let (scalar, index) = crate::locate::node(text, &loc.path)?;
+        let exact = loc
+            .span
+            .and_then(|span| crate::locate::inside_scalar(text, index, span));
+        match exact {
+            Some((offset, len)) => {
+                let width = text
+                    .get(offset..offset + len)
+                    .map_or(1, |t| t.chars().count().max(1));
+                Some((Position::of_offset(text, offset), width))
+            }
+            None => Some((scalar, crate::locate::token_width(text, index))),
+        }
+    }
+
+    /// The text of line `line` (from 1) of the source of `loc`.
+    pub fn line_text(&self, loc_source: SourceId, line: usize) -> Option<&str> {
+        self.get(loc_source)?.text.lines().nth(line.checked_sub(1)?)
     }
 }

@@ -30,9 +30,16 @@
 pub mod ast;
 pub mod loc;
 pub mod operator;
+pub mod parse;
+pub mod print;
 mod suggest;
 
 pub use ast::{Criterion, Expr, GroupDef, Literal};
-pub use loc::{Loc, NodePath, PathSeg, SourceId};
+pub use loc::{Loc, NodePath, PathSeg, SourceId, Span};
 pub use operator::{Arity, Op, Operator};
+pub use parse::{
+    Limits, ParseError, parse_condition, parse_condition_with, parse_criterion,
+    parse_criterion_with,
+};
+pub use print::{condition_to_text, criterion_to_text, expr_to_text};
 pub use suggest::{edit_distance, nearest};

@@ -102,7 +102,41 @@ impl fmt::Display for NodePath {
     }
 }
 
-/// Where a syntax node came from: a source and the path to the node inside it.
+/// A byte range in a text: the text given to a parser (a YAML string scalar, or a whole text
+/// file).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Span {
+    /// The first byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+}
+
+impl Span {
+    /// The range `start..end`.
+    pub fn new(start: usize, end: usize) -> Self {
+        Span { start, end }
+    }
+
+    /// The span moved `offset` bytes further.
+    #[must_use]
+    pub fn shifted(self, offset: usize) -> Self {
+        Span::new(self.start + offset, self.end + offset)
+    }
+
+    /// The number of bytes covered.
+    pub fn len(self) -> usize {
+        self.end.saturating_sub(self.start)
+    }
+
+    /// Whether the span covers nothing.
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Where a syntax node came from: a source, the path to the node inside it, and for nodes
+/// parsed from text, the byte span inside that text.
 ///
 /// `Loc` compares equal to every other `Loc` and hashes to nothing, so syntax trees compare
 /// by what they say, not by where they were written (Cedar's rule for its `Node::loc`).
@@ -120,6 +154,9 @@ pub struct Loc {
     pub source: Option<SourceId>,
     /// The path to the node inside that source.
     pub path: NodePath,
+    /// For a node parsed from text: its bytes in the text at `path` (a YAML string scalar,
+    /// or the whole source when `path` is the root of a text file).
+    pub span: Option<Span>,
 }
 
 impl Loc {
@@ -128,6 +165,26 @@ impl Loc {
         Self {
             source: Some(source),
             path,
+            span: None,
+        }
+    }
+
+    /// A location at `span` of a text, with no source yet.
+    pub fn at(span: Span) -> Self {
+        Loc {
+            span: Some(span),
+            ..Loc::default()
+        }
+    }
+
+    /// This location placed in `source` at `path`: for nodes parsed from a string that sits at
+    /// `path` in `source`.
+    #[must_use]
+    pub fn placed(&self, source: SourceId, path: &NodePath) -> Loc {
+        Loc {
+            source: Some(source),
+            path: path.clone(),
+            span: self.span,
         }
     }
 }

@@ -288,6 +288,9 @@ impl Op {
     /// likely typo.
     pub fn suggest(phrase: &str) -> Option<&'static str> {
         let normalised = normalise(phrase);
+        if normalised.chars().count() < 3 {
+            return None;
+        }
         let canonical = Operator::ALL.iter().flat_map(|op| {
             let (positive, negative) = op.phrases();
             [positive, negative]
