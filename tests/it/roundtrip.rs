@@ -88,3 +88,99 @@ fn groups_that_are_not_block_shaped_are_refused() {
         "group `N` is not a list of blocks of criteria, so it has no YAML block form"
     );
 }
+
+/// Text made of the language's own tokens in odd spellings, so that much of it parses.
+fn token_soup() -> impl Strategy<Value = String> {
+    let token = prop::sample::select(
+        &[
+            "OS",
+            "[Free Disk %]",
+            "\"Last Seen\"",
+            "Agent Version",
+            "Tags",
+            "Contains ANY of",
+            "=",
+            "!=",
+            ">=",
+            "less  than",
+            "is blank",
+            "IsBlank",
+            "does not contain",
+            "between",
+            "within last",
+            "more than",
+            "\"Windows 10\"",
+            "10",
+            "2024.1.0",
+            "30 days",
+            "ago",
+            "true",
+            "x",
+            ",",
+            "and",
+            "or",
+            "not",
+            "AND",
+            "(",
+            ")",
+            "(case-sensitive)",
+            "\n",
+            "block 1:\n",
+            "block 2:\n",
+            "2026-11-01",
+        ][..],
+    );
+    prop::collection::vec(token, 0..14).prop_map(|tokens| tokens.join(" "))
+}
+
+/// Conditions for the text round trip: criteria with any text, nested all/any/not, no empty
+/// lists (the text form has no way to write an empty `all` or `any`).
+fn condition() -> impl Strategy<Value = Expr> {
+    criterion()
+        .prop_map(Expr::Criterion)
+        .prop_recursive(4, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 1..4).prop_map(Expr::all),
+                prop::collection::vec(inner.clone(), 1..4).prop_map(Expr::any),
+                inner.prop_map(Expr::not),
+            ]
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
+
+    #[test]
+    fn parsing_printed_text_gives_back_the_tree(tree in condition()) {
+        let text = cohort::syntax::condition_to_text(&tree);
+        let parsed = cohort::syntax::parse_condition(&text)
+            .map_err(|e| TestCaseError::fail(format!("{e} at {:?} in:\n{text}", e.span)))?;
+        prop_assert_eq!(&parsed, &tree.normalized(), "{}", text);
+        prop_assert_eq!(cohort::syntax::condition_to_text(&parsed), text);
+    }
+
+    #[test]
+    fn parsing_a_printed_criterion_gives_back_the_criterion(c in criterion()) {
+        let text = cohort::syntax::criterion_to_text(&c);
+        let parsed = cohort::syntax::parse_criterion(&text)
+            .map_err(|e| TestCaseError::fail(format!("{e} at {:?} in: {text}", e.span)))?;
+        prop_assert_eq!(&parsed, &c, "{}", text);
+    }
+
+    #[test]
+    fn printing_parsed_text_is_a_fixed_point(text in token_soup()) {
+        if let Ok(tree) = cohort::syntax::parse_condition(&text) {
+            let printed = cohort::syntax::condition_to_text(&tree);
+            let reparsed = cohort::syntax::parse_condition(&printed)
+                .map_err(|e| TestCaseError::fail(format!("{e}: {printed}")))?;
+            prop_assert_eq!(&reparsed, &tree);
+            prop_assert_eq!(cohort::syntax::condition_to_text(&reparsed), printed);
+        }
+    }
+
+    #[test]
+    fn the_parser_never_panics(text in any::<String>()) {
+        let _ = cohort::syntax::parse_condition(&text);
+        let _ = cohort::syntax::parse_criterion(&text);
+    }
+}

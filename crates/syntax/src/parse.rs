@@ -166,6 +166,11 @@ fn word<'a>(word: &'static str) -> impl Fn(&'a str) -> NomResult<'a, &'a str> {
     }
 }
 
+/// Whether `text` starts with `and`, `or` or `not` as a word (so `or!` does, `order` does not).
+pub(crate) fn starts_with_keyword(text: &str) -> bool {
+    ["and", "or", "not"].iter().any(|k| word(k)(text).is_ok())
+}
+
 /// The longest operator phrase at the start of `input`: its op and the length matched.
 fn operator(input: &str) -> Option<(Op, usize)> {
     phrases().iter().find_map(|(words, op)| {
@@ -186,9 +191,16 @@ fn operator(input: &str) -> Option<(Op, usize)> {
 
 /// A duration token: digits, optional spaces, a unit word (`30 days`, `12h`).
 pub(crate) fn duration(input: &str) -> NomResult<'_, &str> {
+    const UNITS: [&str; 16] = [
+        "minutes", "minute", "mins", "min", "m", "hours", "hour", "hrs", "hr", "h", "days", "day",
+        "d", "weeks", "week", "w",
+    ];
     let (rest, _) = digit1(input)?;
     let (rest, _) = space0(rest)?;
-    let (rest, _) = take_while1(|c: char| c.is_alphabetic())(rest)?;
+    let (rest, _) = UNITS
+        .iter()
+        .find_map(|unit| word(unit)(rest).ok())
+        .ok_or_else(|| nom::Err::Error(nom::error::Error::new(rest, nom::error::ErrorKind::Tag)))?;
     Ok((rest, &input[..input.len() - rest.len()]))
 }
 
@@ -346,8 +358,7 @@ impl<'a> Driver<'a> {
     }
 
     fn peek_keyword(&self) -> bool {
-        let rest = self.rest.trim_start();
-        ["and", "or", "not"].iter().any(|k| word(k)(rest).is_ok())
+        starts_with_keyword(self.rest.trim_start())
     }
 
     fn expr(&mut self) -> Parsed<Expr> {

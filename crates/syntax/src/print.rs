@@ -34,7 +34,8 @@ pub fn criterion_to_text(criterion: &Criterion) -> String {
 /// assert_eq!(condition_to_text(&parse_condition(text).unwrap()), text);
 /// ```
 pub fn condition_to_text(condition: &Expr) -> String {
-    match blocks_of(condition) {
+    let condition = condition.normalized();
+    match blocks_of(&condition) {
         Some(blocks) => {
             let mut out = String::new();
             for (index, criteria) in blocks.iter().enumerate() {
@@ -47,7 +48,7 @@ pub fn condition_to_text(condition: &Expr) -> String {
             }
             out
         }
-        None => expr_to_text(condition),
+        None => expr_to_text(&condition),
     }
 }
 
@@ -175,16 +176,13 @@ fn write_list(items: &[Expr], separator: &str, context: Context, parens: bool, o
     }
 }
 
-const KEYWORDS: [&str; 3] = ["and", "or", "not"];
-
-fn is_keyword(text: &str) -> bool {
-    KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(text))
-}
-
 fn write_criterion(criterion: &Criterion, out: &mut String) {
     let field = &criterion.field;
-    let bare_field =
-        !field.is_empty() && field.chars().all(parse::is_field_char) && !is_keyword(field);
+    // A leading `#` would read as a comment line in the block form.
+    let bare_field = !field.is_empty()
+        && !field.starts_with('#')
+        && field.chars().all(parse::is_field_char)
+        && !parse::starts_with_keyword(field);
     if bare_field {
         out.push_str(field);
     } else {
@@ -216,7 +214,7 @@ fn is_bare_value(text: &str, op: Op) -> bool {
     {
         return rest.is_empty();
     }
-    !text.is_empty() && text.chars().all(parse::is_value_char) && !is_keyword(text)
+    !text.is_empty() && text.chars().all(parse::is_value_char) && !parse::starts_with_keyword(text)
 }
 
 fn write_quoted(text: &str, out: &mut String) {
