@@ -142,7 +142,7 @@ pub(crate) fn is_field_char(c: char) -> bool {
 }
 
 pub(crate) fn is_value_char(c: char) -> bool {
-    !c.is_whitespace() && !matches!(c, ',' | '(' | ')' | '"')
+    !c.is_whitespace() && !matches!(c, ',' | '(' | ')' | '"' | '`')
 }
 
 /// Matches `word` case-insensitively, followed by a word boundary.
@@ -454,6 +454,11 @@ impl<'a> Driver<'a> {
             self.rest = rest;
             return Ok((name, Span::new(start, self.offset())));
         }
+        if self.rest.starts_with('`') {
+            let (rest, name) = self.backticked(start)?;
+            self.rest = rest;
+            return Ok((name, Span::new(start, self.offset())));
+        }
         if let Some(body) = self.rest.strip_prefix('[') {
             let (after, name) = take_while::<_, &str, nom::error::Error<&str>>(|c| c != ']')(body)
                 .unwrap_or((body, ""));
@@ -496,6 +501,19 @@ impl<'a> Driver<'a> {
             return self.no_operator(&words, &name);
         }
         Ok((name, Span::new(start, end)))
+    }
+
+    /// A Markdown code span, `` `text` ``, taken verbatim (documents and chats quote values so).
+    fn backticked(&self, start: usize) -> Parsed<(&'a str, String)> {
+        let body = &self.rest[1..];
+        match body.find('`') {
+            Some(end) => Ok((&body[end + 1..], body[..end].to_owned())),
+            None => self.error(
+                Span::new(start, start + 1),
+                "unterminated code span: expected a closing `` ` ``",
+                None,
+            ),
+        }
     }
 
     /// The error for a field not followed by an operator: an unknown operator among the
@@ -594,7 +612,8 @@ impl<'a> Driver<'a> {
         self.skip_ws();
         // Values are optional here (the check stage counts them): none when the text ends, or
         // goes on with `)`, `(case-sensitive)` or a keyword (`Tags is blank and ...`).
-        let starts_value = self.rest.starts_with(is_value_char) || self.rest.starts_with('"');
+        let starts_value =
+            self.rest.starts_with(is_value_char) || self.rest.starts_with(['"', '`']);
         if !starts_value || self.peek_keyword() {
             return Ok(values);
         }
@@ -630,6 +649,14 @@ impl<'a> Driver<'a> {
             let (rest, text) = quoted(self.rest).or_else(|(at, message)| {
                 self.error(Span::new(start + at, start + at + 1), message, None)
             })?;
+            self.rest = rest;
+            return Ok(Literal {
+                text,
+                loc: Loc::at(Span::new(start, self.offset())),
+            });
+        }
+        if self.rest.starts_with('`') {
+            let (rest, text) = self.backticked(start)?;
             self.rest = rest;
             return Ok(Literal {
                 text,
