@@ -215,6 +215,76 @@ impl GroupSet {
     }
 }
 
+/// A definitions file rewritten in canonical form by [`format_yaml`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Formatted {
+    /// The canonical text: the file's leading comment block, then the groups.
+    pub text: String,
+    /// Lines (from 1) with comments after the leading block: the canonical text cannot keep
+    /// them.
+    pub dropped_comments: Vec<usize>,
+}
+
+/// Rewrites a definitions file in canonical form (what `cohort fmt` writes): canonical
+/// operator phrases, values as lists, criteria as maps, `where:` for groups that are not
+/// lists of blocks. Only the file's structure must be valid; groups are not checked.
+///
+/// ```
+/// let formatted = cohort::format_yaml("g.yaml", "# Disk groups\nname: Low Disk\nblocks: [['[Free Disk %] < 10']]\n").unwrap();
+/// assert_eq!(formatted.text, "# Disk groups\nname: Low Disk\nblocks:\n- - field: Free Disk %\n    operator: less than\n    values:\n    - '10'\n");
+/// assert!(formatted.dropped_comments.is_empty());
+/// ```
+pub fn format_yaml(name: &str, text: &str) -> Result<Formatted, Error> {
+    let mut loader = cohort_load::Loader::new();
+    loader.add_str(name, text);
+    let loaded = loader.finish();
+    if !loaded.errors.is_empty() {
+        let diagnostics = loaded
+            .errors
+            .iter()
+            .map(|error| Diagnostic::from_load(error, &loaded.sources))
+            .collect();
+        return Err(Error { diagnostics });
+    }
+    if loaded.groups.is_empty() {
+        return Ok(Formatted {
+            text: text.to_owned(),
+            dropped_comments: Vec::new(),
+        });
+    }
+    let single = loaded.groups.len() == 1
+        && loaded
+            .groups
+            .iter()
+            .all(|g| g.loc.path.segments().is_empty());
+    let body = cohort_load::to_yaml(&loaded.groups, single).map_err(|error| Error {
+        diagnostics: vec![Diagnostic::about_file(name, error.to_string())],
+    })?;
+    let lines: Vec<&str> = text.lines().collect();
+    let header_len = lines
+        .iter()
+        .take_while(|line| line.trim().is_empty() || line.trim_start().starts_with('#'))
+        .count();
+    let mut header: String = lines[..header_len]
+        .iter()
+        .map(|line| format!("{line}\n"))
+        .collect();
+    while header.ends_with("\n\n") {
+        header.pop();
+    }
+    let dropped_comments = lines
+        .iter()
+        .enumerate()
+        .skip(header_len)
+        .filter(|(_, line)| line.trim_start().starts_with('#') || line.contains(" #"))
+        .map(|(index, _)| index + 1)
+        .collect();
+    Ok(Formatted {
+        text: header + &body,
+        dropped_comments,
+    })
+}
+
 /// The groups one machine belongs to.
 #[derive(Clone, Debug)]
 pub struct Membership<'g> {
@@ -345,6 +415,19 @@ impl Diagnostic {
             line: line.to_owned(),
             width: width.max(1),
         })
+    }
+
+    fn about_file(file: &str, message: String) -> Diagnostic {
+        Diagnostic {
+            file: Some(file.to_owned()),
+            line: None,
+            column: None,
+            group: None,
+            criterion: None,
+            message,
+            help: None,
+            snippet: None,
+        }
     }
 
     fn from_load(error: &cohort_load::LoadError, sources: &cohort_load::Sources) -> Diagnostic {

@@ -310,3 +310,120 @@ fn usage_and_input_errors_have_exit_codes_and_messages() {
             .contains("Evaluate, check and explain RMM dynamic groups")
     );
 }
+
+#[test]
+fn fmt_rewrites_safely_keeps_meaning_and_is_idempotent() {
+    let dir = std::env::temp_dir().join(format!("cohort-fmt-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let messy = dir.join("messy.yaml");
+    std::fs::write(
+        &messy,
+        "# Team groups\nname: Windows Laptops\nwhere: OS  CONTAINS windows and Hostname ends with '-LT' or (Tags is blank true)\n",
+    )
+    .unwrap();
+    let commented = dir.join("commented.yaml");
+    let commented_text =
+        "name: G\nblocks:\n  # why this block exists\n  - - {field: OS, operator: '=', value: x}\n";
+    std::fs::write(&commented, commented_text).unwrap();
+    let broken = dir.join("broken.yaml");
+    std::fs::write(
+        &broken,
+        "name: G\nblocks: [[{field: OS, operator: frobs}]]\n",
+    )
+    .unwrap();
+    let dir_arg = dir.display().to_string();
+
+    let run = cohort(&["fmt", "--check", &dir_arg]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout
+            .contains(&format!("would reformat {}", messy.display())),
+        "{}",
+        run.stdout
+    );
+
+    let run = cohort(&["fmt", &dir_arg]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("unknown operator `frobs`"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("the comments on line 3 would be lost"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(&commented).unwrap(),
+        commented_text,
+        "refused files are untouched"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&messy).unwrap(),
+        "# Team groups\nname: Windows Laptops\nwhere: OS contains any of windows and Hostname ends with -LT or Tags is blank true\n"
+    );
+    std::fs::remove_file(&broken).unwrap();
+    let run = cohort(&["fmt", "--force", &dir_arg]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let run = cohort(&["fmt", "--check", &dir_arg]);
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "ok: 2 files in canonical form\n")
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 2, "no temporary files left: {leftovers:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn fmt_of_the_examples_keeps_every_membership() {
+    let dir = std::env::temp_dir().join(format!("cohort-fmt-examples-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for group_file in [
+        "health.yaml",
+        "inventory.yaml",
+        "organisation.yaml",
+        "operating-systems.yaml",
+    ] {
+        std::fs::copy(
+            crate::root().join("examples/groups").join(group_file),
+            dir.join(group_file),
+        )
+        .unwrap();
+    }
+    let machines = path("examples/fleet/fleet.json");
+    let dir_arg = dir.display().to_string();
+    let before = cohort(&[
+        "eval",
+        "--groups",
+        &dir_arg,
+        "--machines",
+        &machines,
+        "--format",
+        "json",
+        "--now",
+        NOW,
+    ])
+    .stdout;
+    assert_eq!(cohort(&["fmt", &dir_arg]).code, 0);
+    let after = cohort(&[
+        "eval",
+        "--groups",
+        &dir_arg,
+        "--machines",
+        &machines,
+        "--format",
+        "json",
+        "--now",
+        NOW,
+    ])
+    .stdout;
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(before, after);
+}

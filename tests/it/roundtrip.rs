@@ -66,27 +66,31 @@ proptest! {
 
     #[test]
     fn loading_printed_yaml_gives_back_the_tree(groups in prop::collection::vec(group(), 1..4)) {
-        let yaml = cohort_load::to_yaml(&groups).unwrap();
+        let yaml = cohort_load::to_yaml(&groups, false).unwrap();
         let loaded = load(&yaml);
         prop_assert_eq!(&loaded, &groups, "{}", yaml);
-        prop_assert_eq!(cohort_load::to_yaml(&loaded).unwrap(), yaml);
+        prop_assert_eq!(cohort_load::to_yaml(&loaded, false).unwrap(), yaml);
     }
 }
 
 #[test]
-fn groups_that_are_not_block_shaped_are_refused() {
-    let criterion = Expr::Criterion(Criterion::new("a", Op::positive(Operator::IsBlank), vec![]));
+fn groups_that_are_not_block_shaped_print_as_where() {
+    let blank = |field: &str| {
+        Expr::Criterion(Criterion::new(
+            field,
+            Op::positive(Operator::IsBlank),
+            vec![],
+        ))
+    };
     let group = GroupDef {
         name: "N".into(),
         description: None,
-        condition: Expr::not(criterion),
+        condition: Expr::any(vec![Expr::not(blank("a")), blank("b")]),
         loc: Loc::default(),
     };
-    let error = cohort_load::to_yaml(&[group]).unwrap_err();
-    assert_eq!(
-        error.to_string(),
-        "group `N` is not a list of blocks of criteria, so it has no YAML block form"
-    );
+    let yaml = cohort_load::to_yaml(std::slice::from_ref(&group), true).unwrap();
+    assert_eq!(yaml, "name: N\nwhere: not a is blank or b is blank\n");
+    assert_eq!(load(&yaml), [group]);
 }
 
 /// Text made of the language's own tokens in odd spellings, so that much of it parses.

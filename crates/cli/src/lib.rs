@@ -6,6 +6,7 @@
 //!
 //! Exit codes: 0 success, 1 invalid definitions or unreadable machines, 2 bad usage.
 
+mod fmt;
 mod machines;
 mod output;
 
@@ -50,6 +51,19 @@ enum Command {
         /// Definition files or directories.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+    },
+    /// Rewrite definition files in canonical form (a safe write: a temporary file renamed
+    /// over the original).
+    Fmt {
+        /// Definition files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Only report the files that are not in canonical form; exit 1 if any.
+        #[arg(long)]
+        check: bool,
+        /// Rewrite files even when comments after the leading comment block would be lost.
+        #[arg(long)]
+        force: bool,
     },
     /// Explain why one machine is or is not in each group.
     Explain {
@@ -121,6 +135,11 @@ pub fn run(
     let result = match cli.command {
         Command::Eval { input, format } => eval(&input, format, stdout, stderr),
         Command::Check { paths } => check(&paths, stdout),
+        Command::Fmt {
+            paths,
+            check,
+            force,
+        } => fmt::run(&paths, check, force, stdout),
         Command::Explain {
             input,
             machine,

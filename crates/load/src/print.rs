@@ -3,24 +3,20 @@
 use cohort_syntax::{Expr, GroupDef};
 use serde::Serialize;
 
-/// Why a group cannot be printed as YAML blocks.
+/// Why groups cannot be printed as YAML.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PrintError {
-    /// The condition is not a list of blocks of criteria (it nests `not`, or lists deeper).
-    #[error("group `{group}` is not a list of blocks of criteria, so it has no YAML block form")]
-    NotBlockShaped {
-        /// The group.
-        group: String,
-    },
     /// The YAML writer failed.
     #[error("cannot write YAML: {0}")]
     Yaml(String),
 }
 
 #[derive(Serialize)]
-struct Document<'a> {
-    groups: Vec<Group<'a>>,
+#[serde(untagged)]
+enum Document<'a> {
+    One(Group<'a>),
+    Many { groups: Vec<Group<'a>> },
 }
 
 #[derive(Serialize)]
@@ -30,7 +26,10 @@ struct Group<'a> {
     description: Option<&'a str>,
     #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
     join: Option<&'static str>,
-    blocks: Vec<Block<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    blocks: Option<Vec<Block<'a>>>,
+    #[serde(rename = "where", skip_serializing_if = "Option::is_none")]
+    condition: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -54,8 +53,11 @@ struct Criterion<'a> {
     case_sensitive: bool,
 }
 
-/// Prints groups as one canonical YAML document (`groups:` list, canonical operator phrases,
-/// values always as lists of strings). Loading the output gives back equal syntax trees.
+/// Prints groups as one canonical YAML document: a `groups:` list (or a single group when
+/// `single` is set and there is one group), canonical operator phrases, values as lists of
+/// strings; a group that is not a list of blocks gets `where:` and its condition as text.
+/// Loading the output gives back the same trees (conditions under `where:` normalized, see
+/// `Expr::normalized`).
 ///
 /// ```
 /// use cohort_load::{Loader, to_yaml};
@@ -63,29 +65,41 @@ struct Criterion<'a> {
 /// let mut loader = Loader::new();
 /// loader.add_str("g.yaml", "name: G\nblocks: [[{field: OS, operator: Equals, value: '10.10'}]]");
 /// let groups = loader.finish().groups;
-/// let yaml = to_yaml(&groups).unwrap();
+/// let yaml = to_yaml(&groups, false).unwrap();
 /// assert_eq!(yaml, "groups:\n- name: G\n  blocks:\n  - - field: OS\n      operator: equal\n      values:\n      - '10.10'\n");
 /// ```
-pub fn to_yaml(groups: &[GroupDef]) -> Result<String, PrintError> {
-    let groups = groups.iter().map(group).collect::<Result<Vec<_>, _>>()?;
-    serde_yaml::to_string(&Document { groups }).map_err(|e| PrintError::Yaml(e.to_string()))
+pub fn to_yaml(groups: &[GroupDef], single: bool) -> Result<String, PrintError> {
+    let mut groups: Vec<Group<'_>> = groups.iter().map(group).collect();
+    let document = match groups.pop() {
+        Some(only) if single && groups.is_empty() => Document::One(only),
+        Some(last) => {
+            groups.push(last);
+            Document::Many { groups }
+        }
+        None => Document::Many { groups },
+    };
+    serde_yaml::to_string(&document).map_err(|e| PrintError::Yaml(e.to_string()))
 }
 
-fn group(def: &GroupDef) -> Result<Group<'_>, PrintError> {
-    let not_block_shaped = || PrintError::NotBlockShaped {
-        group: def.name.clone(),
+fn group(def: &GroupDef) -> Group<'_> {
+    let as_where = || Group {
+        name: &def.name,
+        description: def.description.as_deref(),
+        join: None,
+        blocks: None,
+        condition: Some(cohort_syntax::expr_to_text(&def.condition)),
     };
     let (join, items) = match &def.condition {
-        Expr::Any { items, .. } => (None, items),
-        Expr::All { items, .. } => (Some("all"), items),
-        _ => return Err(not_block_shaped()),
+        Expr::Any { items, .. } if !items.is_empty() => (None, items),
+        Expr::All { items, .. } if !items.is_empty() => (Some("all"), items),
+        _ => return as_where(),
     };
     let blocks = items
         .iter()
         .map(|item| {
             let (all, criteria) = match item {
-                Expr::All { items, .. } => (true, items),
-                Expr::Any { items, .. } => (false, items),
+                Expr::All { items, .. } if !items.is_empty() => (true, items),
+                Expr::Any { items, .. } if !items.is_empty() => (false, items),
                 _ => return None,
             };
             let criteria = criteria
@@ -109,12 +123,15 @@ fn group(def: &GroupDef) -> Result<Group<'_>, PrintError> {
                 }
             })
         })
-        .collect::<Option<Vec<_>>>()
-        .ok_or_else(not_block_shaped)?;
-    Ok(Group {
-        name: &def.name,
-        description: def.description.as_deref(),
-        join,
-        blocks,
-    })
+        .collect::<Option<Vec<_>>>();
+    match blocks {
+        Some(blocks) => Group {
+            name: &def.name,
+            description: def.description.as_deref(),
+            join,
+            blocks: Some(blocks),
+            condition: None,
+        },
+        None => as_where(),
+    }
 }

@@ -207,18 +207,21 @@ pub(crate) fn duration(input: &str) -> NomResult<'_, &str> {
 /// A double-quoted string with escapes `\"`, `\\`, `\n`, `\r`, `\t`, `\u{...}`; returns the
 /// decoded text, or the offset and message of the first problem.
 fn quoted(input: &str) -> Result<(&str, String), (usize, String)> {
-    let body = tag::<&str, &str, nom::error::Error<&str>>("\"")(input)
-        .map_err(|_| (0, "expected `\"`".to_owned()))?
-        .0;
+    let quote = if input.starts_with('\'') { '\'' } else { '"' };
+    let body =
+        tag::<&str, &str, nom::error::Error<&str>>(if quote == '"' { "\"" } else { "'" })(input)
+            .map_err(|_| (0, "expected `\"`".to_owned()))?
+            .0;
     let mut text = String::new();
     let mut chars = body.char_indices();
     while let Some((index, c)) = chars.next() {
         match c {
-            '"' => return Ok((&body[index + 1..], text)),
+            c if c == quote => return Ok((&body[index + 1..], text)),
             '\\' => {
                 let escaped = chars.next().map(|(_, e)| e);
                 match escaped {
                     Some('"') => text.push('"'),
+                    Some('\'') => text.push('\''),
                     Some('\\') => text.push('\\'),
                     Some('n') => text.push('\n'),
                     Some('r') => text.push('\r'),
@@ -247,7 +250,7 @@ fn quoted(input: &str) -> Result<(&str, String), (usize, String)> {
                         return Err((
                             index + 1,
                             format!(
-                                "invalid escape `\\{other}`: expected one of `\\\"`, `\\\\`, `\\n`, `\\r`, `\\t`, `\\u{{...}}`"
+                                "invalid escape `\\{other}`: expected one of `\\\"`, `\\'`, `\\\\`, `\\n`, `\\r`, `\\t`, `\\u{{...}}`"
                             ),
                         ));
                     }
@@ -257,7 +260,10 @@ fn quoted(input: &str) -> Result<(&str, String), (usize, String)> {
             other => text.push(other),
         }
     }
-    Err((0, "unterminated string: expected a closing `\"`".to_owned()))
+    Err((
+        0,
+        format!("unterminated string: expected a closing `{quote}`"),
+    ))
 }
 
 struct Driver<'a> {
@@ -447,7 +453,7 @@ impl<'a> Driver<'a> {
     fn field(&mut self) -> Parsed<(String, Span)> {
         self.skip_ws();
         let start = self.offset();
-        if self.rest.starts_with('"') {
+        if self.rest.starts_with(['"', '\'']) {
             let (rest, name) = quoted(self.rest).or_else(|(at, message)| {
                 self.error(Span::new(start + at, start + at + 1), message, None)
             })?;
@@ -645,7 +651,7 @@ impl<'a> Driver<'a> {
     fn value(&mut self, op: Op) -> Parsed<Literal> {
         self.skip_ws();
         let start = self.offset();
-        if self.rest.starts_with('"') {
+        if self.rest.starts_with(['"', '\'']) {
             let (rest, text) = quoted(self.rest).or_else(|(at, message)| {
                 self.error(Span::new(start + at, start + at + 1), message, None)
             })?;

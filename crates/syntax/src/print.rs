@@ -180,7 +180,7 @@ fn write_criterion(criterion: &Criterion, out: &mut String) {
     let field = &criterion.field;
     // A leading `#` would read as a comment line in the block form.
     let bare_field = !field.is_empty()
-        && !field.starts_with('#')
+        && !field.starts_with(['#', '\''])
         && field.chars().all(parse::is_field_char)
         && !parse::starts_with_keyword(field);
     if bare_field {
@@ -214,7 +214,10 @@ fn is_bare_value(text: &str, op: Op) -> bool {
     {
         return rest.is_empty();
     }
-    !text.is_empty() && text.chars().all(parse::is_value_char) && !parse::starts_with_keyword(text)
+    !text.is_empty()
+        && !text.starts_with('\'')
+        && text.chars().all(parse::is_value_char)
+        && !parse::starts_with_keyword(text)
 }
 
 fn write_quoted(text: &str, out: &mut String) {
