@@ -285,6 +285,28 @@ pub fn format_yaml(name: &str, text: &str) -> Result<Formatted, Error> {
     })
 }
 
+/// Converts a group document written in Markdown (front matter with `title` and
+/// `description`, a "Group Criteria" table `Block | Criteria Name | Operator | Value(s)` with
+/// values in backticks, and the "Logic" sentence) into a checked YAML definition, as
+/// `cohort import` does. Every row that cannot be read is reported with its line.
+///
+/// ```
+/// let doc = "---\ntitle: 'BitLocker Key Missing'\ndescription: 'Group of machines where BitLocker Key was not found.'\n---\n## Group Criteria\n| Block | Criteria Name | Operator | Value(s) |\n|---|---|---|---|\n| 1 | BitLocker Key Backup Status | Contains any of | `Not Available` |\n";
+/// let yaml = cohort::import_markdown("seed.md", doc).unwrap();
+/// assert!(yaml.starts_with("name: BitLocker Key Missing\ndescription: Group of machines where BitLocker Key was not found.\nblocks:\n"));
+/// assert!(cohort::GroupSet::from_yaml_str(&yaml).is_ok());
+/// ```
+pub fn import_markdown(name: &str, text: &str) -> Result<String, Error> {
+    let mut loader = cohort_load::Loader::new();
+    loader.add_markdown(name, text);
+    let loaded = loader.finish();
+    let groups = loaded.groups.clone();
+    GroupSet::finish(loaded)?;
+    cohort_load::to_yaml(&groups, true).map_err(|error| Error {
+        diagnostics: vec![Diagnostic::about_file(name, error.to_string())],
+    })
+}
+
 /// The groups one machine belongs to.
 #[derive(Clone, Debug)]
 pub struct Membership<'g> {

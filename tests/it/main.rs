@@ -6,6 +6,7 @@
 //! * `differential`: proptest, the compiled engine against the reference evaluator.
 //! * `diagnostics`: every kind of bad definition gives a located, named error.
 //! * `examples`: the shipped groups and fleet are valid, reproducible and meaningful.
+//! * `markdown`: importing group documents written in Markdown.
 //! * `operators`: the README's operator table, row by row.
 //! * `roundtrip`: proptest, printing YAML and loading it back gives the same tree.
 
@@ -18,6 +19,7 @@ mod corpus;
 mod diagnostics;
 mod differential;
 mod examples;
+mod markdown;
 mod operators;
 mod roundtrip;
 

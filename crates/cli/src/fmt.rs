@@ -1,4 +1,4 @@
-//! `cohort fmt`: canonical definition files, written safely.
+//! `cohort fmt` and `cohort import`: canonical definition files, written safely.
 
 use crate::{EXIT_INVALID, EXIT_OK, Failure};
 use std::io::Write;
@@ -123,4 +123,61 @@ fn write_safely(path: &Path, text: &str) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&temporary);
     }
     result
+}
+
+pub(crate) fn import(
+    files: &[PathBuf],
+    out_dir: Option<&Path>,
+    force: bool,
+    out: &mut dyn Write,
+) -> Result<u8, Failure> {
+    let mut failed = false;
+    for (index, file) in files.iter().enumerate() {
+        let shown = file.display().to_string();
+        let text = match std::fs::read_to_string(file) {
+            Ok(text) => text,
+            Err(e) => {
+                writeln!(out, "{shown}: cannot read: {e}")?;
+                failed = true;
+                continue;
+            }
+        };
+        let yaml = match cohort::import_markdown(&shown, &text) {
+            Ok(yaml) => yaml,
+            Err(error) => {
+                writeln!(out, "{error}")?;
+                failed = true;
+                continue;
+            }
+        };
+        let Some(dir) = out_dir else {
+            if index > 0 {
+                writeln!(out, "---")?;
+            }
+            write!(out, "{yaml}")?;
+            continue;
+        };
+        let stem = file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "group".into());
+        let target = dir.join(format!("{stem}.yaml"));
+        if target.exists() && !force {
+            writeln!(
+                out,
+                "{}: exists; not overwritten (use --force)",
+                target.display()
+            )?;
+            failed = true;
+            continue;
+        }
+        match std::fs::create_dir_all(dir).and_then(|()| write_safely(&target, &yaml)) {
+            Ok(()) => writeln!(out, "wrote {}", target.display())?,
+            Err(e) => {
+                writeln!(out, "{}: cannot write: {e}", target.display())?;
+                failed = true;
+            }
+        }
+    }
+    Ok(if failed { EXIT_INVALID } else { EXIT_OK })
 }

@@ -65,6 +65,19 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Convert group documents written in Markdown (front matter, "Group Criteria" table)
+    /// into YAML definitions: printed, or written to `--out DIR` as `<group name>.yaml`.
+    Import {
+        /// Markdown documents.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Write each definition into this directory instead of printing it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Overwrite existing files in `--out`.
+        #[arg(long)]
+        force: bool,
+    },
     /// Explain why one machine is or is not in each group.
     Explain {
         #[command(flatten)]
@@ -135,6 +148,7 @@ pub fn run(
     let result = match cli.command {
         Command::Eval { input, format } => eval(&input, format, stdout, stderr),
         Command::Check { paths } => check(&paths, stdout),
+        Command::Import { files, out, force } => fmt::import(&files, out.as_deref(), force, stdout),
         Command::Fmt {
             paths,
             check,

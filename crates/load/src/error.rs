@@ -139,6 +139,18 @@ pub enum LoadError {
         /// A likely fix.
         help: Option<String>,
     },
+    /// A Markdown group document that cannot be read, or a table row of it.
+    #[error("{message}")]
+    Markdown {
+        /// The document.
+        source_id: SourceId,
+        /// The line.
+        position: Position,
+        /// What is wrong.
+        message: String,
+        /// A likely fix.
+        help: Option<String>,
+    },
     /// A group with both `where` and `blocks` (or `match`).
     #[error("a group has either `blocks` (with `match`) or `where`, not both")]
     WhereWithBlocks {
@@ -175,6 +187,7 @@ impl LoadError {
             | LoadError::TooLarge { .. }
             | LoadError::TooDeep { .. }
             | LoadError::NotUtf8 { .. }
+            | LoadError::Markdown { .. }
             | LoadError::Yaml { .. } => None,
         }
     }
@@ -195,6 +208,7 @@ impl LoadError {
     pub fn position(&self) -> Option<Position> {
         match self {
             LoadError::Yaml { position, .. } => *position,
+            LoadError::Markdown { position, .. } => Some(*position),
             LoadError::NotUtf8 { position, .. } => Some(*position),
             _ => None,
         }
@@ -203,7 +217,9 @@ impl LoadError {
     /// The source of a YAML error.
     pub fn source_id(&self) -> Option<SourceId> {
         match self {
-            LoadError::Yaml { source_id, .. } => Some(*source_id),
+            LoadError::Yaml { source_id, .. } | LoadError::Markdown { source_id, .. } => {
+                Some(*source_id)
+            }
             _ => self.loc().and_then(|loc| loc.source),
         }
     }
@@ -241,7 +257,7 @@ impl LoadError {
                 suggestion: Some(suggestion),
                 ..
             } => Some(format!("did you mean `{suggestion}`?")),
-            LoadError::Syntax { help, .. } => help.clone(),
+            LoadError::Syntax { help, .. } | LoadError::Markdown { help, .. } => help.clone(),
             LoadError::UnknownOperator { .. } => {
                 Some("see the operator table in README.md for the accepted phrases".to_owned())
             }

@@ -30,11 +30,13 @@
 
 mod error;
 mod locate;
+mod markdown;
 mod print;
 mod raw;
 mod sources;
 
 pub use error::LoadError;
+pub use markdown::{MarkdownError, import_markdown};
 pub use print::{PrintError, to_yaml};
 pub use sources::{Position, Source, Sources};
 
@@ -97,6 +99,33 @@ impl Loader {
         let id = self.loaded.sources.add(name, text);
         let groups = raw::parse(text, id, &mut self.loaded.errors);
         self.loaded.groups.extend(groups);
+        id
+    }
+
+    /// Reads a group document written in Markdown (see [`import_markdown`]); `name` stands
+    /// for it in error messages.
+    pub fn add_markdown(&mut self, name: &str, text: &str) -> SourceId {
+        let id = self.loaded.sources.add(name, text);
+        match import_markdown(text) {
+            Ok(mut group) => {
+                raw::place(&mut group.condition, id, &cohort_syntax::NodePath::root());
+                group.loc = cohort_syntax::Loc::new(id, cohort_syntax::NodePath::root());
+                self.loaded.groups.push(group);
+            }
+            Err(errors) => {
+                self.loaded
+                    .errors
+                    .extend(errors.into_iter().map(|error| LoadError::Markdown {
+                        source_id: id,
+                        position: Position {
+                            line: error.line,
+                            column: 1,
+                        },
+                        message: error.message,
+                        help: error.help,
+                    }));
+            }
+        }
         id
     }
 

@@ -497,7 +497,7 @@ impl Lowering<'_> {
 }
 
 /// Puts every node of a condition parsed from the string at `path` in `source`.
-fn place(expr: &mut Expr, source: SourceId, path: &NodePath) {
+pub(crate) fn place(expr: &mut Expr, source: SourceId, path: &NodePath) {
     let put = |loc: &mut Loc| *loc = loc.placed(source, path);
     match expr {
         Expr::All { items, loc } | Expr::Any { items, loc } => {

@@ -100,6 +100,15 @@ impl Sources {
     pub fn locate(&self, loc: &Loc) -> Option<(Position, usize)> {
         let source = self.get(loc.source?)?;
         let text = &source.text;
+        if loc.path.segments().is_empty()
+            && let Some(span) = loc.span
+        {
+            // A node of a text document (Markdown): the span is in the whole text.
+            let width = text
+                .get(span.start..span.end)
+                .map_or(1, |t| t.chars().count().max(1));
+            return Some((Position::of_offset(text, span.start), width));
+        }
         let (scalar, index) = crate::locate::node(text, &loc.path)?;
         let exact = loc
             .span

@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 /// ```
 /// use cohort_syntax::{criterion_to_text, parse_criterion};
 /// let c = parse_criterion("[BitLocker Key Backup Status]  Contains Any Of 'x', \"Not Available\"").unwrap();
-/// assert_eq!(criterion_to_text(&c), r#""BitLocker Key Backup Status" contains any of 'x', "Not Available""#);
+/// assert_eq!(criterion_to_text(&c), r#""BitLocker Key Backup Status" contains any of x, "Not Available""#);
 /// ```
 pub fn criterion_to_text(criterion: &Criterion) -> String {
     let mut out = String::new();
