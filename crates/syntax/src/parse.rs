@@ -172,7 +172,7 @@ pub(crate) fn starts_with_keyword(text: &str) -> bool {
 }
 
 /// The longest operator phrase at the start of `input`: its op and the length matched.
-fn operator(input: &str) -> Option<(Op, usize)> {
+pub(crate) fn operator(input: &str) -> Option<(Op, usize)> {
     phrases().iter().find_map(|(words, op)| {
         let mut rest = input;
         for (index, w) in words.iter().enumerate() {

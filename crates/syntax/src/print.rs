@@ -197,7 +197,13 @@ fn write_criterion(criterion: &Criterion, out: &mut String) {
     };
     for (index, value) in criterion.values.iter().enumerate() {
         out.push_str(if index == 0 { " " } else { separator });
-        if is_bare_value(&value.text, criterion.op) {
+        // A bare first value must not read as the rest of a longer phrase (`equal` + `to`).
+        let extends_phrase = index == 0 && {
+            let phrase = criterion.op.phrase();
+            parse::operator(&format!("{phrase} {}", value.text))
+                .is_some_and(|(_, len)| len > phrase.len())
+        };
+        if is_bare_value(&value.text, criterion.op) && !extends_phrase {
             out.push_str(&value.text);
         } else {
             write_quoted(&value.text, out);
