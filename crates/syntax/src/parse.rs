@@ -173,7 +173,11 @@ pub(crate) fn starts_with_keyword(text: &str) -> bool {
 
 /// The longest operator phrase at the start of `input`: its op and the length matched.
 pub(crate) fn operator(input: &str) -> Option<(Op, usize)> {
+    let first = input.chars().next()?.to_ascii_lowercase();
     phrases().iter().find_map(|(words, op)| {
+        if !words.first()?.starts_with(first) {
+            return None;
+        }
         let mut rest = input;
         for (index, w) in words.iter().enumerate() {
             if index > 0 {
@@ -784,5 +788,156 @@ impl fmt::Display for Limits {
             "nesting {} levels, {} values per criterion, {} bytes of text",
             self.max_depth, self.max_values, self.max_len
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn error(text: &str) -> (String, usize, usize) {
+        let e = parse_condition(text).unwrap_err();
+        (e.message, e.span.start, e.span.end)
+    }
+
+    #[test]
+    fn spans_cover_each_part_of_a_criterion() {
+        let c = parse_criterion("  [Free Disk %]  <  10, \"x y\"").unwrap();
+        assert_eq!(c.loc.span, Some(Span::new(2, 29)));
+        assert_eq!(c.op_loc.span, Some(Span::new(17, 18)));
+        assert_eq!(c.values[0].loc.span, Some(Span::new(20, 22)));
+        assert_eq!(c.values[1].loc.span, Some(Span::new(24, 29)));
+    }
+
+    #[test]
+    fn errors_point_at_the_mistake_and_say_what_was_expected() {
+        assert_eq!(
+            error("OS"),
+            (
+                "expected an operator after the field name `OS`, found the end".into(),
+                2,
+                2
+            )
+        );
+        assert_eq!(
+            error("OS equal \"x"),
+            ("unterminated string: expected a closing `\"`".into(), 9, 10)
+        );
+        assert_eq!(error("OS equal \"\\q\""), ("invalid escape `\\q`: expected one of `\\\"`, `\\'`, `\\\\`, `\\n`, `\\r`, `\\t`, `\\u{...}`".into(), 10, 11));
+        assert_eq!(error("OS equal x,"), ("unexpected end of text: expected a value: a `\"quoted text\"`, a number, a date, a version or a word".into(), 11, 11));
+        assert_eq!(error("a is blank and"), ("unexpected end of text: expected a field name: a word, a `\"quoted name\"` or a `[bracketed name]`".into(), 14, 14));
+        assert_eq!(
+            error("(a is blank"),
+            ("this `(` is never closed: expected `)`".into(), 0, 1)
+        );
+        assert_eq!(
+            error("a is blank)"),
+            (
+                "unexpected `)`: expected `and`, `or` or the end of the condition".into(),
+                10,
+                11
+            )
+        );
+        assert_eq!(
+            error("[Free Disk % < 10"),
+            (
+                "unterminated field name: expected a closing `]`".into(),
+                0,
+                1
+            )
+        );
+        assert_eq!(
+            error("block 1:\nblock 2:\n  a is blank\n"),
+            (
+                "block has no criteria: expected criteria on the lines after the header".into(),
+                0,
+                8
+            )
+        );
+        assert_eq!(
+            error("block 1:\n  a is blank\n  b frobs c\n"),
+            (
+                "expected an operator after the field name `b frobs c`, found the end".into(),
+                33,
+                33
+            )
+        );
+    }
+
+    #[test]
+    fn limits_are_errors_that_name_the_limit() {
+        let limits = Limits {
+            max_depth: 3,
+            max_values: 2,
+            max_len: 40,
+        };
+        let deep = parse_condition_with("((((a is blank))))", limits).unwrap_err();
+        assert_eq!(
+            deep.message,
+            "nesting deeper than the limit of 3 levels of `not` and parentheses"
+        );
+        let nots = parse_condition_with("not not not not a is blank", limits).unwrap_err();
+        assert_eq!(nots.span, Span::new(12, 13));
+        let many = parse_criterion_with("a in 1, 2, 3", limits).unwrap_err();
+        assert_eq!(
+            many.message,
+            "more than 2 values: that is the limit for one criterion"
+        );
+        let long = parse_criterion_with(&"a".repeat(41), limits).unwrap_err();
+        assert_eq!(
+            long.message,
+            "the text is 41 bytes, over the limit of 40 bytes"
+        );
+    }
+
+    #[test]
+    fn hostile_input_fails_fast_without_exhausting_the_stack() {
+        let parens = format!("{}a is blank{}", "(".repeat(100_000), ")".repeat(100_000));
+        assert!(
+            parse_condition(&parens)
+                .unwrap_err()
+                .message
+                .contains("limit of 64 levels")
+        );
+        let nots = "not ".repeat(200_000) + "a is blank";
+        assert!(
+            parse_condition(&nots)
+                .unwrap_err()
+                .message
+                .contains("limit of 64 levels")
+        );
+        let list = format!("a is any of {}", "1, ".repeat(20_000));
+        assert!(
+            parse_criterion(&list)
+                .unwrap_err()
+                .message
+                .contains("more than 10000 values")
+        );
+        let long = "x".repeat(2 << 20);
+        assert!(
+            parse_condition(&long)
+                .unwrap_err()
+                .message
+                .contains("over the limit of 1048576 bytes")
+        );
+        let chain = vec!["a is blank"; 5_000].join(" and ");
+        assert!(
+            matches!(parse_condition(&chain), Ok(Expr::All { items, .. }) if items.len() == 5_000)
+        );
+    }
+
+    #[test]
+    fn keywords_and_phrases_need_word_boundaries() {
+        let c = parse_criterion("Order isblank").unwrap();
+        assert_eq!(c.field, "Order");
+        let e = parse_condition("android is blank or notes is blank").unwrap();
+        let fields: Vec<&str> = e.criteria().map(|c| c.field.as_str()).collect();
+        assert_eq!(fields, ["android", "notes"]);
+        assert!(parse_criterion("OS =~ ^win").is_ok());
+        assert_eq!(
+            parse_criterion("RAM>=16").unwrap().op,
+            Op::positive(Operator::GreaterOrEqual)
+        );
     }
 }
