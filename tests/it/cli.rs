@@ -427,3 +427,31 @@ fn fmt_of_the_examples_keeps_every_membership() {
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(before, after);
 }
+
+#[test]
+fn a_field_one_edit_from_a_machine_field_is_flagged() {
+    let dir = std::env::temp_dir().join(format!("cohort-typo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let groups = dir.join("typo.yaml");
+    std::fs::write(
+        &groups,
+        "name: T\nblocks: [[\"Agent Verison < 2024.1.0\", \"Custom Thing is blank\"]]\n",
+    )
+    .unwrap();
+    let machines = path("examples/fleet/fleet.json");
+    let run = cohort(&[
+        "eval",
+        "--groups",
+        &groups.display().to_string(),
+        "--machines",
+        &machines,
+        "--now",
+        NOW,
+    ]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(run.code, 0);
+    assert_eq!(
+        run.stderr,
+        "warning: no machine has the field `Agent Verison` that the groups test; did you mean `Agent Version`?\n"
+    );
+}

@@ -158,7 +158,7 @@ pub fn run(
             input,
             machine,
             group,
-        } => explain(&input, &machine, group.as_deref(), stdout),
+        } => explain(&input, &machine, group.as_deref(), stdout, stderr),
     };
     match result {
         Ok(code) => code,
@@ -194,11 +194,32 @@ fn load_groups(paths: &[PathBuf]) -> Result<GroupSet, Failure> {
     })
 }
 
-fn load_input(input: &Input) -> Result<(GroupSet, Machines), Failure> {
+fn load_input(input: &Input, stderr: &mut dyn Write) -> Result<(GroupSet, Machines), Failure> {
     let groups = load_groups(&input.groups)?;
     let machines = Machines::read(&input.machines, input.machines_format)
         .map_err(|error| Failure(format!("error: {error}")))?;
+    warn_about_unknown_fields(&groups, &machines, stderr);
     Ok((groups, machines))
+}
+
+/// A criterion field that no machine has, but one edit away from a field they have, is most
+/// likely a typo: say so (the groups still evaluate as written).
+fn warn_about_unknown_fields(groups: &GroupSet, machines: &Machines, stderr: &mut dyn Write) {
+    let known = machines.field_names();
+    for field in groups.plan().fields() {
+        if known.contains(field) {
+            continue;
+        }
+        let close = known.iter().find(|name| {
+            cohort::syntax::edit_distance(&name.to_lowercase(), &field.to_lowercase()) == 1
+        });
+        if let Some(name) = close {
+            let _ = writeln!(
+                stderr,
+                "warning: no machine has the field `{field}` that the groups test; did you mean `{name}`?"
+            );
+        }
+    }
 }
 
 fn eval(
@@ -207,7 +228,7 @@ fn eval(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<u8, Failure> {
-    let (groups, machines) = load_input(input)?;
+    let (groups, machines) = load_input(input, stderr)?;
     let now = input.now.unwrap_or_else(Timestamp::now);
     let show_progress = std::io::stderr().is_terminal() && machines.len() >= 50_000;
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
@@ -282,8 +303,9 @@ fn explain(
     machine_id: &str,
     group: Option<&str>,
     stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
 ) -> Result<u8, Failure> {
-    let (groups, machines) = load_input(input)?;
+    let (groups, machines) = load_input(input, stderr)?;
     let now = input.now.unwrap_or_else(Timestamp::now);
     let position = (0..machines.len())
         .find(|&p| machines.id(p, &input.id_field) == machine_id)

@@ -62,6 +62,14 @@ impl Machines {
         self.records.get(position)
     }
 
+    /// Every field name any machine has.
+    pub(crate) fn field_names(&self) -> std::collections::BTreeSet<&str> {
+        self.records
+            .iter()
+            .flat_map(|r| r.keys().map(String::as_str))
+            .collect()
+    }
+
     pub(crate) fn iter(&self) -> impl Iterator<Item = &MachineRecord> {
         self.records.iter()
     }

@@ -85,6 +85,17 @@ impl Plan {
         self.groups.len()
     }
 
+    /// Every field the groups test, each once, in first-use order.
+    pub fn fields(&self) -> Vec<&str> {
+        let mut fields: Vec<&str> = Vec::new();
+        for predicate in &self.predicates {
+            if !fields.contains(&&*predicate.field) {
+                fields.push(&predicate.field);
+            }
+        }
+        fields
+    }
+
     /// The number of distinct predicates after sharing.
     pub fn predicate_count(&self) -> usize {
         self.predicates.len()

@@ -1,21 +1,32 @@
 //! "Did you mean" suggestions: the nearest candidate by edit distance.
 
-/// Levenshtein distance between two strings, counted in `char`s.
+/// Edit distance between two strings, counted in `char`s: insertions, deletions,
+/// substitutions and transpositions of neighbours each count one (optimal string alignment),
+/// so the common typo `Verison` is one edit from `Version`.
 ///
 /// ```
 /// assert_eq!(cohort_syntax::edit_distance("contans any of", "contains any of"), 1);
+/// assert_eq!(cohort_syntax::edit_distance("Agent Verison", "Agent Version"), 1);
 /// ```
 pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
+    // rows[i][j]: distance between a[..i] and b[..j]; three rows are kept.
+    let mut before: Vec<usize> = Vec::new();
     let mut previous: Vec<usize> = (0..=b.len()).collect();
-    let mut current = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        current[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+    for i in 1..=a.len() {
+        let mut current = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (previous[j] + 1)
+                .min(current[j - 1] + 1)
+                .min(previous[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(before[j - 2] + 1);
+            }
+            current[j] = best;
         }
-        std::mem::swap(&mut previous, &mut current);
+        before = std::mem::replace(&mut previous, current);
     }
     previous[b.len()]
 }
@@ -50,6 +61,8 @@ mod tests {
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("équal", "equal"), 1);
+        assert_eq!(edit_distance("ab", "ba"), 1);
+        assert_eq!(edit_distance("abc", "ca"), 3);
     }
 
     #[test]
