@@ -52,8 +52,8 @@ use std::path::Path;
 struct ReadmeDoctests;
 
 pub use cohort_engine::{
-    Attr, AttrList, CriterionResult, ExplainNode, Explanation, FleetMembership, GroupId, Machine,
-    Plan, Scratch, Timestamp, Value,
+    Attr, AttrList, Bitset, ColumnarBuilder, ColumnarFleet, CriterionResult, ExplainNode,
+    Explanation, FleetMembership, GroupBitsets, GroupId, Machine, Plan, Scratch, Timestamp, Value,
 };
 /// The syntax tree and operator vocabulary, for tools that work on definitions.
 pub use cohort_syntax as syntax;

@@ -1,4 +1,4 @@
-//! The compiled engine (row evaluation, fleet evaluation and explain) against the reference
+//! The compiled engine (row, fleet, columnar and explain paths) against the reference
 //! evaluator, on generated groups and machines.
 
 use cohort::{GroupSet, Timestamp};
@@ -13,6 +13,7 @@ fn check_agreement(
         .map_err(|e| TestCaseError::fail(format!("generated groups must be valid: {e}")))?;
     let now = Timestamp::from_unix_millis(strategies::NOW);
     let fleet = set.evaluate_fleet(machines, now);
+    let columnar = set.plan().columnar(machines).evaluate_with_threads(now, 1);
     for (position, machine) in machines.iter().enumerate() {
         let membership = set.evaluate(machine, now);
         for group in groups {
@@ -29,6 +30,11 @@ fn check_agreement(
                 fleet.members(id).contains(&position),
                 expected,
                 "fleet evaluation"
+            );
+            prop_assert_eq!(
+                columnar.members(id).contains(position),
+                expected,
+                "columnar evaluation"
             );
             let explanation = set.explain(machine, &group.name, now).unwrap();
             prop_assert_eq!(explanation.matched, expected, "explain");
@@ -95,4 +101,26 @@ groups:
         .names()
         .collect();
     assert_eq!(names, ["Has Chrome"]);
+}
+
+#[test]
+fn columnar_evaluation_agrees_with_rows_on_the_example_fleet_whatever_the_threads() {
+    let groups = GroupSet::load(crate::root().join("examples/groups")).unwrap();
+    let machines = cohort_testkit::fleet::generate(5_000, 11);
+    let now = Timestamp::parse(cohort_testkit::fleet::EXAMPLE_NOW).unwrap();
+    let rows = groups.evaluate_fleet(&machines, now);
+    let fleet = groups.plan().columnar(&machines);
+    let one = fleet.evaluate_with_threads(now, 1);
+    for threads in [2, 3, 7] {
+        assert_eq!(
+            fleet.evaluate_with_threads(now, threads),
+            one,
+            "{threads} threads"
+        );
+    }
+    for id in groups.plan().group_ids() {
+        let members: Vec<usize> = one.members(id).iter().collect();
+        assert_eq!(members, rows.members(id), "{}", groups.name(id));
+        assert_eq!(one.members(id).count(), members.len());
+    }
 }

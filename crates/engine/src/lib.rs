@@ -15,12 +15,14 @@
 //!
 //! Embedders normally use this crate through the `cohort` facade.
 
+mod columnar;
 mod explain;
 mod machine;
 mod matcher;
 mod plan;
 mod time;
 
+pub use columnar::{Bitset, ColumnarBuilder, ColumnarFleet, GroupBitsets};
 pub use explain::{CriterionResult, ExplainNode, Explanation};
 pub use machine::{Attr, AttrList, Machine, Value};
 pub use plan::{GroupId, Plan, Scratch};
