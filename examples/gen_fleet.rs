@@ -3,7 +3,10 @@
 //! ```text
 //! cargo run --example gen_fleet            # 1,000 machines, the shipped seed
 //! cargo run --example gen_fleet -- 50000   # another size, into the same files
+//! cargo run --release --example gen_fleet -- 1000000 --ndjson /tmp/fleet-1m.ndjson
 //! ```
+//!
+//! With `--ndjson PATH`, the machines go to PATH as NDJSON (one object per line) instead.
 //!
 //! The fleet is reproducible: the same count and seed always write the same bytes, and
 //! `tests/it/examples.rs` checks the shipped files against the generator.
@@ -22,6 +25,20 @@ fn main() -> std::io::Result<()> {
         None => 1000,
     };
     let machines = fleet::generate(count, fleet::EXAMPLE_SEED);
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(position) = args.iter().position(|a| a == "--ndjson") {
+        let path = args.get(position + 1).ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "--ndjson needs a path")
+        })?;
+        let mut text = String::new();
+        for machine in &machines {
+            text.push_str(&serde_json::to_string(machine).map_err(std::io::Error::other)?);
+            text.push('\n');
+        }
+        write_safely(Path::new(path), &text)?;
+        println!("wrote {count} machines to {path}");
+        return Ok(());
+    }
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet");
     std::fs::create_dir_all(&dir)?;
     write_safely(&dir.join("fleet.json"), &fleet::to_json(&machines))?;

@@ -11,7 +11,7 @@ mod machines;
 mod output;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use cohort::{GroupSet, Scratch, Timestamp};
+use cohort::{GroupSet, Timestamp};
 use machines::{MachineFormat, Machines};
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
@@ -45,6 +45,9 @@ enum Command {
         /// How to print the result.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Print on stderr how long reading and evaluating took.
+        #[arg(long)]
+        timings: bool,
     },
     /// Validate definitions; print every error as `file:line:col: message`.
     Check {
@@ -146,7 +149,11 @@ pub fn run(
         }
     };
     let result = match cli.command {
-        Command::Eval { input, format } => eval(&input, format, stdout, stderr),
+        Command::Eval {
+            input,
+            format,
+            timings,
+        } => eval(&input, format, timings, stdout, stderr),
         Command::Check { paths } => check(&paths, stdout),
         Command::Import { files, out, force } => fmt::import(&files, out.as_deref(), force, stdout),
         Command::Fmt {
@@ -198,19 +205,22 @@ fn load_input(input: &Input, stderr: &mut dyn Write) -> Result<(GroupSet, Machin
     let groups = load_groups(&input.groups)?;
     let machines = Machines::read(&input.machines, input.machines_format)
         .map_err(|error| Failure(format!("error: {error}")))?;
-    warn_about_unknown_fields(&groups, &machines, stderr);
+    warn_about_unknown_fields(&groups, &machines.field_names(), stderr);
     Ok((groups, machines))
 }
 
 /// A criterion field that no machine has, but one edit away from a field they have, is most
 /// likely a typo: say so (the groups still evaluate as written).
-fn warn_about_unknown_fields(groups: &GroupSet, machines: &Machines, stderr: &mut dyn Write) {
-    let known = machines.field_names();
+fn warn_about_unknown_fields<S: AsRef<str> + Ord>(
+    groups: &GroupSet,
+    known: &std::collections::BTreeSet<S>,
+    stderr: &mut dyn Write,
+) {
     for field in groups.plan().fields() {
-        if known.contains(field) {
+        if known.iter().any(|k| k.as_ref() == field) {
             continue;
         }
-        let close = known.iter().find(|name| {
+        let close = known.iter().map(AsRef::as_ref).find(|name: &&str| {
             cohort::syntax::edit_distance(&name.to_lowercase(), &field.to_lowercase()) == 1
         });
         if let Some(name) = close {
@@ -225,57 +235,71 @@ fn warn_about_unknown_fields(groups: &GroupSet, machines: &Machines, stderr: &mu
 fn eval(
     input: &Input,
     format: Format,
+    timings: bool,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<u8, Failure> {
-    let (groups, machines) = load_input(input, stderr)?;
+    let groups = load_groups(&input.groups)?;
     let now = input.now.unwrap_or_else(Timestamp::now);
-    let show_progress = std::io::stderr().is_terminal() && machines.len() >= 50_000;
-    let mut members: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
-    let mut scratch = Scratch::new();
-    let mut matched = Vec::new();
-    let step = (machines.len() / 100).max(1);
-    for (position, machine) in machines.iter().enumerate() {
-        groups
-            .plan()
-            .evaluate_into(machine, now, &mut scratch, &mut matched);
-        for id in &matched {
-            if let Some(list) = members.get_mut(id.index()) {
-                list.push(position);
-            }
+    let show_progress = std::io::stderr().is_terminal();
+    let started = std::time::Instant::now();
+    let mut builder = cohort::ColumnarBuilder::new(groups.plan());
+    let mut ids: Vec<String> = Vec::new();
+    let mut seen_fields = std::collections::BTreeSet::new();
+    machines::stream(&input.machines, input.machines_format, |record| {
+        let position = ids.len();
+        if position < FIELD_SAMPLE {
+            seen_fields.extend(record.keys().cloned());
         }
-        if show_progress && position % step == 0 {
-            let _ = write!(
-                stderr,
-                "\revaluating: {position}/{} machines",
-                machines.len()
-            );
+        ids.push(machines::id_of(&record, position, &input.id_field));
+        builder.push(&record);
+        if show_progress && position % 50_000 == 49_999 {
+            let _ = write!(stderr, "\rreading machines: {}", position + 1);
         }
+    })
+    .map_err(|error| Failure(format!("error: {error}")))?;
+    if show_progress && ids.len() >= 50_000 {
+        let _ = writeln!(stderr, "\rreading machines: {}", ids.len());
     }
-    if show_progress {
-        let _ = writeln!(stderr, "\revaluating: {0}/{0} machines", machines.len());
-    }
-    let ids = |positions: &Vec<usize>| -> Vec<String> {
-        positions
-            .iter()
-            .map(|&p| machines.id(p, &input.id_field))
-            .collect()
-    };
+    warn_about_unknown_fields(&groups, &seen_fields, stderr);
+    let fleet = builder.finish();
+    let read = started.elapsed();
+    let evaluation_started = std::time::Instant::now();
+    let members = fleet.evaluate(now);
+    let evaluated = evaluation_started.elapsed();
     let result: Vec<output::GroupResult> = groups
-        .names()
-        .zip(&members)
-        .map(|(name, positions)| output::GroupResult {
-            name: name.to_owned(),
-            members: ids(positions),
+        .plan()
+        .group_ids()
+        .map(|id| output::GroupResult {
+            name: groups.name(id).to_owned(),
+            members: members
+                .members(id)
+                .iter()
+                .filter_map(|p| ids.get(p).map(String::as_str))
+                .collect(),
         })
         .collect();
     match format {
-        Format::Table => output::table(stdout, machines.len(), &result)?,
-        Format::Json => output::json(stdout, machines.len(), &result)?,
+        Format::Table => output::table(stdout, ids.len(), &result)?,
+        Format::Json => output::json(stdout, ids.len(), &result)?,
         Format::Csv => output::csv(stdout, &result)?,
+    }
+    if timings {
+        writeln!(
+            stderr,
+            "read and encoded {} machines in {:.3} s ({} KiB of columns); evaluated {} groups in {:.3} s",
+            ids.len(),
+            read.as_secs_f64(),
+            fleet.heap_bytes() / 1024,
+            groups.len(),
+            evaluated.as_secs_f64()
+        )?;
     }
     Ok(EXIT_OK)
 }
+
+/// How many machines' field names are sampled for the misspelled-field warning.
+const FIELD_SAMPLE: usize = 10_000;
 
 fn check(paths: &[PathBuf], stdout: &mut dyn Write) -> Result<u8, Failure> {
     match GroupSet::load_all(paths) {

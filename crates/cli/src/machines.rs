@@ -27,24 +27,93 @@ pub(crate) struct Machines {
     records: Vec<MachineRecord>,
 }
 
+/// Calls `each` with every machine of a file, in order, without holding them all: JSON
+/// objects one after another (NDJSON) are read as a stream; a JSON array, CSV and YAML are
+/// read whole, then handed over one by one.
+pub(crate) fn stream(
+    path: &Path,
+    format: MachineFormat,
+    mut each: impl FnMut(MachineRecord),
+) -> Result<(), String> {
+    let shown = path.display();
+    let format = resolve(path, format)?;
+    if format == MachineFormat::Csv || format == MachineFormat::Yaml {
+        let machines = Machines::read(path, format)?;
+        machines.records.into_iter().for_each(each);
+        return Ok(());
+    }
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let first = {
+        use std::io::BufRead;
+        let buffer = reader
+            .fill_buf()
+            .map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+        buffer.iter().copied().find(|b| !b.is_ascii_whitespace())
+    };
+    if first == Some(b'[') {
+        let machines = Machines::read(path, format)?;
+        machines.records.into_iter().for_each(each);
+        return Ok(());
+    }
+    let stream = serde_json::Deserializer::from_reader(reader).into_iter::<Value>();
+    for (index, value) in stream.enumerate() {
+        let value = value.map_err(|e| format!("`{shown}`: invalid JSON: {e}"))?;
+        match value {
+            Value::Object(mut map)
+                if index == 0 && map.len() == 1 && map.contains_key("machines") =>
+            {
+                let Some(Value::Array(items)) = map.remove("machines") else {
+                    return Err(format!("`{shown}`: `machines` is not an array"));
+                };
+                for (position, item) in items.into_iter().enumerate() {
+                    each(
+                        object(item, || format!("machine {position}"))
+                            .map_err(|e| format!("`{shown}`: {e}"))?,
+                    );
+                }
+            }
+            other => each(
+                object(other, || format!("JSON value {}", index + 1))
+                    .map_err(|e| format!("`{shown}`: {e}"))?,
+            ),
+        }
+    }
+    Ok(())
+}
+
+fn resolve(path: &Path, format: MachineFormat) -> Result<MachineFormat, String> {
+    Ok(match format {
+        MachineFormat::Auto => match path.extension().and_then(|e| e.to_str()) {
+            Some("csv") => MachineFormat::Csv,
+            Some("yaml" | "yml") => MachineFormat::Yaml,
+            Some("json" | "ndjson" | "jsonl") => MachineFormat::Json,
+            _ => {
+                return Err(format!(
+                    "cannot tell the format of `{}` from its extension: use --machines-format json|ndjson|csv|yaml",
+                    path.display()
+                ));
+            }
+        },
+        other => other,
+    })
+}
+
+/// The id of a machine: the value of `id_field` as text, or `#N` (its 1-based position).
+pub(crate) fn id_of(record: &MachineRecord, position: usize, id_field: &str) -> String {
+    match record.get(id_field) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => format!("#{}", position + 1),
+        Some(other) => other.to_string(),
+    }
+}
+
 impl Machines {
     pub(crate) fn read(path: &Path, format: MachineFormat) -> Result<Machines, String> {
         let shown = path.display();
         let text =
             std::fs::read_to_string(path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
-        let format = match format {
-            MachineFormat::Auto => match path.extension().and_then(|e| e.to_str()) {
-                Some("csv") => MachineFormat::Csv,
-                Some("yaml" | "yml") => MachineFormat::Yaml,
-                Some("json" | "ndjson" | "jsonl") => MachineFormat::Json,
-                _ => {
-                    return Err(format!(
-                        "cannot tell the format of `{shown}` from its extension: use --machines-format json|ndjson|csv|yaml"
-                    ));
-                }
-            },
-            other => other,
-        };
+        let format = resolve(path, format)?;
         let records = match format {
             MachineFormat::Csv => read_csv(&text),
             MachineFormat::Yaml => read_yaml(&text),
@@ -70,18 +139,13 @@ impl Machines {
             .collect()
     }
 
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &MachineRecord> {
-        self.records.iter()
-    }
-
     /// The machine's id: the value of `id_field` as text, or `#N` (its 1-based position)
     /// when it has none.
     pub(crate) fn id(&self, position: usize, id_field: &str) -> String {
-        match self.records.get(position).and_then(|r| r.get(id_field)) {
-            Some(Value::String(s)) => s.clone(),
-            Some(Value::Null) | None => format!("#{}", position + 1),
-            Some(other) => other.to_string(),
-        }
+        self.records.get(position).map_or_else(
+            || format!("#{}", position + 1),
+            |r| id_of(r, position, id_field),
+        )
     }
 }
 

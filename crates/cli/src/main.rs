@@ -1,12 +1,17 @@
 //! The `cohort` binary: see `cohort --help`.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let code = cohort_cli::run(
         std::env::args_os(),
-        &mut std::io::stdout().lock(),
+        &mut stdout,
         &mut std::io::stderr().lock(),
     );
+    if stdout.flush().is_err() && code == cohort_cli::EXIT_OK {
+        return ExitCode::from(cohort_cli::EXIT_INVALID);
+    }
     ExitCode::from(code)
 }

@@ -3,9 +3,9 @@
 use std::io::{self, Write};
 
 /// One group's members, by machine id, in input order.
-pub(crate) struct GroupResult {
+pub(crate) struct GroupResult<'a> {
     pub(crate) name: String,
-    pub(crate) members: Vec<String>,
+    pub(crate) members: Vec<&'a str>,
 }
 
 /// How many member ids the table shows per group.
@@ -38,7 +38,7 @@ pub(crate) fn table(
             .members
             .iter()
             .take(TABLE_MEMBERS)
-            .cloned()
+            .copied()
             .collect::<Vec<_>>()
             .join(", ");
         if group.members.len() > TABLE_MEMBERS {
@@ -54,23 +54,36 @@ pub(crate) fn table(
     writeln!(out, "{} groups over {machines} machines", groups.len())
 }
 
-pub(crate) fn json(out: &mut dyn Write, machines: usize, groups: &[GroupResult]) -> io::Result<()> {
-    let groups: Vec<serde_json::Value> = groups
-        .iter()
-        .map(|g| {
-            serde_json::json!({
-                "name": g.name,
-                "count": g.members.len(),
-                "members": g.members,
-            })
-        })
-        .collect();
-    let document = serde_json::json!({ "machines": machines, "groups": groups });
-    serde_json::to_writer(&mut *out, &document).map_err(io::Error::other)?;
-    writeln!(out)
+/// `{"machines": N, "groups": [{"name", "count", "members"}]}`, written as it goes (a fleet
+/// of a million machines has millions of member ids).
+pub(crate) fn json(
+    out: &mut dyn Write,
+    machines: usize,
+    groups: &[GroupResult<'_>],
+) -> io::Result<()> {
+    let string = |out: &mut dyn Write, text: &str| {
+        serde_json::to_writer(&mut *out, text).map_err(io::Error::other)
+    };
+    write!(out, "{{\"machines\":{machines},\"groups\":[")?;
+    for (index, group) in groups.iter().enumerate() {
+        if index > 0 {
+            out.write_all(b",")?;
+        }
+        out.write_all(b"{\"name\":")?;
+        string(out, &group.name)?;
+        write!(out, ",\"count\":{},\"members\":[", group.members.len())?;
+        for (position, member) in group.members.iter().enumerate() {
+            if position > 0 {
+                out.write_all(b",")?;
+            }
+            string(out, member)?;
+        }
+        out.write_all(b"]}")?;
+    }
+    writeln!(out, "]}}")
 }
 
-pub(crate) fn csv(out: &mut dyn Write, groups: &[GroupResult]) -> io::Result<()> {
+pub(crate) fn csv(out: &mut dyn Write, groups: &[GroupResult<'_>]) -> io::Result<()> {
     let mut writer = ::csv::Writer::from_writer(out);
     let csv_error = |e: ::csv::Error| io::Error::other(e.to_string());
     writer
@@ -79,7 +92,7 @@ pub(crate) fn csv(out: &mut dyn Write, groups: &[GroupResult]) -> io::Result<()>
     for group in groups {
         for member in &group.members {
             writer
-                .write_record([group.name.as_str(), member.as_str()])
+                .write_record([group.name.as_str(), *member])
                 .map_err(csv_error)?;
         }
     }

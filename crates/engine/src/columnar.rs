@@ -181,7 +181,8 @@ enum Stored {
     Null,
     Bool(bool),
     Number(f64),
-    Text(String),
+    /// Text, with the number and date it reads as (read once, for every predicate).
+    Text(String, crate::matcher::Parsed),
     List(Vec<Stored>),
     Opaque,
 }
@@ -192,7 +193,7 @@ impl Stored {
             Attr::Null => Stored::Null,
             Attr::Bool(b) => Stored::Bool(b),
             Attr::Number(n) => Stored::Number(n),
-            Attr::Text(t) => Stored::Text(t.to_owned()),
+            Attr::Text(t) => Stored::Text(t.to_owned(), crate::matcher::Parsed::of(t)),
             Attr::List(list) => Stored::List(list.iter().map(Stored::of).collect()),
             Attr::Opaque => Stored::Opaque,
         }
@@ -203,16 +204,24 @@ impl Stored {
             Stored::Null => Attr::Null,
             Stored::Bool(b) => Attr::Bool(*b),
             Stored::Number(n) => Attr::Number(*n),
-            Stored::Text(t) => Attr::Text(t),
+            Stored::Text(t, _) => Attr::Text(t),
             Stored::List(items) => Attr::List(items),
             Stored::Opaque => Attr::Opaque,
+        }
+    }
+
+    /// The number and date the value reads as, read once for every predicate on it.
+    fn parsed(&self) -> Option<crate::matcher::Parsed> {
+        match self {
+            Stored::Text(_, parsed) => Some(*parsed),
+            _ => None,
         }
     }
 
     fn heap_bytes(&self) -> usize {
         std::mem::size_of::<Stored>()
             + match self {
-                Stored::Text(t) => t.capacity(),
+                Stored::Text(t, _) => t.capacity(),
                 Stored::List(items) => items.iter().map(Stored::heap_bytes).sum(),
                 _ => 0,
             }
@@ -234,6 +243,8 @@ pub struct ColumnarBuilder<'p> {
     plan: &'p Plan,
     fields: Vec<String>,
     dictionaries: Vec<HashMap<Key, u32>>,
+    /// Text values by themselves, looked up without allocating.
+    texts: Vec<HashMap<String, u32>>,
     values: Vec<Vec<Stored>>,
     codes: Vec<Vec<u32>>,
     machines: usize,
@@ -248,6 +259,7 @@ impl<'p> ColumnarBuilder<'p> {
             plan,
             fields,
             dictionaries: vec![HashMap::new(); count],
+            texts: vec![HashMap::new(); count],
             values: (0..count).map(|_| vec![Stored::Null]).collect(),
             codes: vec![Vec::new(); count],
             machines: 0,
@@ -260,16 +272,29 @@ impl<'p> ColumnarBuilder<'p> {
             let code = match machine.attr(field) {
                 None => 0,
                 Some(attr) => {
-                    let (Some(dictionary), Some(values)) =
-                        (self.dictionaries.get_mut(index), self.values.get_mut(index))
-                    else {
+                    let (Some(dictionary), Some(texts), Some(values)) = (
+                        self.dictionaries.get_mut(index),
+                        self.texts.get_mut(index),
+                        self.values.get_mut(index),
+                    ) else {
                         continue;
                     };
                     let next = u32::try_from(values.len()).unwrap_or(u32::MAX);
-                    *dictionary.entry(key(attr)).or_insert_with(|| {
-                        values.push(Stored::of(attr));
-                        next
-                    })
+                    if let Attr::Text(text) = attr {
+                        match texts.get(text) {
+                            Some(code) => *code,
+                            None => {
+                                texts.insert(text.to_owned(), next);
+                                values.push(Stored::of(attr));
+                                next
+                            }
+                        }
+                    } else {
+                        *dictionary.entry(key(attr)).or_insert_with(|| {
+                            values.push(Stored::of(attr));
+                            next
+                        })
+                    }
                 }
             };
             if let Some(codes) = self.codes.get_mut(index) {
@@ -385,7 +410,7 @@ impl ColumnarFleet<'_> {
     /// Evaluates every group over every machine on `threads` threads (1 for the calling
     /// thread only). The result does not depend on `threads`.
     pub fn evaluate_with_threads(&self, now: Timestamp, threads: usize) -> GroupBitsets {
-        let tables = self.predicate_tables(now);
+        let tables = self.predicate_tables(now, threads.max(1));
         let predicates = self.predicate_bitsets(&tables, threads.max(1));
         let groups = self
             .plan
@@ -397,41 +422,57 @@ impl ColumnarFleet<'_> {
     }
 
     /// For each predicate, its result on each distinct value of its field (index = code).
-    fn predicate_tables(&self, now: Timestamp) -> Vec<(usize, Vec<bool>)> {
+    /// Predicates are shared out between `threads` threads.
+    fn predicate_tables(&self, now: Timestamp, threads: usize) -> Vec<(usize, Vec<bool>)> {
         let fields = self.plan.fields();
-        let mut buffer = String::new();
-        self.plan
-            .predicates
-            .iter()
-            .map(|predicate| {
-                let column_index = fields
-                    .iter()
-                    .position(|f| *f == &*predicate.field)
-                    .unwrap_or(usize::MAX);
-                let Some(column) = self.columns.get(column_index) else {
-                    return (column_index, Vec::new());
-                };
-                let table = column
-                    .values
-                    .iter()
-                    .enumerate()
-                    .map(|(code, value)| {
-                        let attr = if code == 0 {
-                            None
-                        } else {
-                            Some(value.as_attr())
-                        };
-                        let mut ctx = Context {
-                            now: now.unix_millis(),
-                            fold: predicate.fold,
-                            buffer: &mut buffer,
-                        };
-                        predicate.matcher.run(attr, &mut ctx) == Outcome::Held
-                    })
-                    .collect();
-                (column_index, table)
-            })
-            .collect()
+        let table = |predicate: &crate::plan::CompiledPredicate| {
+            let mut buffer = String::new();
+            let column_index = fields
+                .iter()
+                .position(|f| *f == &*predicate.field)
+                .unwrap_or(usize::MAX);
+            let Some(column) = self.columns.get(column_index) else {
+                return (column_index, Vec::new());
+            };
+            let table = column
+                .values
+                .iter()
+                .enumerate()
+                .map(|(code, value)| {
+                    let attr = if code == 0 {
+                        None
+                    } else {
+                        Some(value.as_attr())
+                    };
+                    let mut ctx = Context {
+                        now: now.unix_millis(),
+                        fold: predicate.fold,
+                        buffer: &mut buffer,
+                        parsed: value.parsed(),
+                    };
+                    predicate.matcher.run(attr, &mut ctx) == Outcome::Held
+                })
+                .collect();
+            (column_index, table)
+        };
+        let predicates = &self.plan.predicates;
+        if threads <= 1 || predicates.len() < 2 {
+            return predicates.iter().map(table).collect();
+        }
+        let per_thread = predicates.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = predicates
+                .chunks(per_thread)
+                .map(|chunk| {
+                    let table = &table;
+                    scope.spawn(move || chunk.iter().map(table).collect::<Vec<_>>())
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|handle| handle.join().unwrap_or_default())
+                .collect()
+        })
     }
 
     fn predicate_bitsets(&self, tables: &[(usize, Vec<bool>)], threads: usize) -> Vec<Bitset> {

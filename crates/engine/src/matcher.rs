@@ -114,6 +114,7 @@ impl Matcher {
             _ => {
                 let mut outcome = Outcome::Failed;
                 let mut any_readable = list.is_empty();
+                ctx.parsed = None;
                 for item in list.iter() {
                     let item_outcome = self.run(Some(item), ctx);
                     match item_outcome {
@@ -136,7 +137,7 @@ impl Matcher {
         match self {
             Matcher::IsBlank => held(matches!(attr, Attr::Text(t) if t.trim().is_empty())),
             Matcher::EqualsFew(values) => {
-                let number = as_number(attr);
+                let number = as_number(attr, ctx.parsed);
                 held(ctx.with_text(attr, |text| {
                     values.iter().any(|v| {
                         v.text == text || matches!((number, v.number), (Some(a), Some(b)) if a == b)
@@ -144,7 +145,7 @@ impl Matcher {
                 }))
             }
             Matcher::EqualsMany { texts, numbers } => {
-                let number = as_number(attr);
+                let number = as_number(attr, ctx.parsed);
                 held(
                     number.is_some_and(|n| numbers.contains(&n))
                         || ctx.with_text(attr, |text| texts.contains(text)),
@@ -193,11 +194,11 @@ impl Matcher {
                     None => Outcome::Unreadable,
                 }
             }
-            Matcher::WithinLast(millis) => match as_date(attr) {
+            Matcher::WithinLast(millis) => match as_date(attr, ctx.parsed) {
                 Some(date) => held(date >= ctx.now.saturating_sub(*millis)),
                 None => Outcome::Unreadable,
             },
-            Matcher::OlderThan(millis) => match as_date(attr) {
+            Matcher::OlderThan(millis) => match as_date(attr, ctx.parsed) {
                 Some(date) => held(date < ctx.now.saturating_sub(*millis)),
                 None => Outcome::Unreadable,
             },
@@ -229,8 +230,8 @@ impl Kind {
 /// How the attribute compares with the bound, read as `kind`; `None` when it cannot be read so.
 fn compare(attr: Attr<'_>, bound: &Bound, kind: Kind, ctx: &mut Context) -> Option<Ordering> {
     match kind {
-        Kind::Number => as_number(attr)?.partial_cmp(&bound.number?),
-        Kind::Date => Some(as_date(attr)?.cmp(&bound.date?)),
+        Kind::Number => as_number(attr, ctx.parsed)?.partial_cmp(&bound.number?),
+        Kind::Date => Some(as_date(attr, ctx.parsed)?.cmp(&bound.date?)),
         Kind::Version => {
             let version: &Version = bound.version.as_ref()?;
             ctx.with_raw_text(attr, |text| version.compare_text(text))
@@ -238,27 +239,47 @@ fn compare(attr: Attr<'_>, bound: &Bound, kind: Kind, ctx: &mut Context) -> Opti
     }
 }
 
-fn as_number(attr: Attr<'_>) -> Option<f64> {
-    match attr {
-        Attr::Number(n) => Some(n),
-        Attr::Text(text) => parse_number(text),
+fn as_number(attr: Attr<'_>, parsed: Option<Parsed>) -> Option<f64> {
+    match (attr, parsed) {
+        (Attr::Number(n), _) => Some(n),
+        (Attr::Text(_), Some(parsed)) => parsed.number,
+        (Attr::Text(text), None) => parse_number(text),
         _ => None,
     }
 }
 
-fn as_date(attr: Attr<'_>) -> Option<i64> {
-    match attr {
-        Attr::Text(text) => parse_date(text),
+fn as_date(attr: Attr<'_>, parsed: Option<Parsed>) -> Option<i64> {
+    match (attr, parsed) {
+        (Attr::Text(_), Some(parsed)) => parsed.date,
+        (Attr::Text(text), None) => parse_date(text),
         _ => None,
     }
 }
 
-/// What one evaluation needs besides the machine: the time, whether text is folded, and a
-/// buffer reused for folding and number formatting.
+/// What one evaluation needs besides the machine: the time, whether text is folded, a
+/// buffer reused for folding and number formatting, and (for a text value read once for many
+/// predicates, as columnar evaluation does) its number and date read in advance.
 pub(crate) struct Context<'b> {
     pub(crate) now: i64,
     pub(crate) fold: bool,
     pub(crate) buffer: &'b mut String,
+    pub(crate) parsed: Option<Parsed>,
+}
+
+/// A text value read as a number and as a date, once.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Parsed {
+    number: Option<f64>,
+    date: Option<i64>,
+}
+
+impl Parsed {
+    pub(crate) fn of(text: &str) -> Parsed {
+        Parsed {
+            number: parse_number(text),
+            date: parse_date(text),
+        }
+    }
 }
 
 impl Context<'_> {

@@ -194,6 +194,7 @@ impl Plan {
             now: now.unix_millis(),
             fold: predicate.fold,
             buffer,
+            parsed: None,
         };
         predicate
             .matcher
