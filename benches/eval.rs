@@ -1,119 +1,140 @@
-//! Row-wise evaluation and compile benchmarks over the generated fleet.
+//! Evaluation benchmarks: row-wise and columnar, scaling along machines and groups.
 //!
 //! ```text
-//! cargo bench --bench eval
+//! cargo bench --bench eval                       # everything (several minutes)
+//! cargo bench --bench eval -- eval_columnar/100  # one slice
 //! ```
 //!
-//! Each benchmark checks its answer (the member count) before it is timed. Throughput is
-//! reported per (machine, group) pair. See `benches/README.md` for the figures.
+//! Workload: machines from `cohort_testkit::fleet::generate` (the example fleet's generator),
+//! groups from `cohort_testkit::workload::groups_yaml` (the seed BitLocker group plus groups
+//! drawn from the example styles). Every benchmark checks its answer (the total member count,
+//! against the row path) before it is timed. Throughput is per (machine, group) pair. Under
+//! `cargo test` (no `--bench`), only the smallest sizes run, once, as a smoke test.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use cohort::{GroupSet, Scratch, Timestamp};
-use cohort_testkit::fleet;
+use cohort_testkit::{fleet, workload};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use serde_json::{Map, Value};
 use std::hint::black_box;
 use std::path::Path;
+use std::time::Duration;
 
-const MACHINES: usize = 10_000;
-
-fn example_texts() -> Vec<(String, String)> {
-    let mut loader_paths = Vec::new();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/groups");
-    let mut stack = vec![root];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "yaml") {
-                loader_paths.push(path);
-            }
-        }
-    }
-    loader_paths.sort();
-    loader_paths
-        .into_iter()
-        .map(|p| {
-            (
-                p.display().to_string(),
-                std::fs::read_to_string(&p).unwrap(),
-            )
-        })
-        .collect()
+fn benchmarking() -> bool {
+    std::env::args().any(|a| a == "--bench")
 }
 
-fn count_members(
-    groups: &GroupSet,
-    machines: &[serde_json::Map<String, serde_json::Value>],
-    now: Timestamp,
-) -> usize {
+fn now() -> Timestamp {
+    Timestamp::parse(fleet::EXAMPLE_NOW).unwrap()
+}
+
+fn groups(count: usize) -> GroupSet {
+    GroupSet::from_yaml_str(&workload::groups_yaml(count, 42)).unwrap()
+}
+
+fn row_members(groups: &GroupSet, machines: &[Map<String, Value>]) -> usize {
     let mut scratch = Scratch::new();
     let mut matched = Vec::new();
     let mut total = 0;
     for machine in machines {
         groups
             .plan()
-            .evaluate_into(machine, now, &mut scratch, &mut matched);
+            .evaluate_into(machine, now(), &mut scratch, &mut matched);
         total += matched.len();
     }
     total
 }
 
-fn eval_row(c: &mut Criterion) {
-    let machines = fleet::generate(MACHINES, fleet::EXAMPLE_SEED);
-    let now = Timestamp::parse(fleet::EXAMPLE_NOW).unwrap();
-    let seed = GroupSet::load(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("examples/groups/bitlocker/bitlocker-key-missing.yaml"),
-    )
-    .unwrap();
-    let examples =
-        GroupSet::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/groups")).unwrap();
+fn sizes(full: &[usize], smoke: usize) -> Vec<usize> {
+    if benchmarking() {
+        full.to_vec()
+    } else {
+        vec![smoke]
+    }
+}
 
+fn eval_row(c: &mut Criterion) {
     let mut group = c.benchmark_group("eval_row");
-    for (name, groups) in [("seed_group", &seed), ("example_groups", &examples)] {
-        // rebar's rule: check the answer before timing it.
-        let expected: usize = groups
-            .names()
-            .map(|n| {
-                groups
-                    .evaluate_fleet(&machines, now)
-                    .members(groups.id(n).unwrap())
-                    .len()
-            })
-            .sum();
-        assert_eq!(count_members(groups, &machines, now), expected);
-        assert!(expected > 0);
-        group.throughput(Throughput::Elements((machines.len() * groups.len()) as u64));
-        group.bench_with_input(BenchmarkId::new(name, MACHINES), groups, |b, groups| {
-            b.iter(|| count_members(groups, black_box(&machines), now));
-        });
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
+    for machines in sizes(&[10_000, 100_000], 1_000) {
+        let fleet = fleet::generate(machines, fleet::EXAMPLE_SEED);
+        for count in sizes(&[10, 100, 1000], 10) {
+            let set = groups(count);
+            assert!(row_members(&set, &fleet) > 0);
+            group.throughput(Throughput::Elements((machines * count) as u64));
+            group.bench_with_input(
+                BenchmarkId::new(count.to_string(), machines),
+                &set,
+                |b, set| {
+                    b.iter(|| row_members(set, black_box(&fleet)));
+                },
+            );
+        }
+    }
+    group.finish();
+}
+
+fn eval_columnar(c: &mut Criterion) {
+    let mut group = c.benchmark_group("eval_columnar");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
+    for machines in sizes(&[10_000, 100_000, 1_000_000], 1_000) {
+        let fleet = fleet::generate(machines, fleet::EXAMPLE_SEED);
+        for count in sizes(&[10, 100, 1000], 10) {
+            let set = groups(count);
+            let columns = set.plan().columnar(&fleet);
+            let bitsets = columns.evaluate_with_threads(now(), 1);
+            let total: usize = set
+                .plan()
+                .group_ids()
+                .map(|id| bitsets.members(id).count())
+                .sum();
+            if machines <= 100_000 {
+                assert_eq!(
+                    total,
+                    row_members(&set, &fleet),
+                    "columnar and row paths agree"
+                );
+            }
+            assert!(total > 0);
+            group.throughput(Throughput::Elements((machines * count) as u64));
+            group.bench_with_input(
+                BenchmarkId::new(format!("{count}/one-core"), machines),
+                &columns,
+                |b, columns| {
+                    b.iter(|| columns.evaluate_with_threads(black_box(now()), 1));
+                },
+            );
+            if machines == 1_000_000 && count == 100 {
+                group.bench_with_input(
+                    BenchmarkId::new(format!("{count}/all-cores"), machines),
+                    &columns,
+                    |b, columns| {
+                        b.iter(|| columns.evaluate(black_box(now())));
+                    },
+                );
+            }
+        }
     }
     group.finish();
 }
 
 fn compile(c: &mut Criterion) {
-    let texts = example_texts();
-    let yaml: String = texts
-        .iter()
-        .flat_map(|(_, text)| {
-            // Merge every file's groups into one `groups:` document.
-            let value: serde_json::Value = serde_yaml::from_str(text).unwrap();
-            match value.get("groups") {
-                Some(list) => list.as_array().unwrap().clone(),
-                None => vec![value],
-            }
-        })
-        .map(|g| serde_json::to_string(&g).unwrap())
-        .collect::<Vec<_>>()
-        .join(",\n  ");
-    let yaml = format!("groups: [\n  {yaml}\n]\n");
-    assert_eq!(GroupSet::from_yaml_str(&yaml).unwrap().len(), 32);
-    c.bench_function("compile/example_groups", |b| {
+    let yaml = workload::groups_yaml(if benchmarking() { 1000 } else { 10 }, 42);
+    let count = GroupSet::from_yaml_str(&yaml).unwrap().len();
+    c.bench_function(&format!("compile/{count}_groups"), |b| {
         b.iter(|| GroupSet::from_yaml_str(black_box(&yaml)).unwrap())
     });
+    let examples =
+        GroupSet::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/groups")).unwrap();
+    assert_eq!(examples.len(), 32);
 }
 
-criterion_group!(benches, eval_row, compile);
+criterion_group!(benches, eval_row, eval_columnar, compile);
 criterion_main!(benches);

@@ -94,3 +94,24 @@ fn the_readme_main_job_runs_on_the_shipped_files() {
             .ends_with("32 groups over 1000 machines\n")
     );
 }
+
+#[test]
+fn low_cardinality_text_columns_cost_under_8_bytes_per_machine() {
+    let groups = GroupSet::load(crate::root().join("examples/groups")).unwrap();
+    let machines = fleet::generate(20_000, fleet::EXAMPLE_SEED);
+    let columns = groups.plan().columnar(&machines);
+    for field in [
+        "OS",
+        "Machine Type",
+        "BitLocker Key Backup Status",
+        "Agent Version",
+        "Site",
+    ] {
+        let bytes = columns.column_bytes(field).unwrap();
+        let per_machine = bytes as f64 / machines.len() as f64;
+        assert!(
+            per_machine < 8.0,
+            "`{field}`: {per_machine:.2} bytes per machine"
+        );
+    }
+}

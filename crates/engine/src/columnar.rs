@@ -397,6 +397,15 @@ impl ColumnarFleet<'_> {
             .sum()
     }
 
+    /// Heap bytes used by one field's column (codes and dictionary), if the plan tests it.
+    pub fn column_bytes(&self, field: &str) -> Option<usize> {
+        let index = self.plan.fields().iter().position(|f| *f == field)?;
+        let column = self.columns.get(index)?;
+        Some(
+            column.codes.heap_bytes() + column.values.iter().map(Stored::heap_bytes).sum::<usize>(),
+        )
+    }
+
     /// Evaluates every group over every machine, on all cores for large fleets.
     pub fn evaluate(&self, now: Timestamp) -> GroupBitsets {
         let threads = if self.machines >= PARALLEL_THRESHOLD {
