@@ -1,0 +1,221 @@
+//! cohort against peer rule engines, on the same machines and the same rules, in one run.
+//!
+//! ```text
+//! cd benches/peers && cargo bench
+//! ```
+//!
+//! Peers: datalogic-rs 5.4.0 (JSONLogic) and zen-expression 2.1.6 (GoRules ZEN). The rules
+//! are drawn from templates that all three express with the same meaning: number
+//! comparisons, ranges, case-sensitive equality and substring, a flag, on fields every
+//! generated machine has (so JSONLogic's null coercions never come into play). Before
+//! anything is timed, the member count of every engine is checked against cohort's.
+//!
+//! Peers are timed twice: with machines already converted into their own value type, and
+//! with that conversion included (an embedder pays it for machines it keeps in its own
+//! types). cohort reads the same `serde_json` maps through its `Machine` trait, with no
+//! conversion at all.
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use cohort::{GroupSet, Scratch, Timestamp};
+use cohort_testkit::fleet::{self, Rng};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use datalogic_rs::datavalue::OwnedDataValue;
+use datalogic_rs::{DataValue, Engine, bumpalo::Bump};
+use serde_json::{Map, Value, json};
+use std::hint::black_box;
+use std::time::Duration;
+
+const MACHINES: usize = 10_000;
+const GROUPS: usize = 100;
+
+/// One rule in the three languages.
+struct Rule {
+    cohort: String,
+    jsonlogic: Value,
+    zen: String,
+}
+
+/// A criterion template: (cohort text, JSONLogic, ZEN), over the peers' field names.
+fn criterion(rng: &mut Rng) -> (String, Value, String) {
+    match rng.below(6) {
+        0 => {
+            let n = 5 + rng.below(40);
+            (format!("\"Free Disk %\" less than {n}"), json!({"<": [{"var": "free_disk"}, n]}), format!("free_disk < {n}"))
+        }
+        1 => {
+            let (low, high) = (*rng.pick(&[4, 8]), *rng.pick(&[16, 32, 64]));
+            (
+                format!("\"RAM GB\" between {low} and {high}"),
+                json!({"<=": [low, {"var": "ram"}, high]}),
+                format!("ram >= {low} and ram <= {high}"),
+            )
+        }
+        2 => {
+            let kind = *rng.pick(&["Server", "Workstation", "Laptop"]);
+            (
+                format!("\"Machine Type\" equal {kind} (case-sensitive)"),
+                json!({"==": [{"var": "machine_type"}, kind]}),
+                format!("machine_type == '{kind}'"),
+            )
+        }
+        3 => {
+            let part = *rng.pick(&["Windows 10", "Windows 11", "Server", "Ubuntu", "Enterprise", "Pro"]);
+            (
+                format!("OS contains \"{part}\" (case-sensitive)"),
+                json!({"in": [part, {"var": "os"}]}),
+                format!("contains(os, '{part}')"),
+            )
+        }
+        4 => ("\"Pending Reboot\" equal true".to_owned(), json!({"==": [{"var": "pending_reboot"}, true]}), "pending_reboot == true".to_owned()),
+        _ => {
+            let n = 60 + rng.below(40);
+            (
+                format!("\"Patch Compliance %\" greater than or equal {n}"),
+                json!({">=": [{"var": "patch"}, n]}),
+                format!("patch >= {n}"),
+            )
+        }
+    }
+}
+
+fn rules() -> Vec<Rule> {
+    let mut rng = Rng::new(7);
+    (0..GROUPS)
+        .map(|_| {
+            let parts: Vec<_> = (0..1 + rng.below(3)).map(|_| criterion(&mut rng)).collect();
+            Rule {
+                cohort: parts.iter().map(|p| p.0.clone()).collect::<Vec<_>>().join(" and "),
+                jsonlogic: json!({"and": parts.iter().map(|p| p.1.clone()).collect::<Vec<_>>()}),
+                zen: parts.iter().map(|p| format!("({})", p.2)).collect::<Vec<_>>().join(" and "),
+            }
+        })
+        .collect()
+}
+
+/// The peers' view of a machine: the same values under identifier-friendly names.
+fn peer_machine(machine: &Map<String, Value>) -> Value {
+    json!({
+        "free_disk": machine["Free Disk %"],
+        "ram": machine["RAM GB"],
+        "machine_type": machine["Machine Type"],
+        "os": machine["OS"],
+        "pending_reboot": machine["Pending Reboot"],
+        "patch": machine["Patch Compliance %"],
+    })
+}
+
+fn bench(c: &mut Criterion) {
+    let machines = fleet::generate(MACHINES, fleet::EXAMPLE_SEED);
+    let peer_json: Vec<Value> = machines.iter().map(peer_machine).collect();
+    let rules = rules();
+    let now = Timestamp::parse(fleet::EXAMPLE_NOW).unwrap();
+
+    // cohort
+    let yaml: String = std::iter::once("groups:\n".to_owned())
+        .chain(rules.iter().enumerate().map(|(i, r)| format!("  - name: G{i}\n    where: {:?}\n", r.cohort)))
+        .collect();
+    let groups = GroupSet::from_yaml_str(&yaml).unwrap();
+    let cohort_count = |machines: &[Map<String, Value>]| {
+        let mut scratch = Scratch::new();
+        let mut matched = Vec::new();
+        let mut total = 0;
+        for machine in machines {
+            groups.plan().evaluate_into(machine, now, &mut scratch, &mut matched);
+            total += matched.len();
+        }
+        total
+    };
+    let expected = cohort_count(&machines);
+    let columns = groups.plan().columnar(&machines);
+    let columnar_count = |columns: &cohort::ColumnarFleet<'_>| {
+        let bits = columns.evaluate_with_threads(now, 1);
+        groups.plan().group_ids().map(|id| bits.members(id).count()).sum::<usize>()
+    };
+    assert_eq!(columnar_count(&columns), expected);
+
+    // datalogic-rs: machines converted once into its arena values (`DataValue`), rules
+    // evaluated with a results arena reset after each machine.
+    let engine = Engine::new();
+    let compiled: Vec<_> = rules.iter().map(|r| engine.compile(&r.jsonlogic.to_string()).unwrap()).collect();
+    let data_arena = Bump::new();
+    let converted: Vec<&DataValue<'_>> = peer_json
+        .iter()
+        .map(|m| {
+            let owned = OwnedDataValue::from_json(&m.to_string()).unwrap();
+            &*data_arena.alloc(owned.to_arena(&data_arena))
+        })
+        .collect();
+    let datalogic_count = |results: &mut Bump| {
+        let mut total = 0;
+        for machine in &converted {
+            for rule in &compiled {
+                if engine.evaluate(rule, *machine, &*results).unwrap().as_bool() == Some(true) {
+                    total += 1;
+                }
+            }
+            results.reset();
+        }
+        total
+    };
+    let datalogic_converting = |results: &mut Bump, data: &[Map<String, Value>]| {
+        let mut total = 0;
+        for machine in data {
+            let owned = OwnedDataValue::from_json(&peer_machine(machine).to_string()).unwrap();
+            let value = &*results.alloc(owned.to_arena(&*results));
+            for rule in &compiled {
+                if engine.evaluate(rule, value, &*results).unwrap().as_bool() == Some(true) {
+                    total += 1;
+                }
+            }
+            results.reset();
+        }
+        total
+    };
+    let mut results = Bump::new();
+    assert_eq!(datalogic_count(&mut results), expected, "datalogic-rs agrees with cohort");
+
+    // zen-expression
+    let mut isolate = zen_expression::Isolate::new();
+    let expressions: Vec<_> = rules.iter().map(|r| isolate.compile_standard(&r.zen).unwrap()).collect();
+    let variables: Vec<zen_expression::Variable> = peer_json.iter().map(|m| zen_expression::Variable::from(m.clone())).collect();
+    let zen_count = |data: &[zen_expression::Variable]| {
+        let mut total = 0;
+        for machine in data {
+            for expression in &expressions {
+                if expression.evaluate(machine.clone()).unwrap().as_bool() == Some(true) {
+                    total += 1;
+                }
+            }
+        }
+        total
+    };
+    let zen_converting = |data: &[Map<String, Value>]| {
+        let mut total = 0;
+        for machine in data {
+            let variable = zen_expression::Variable::from(peer_machine(machine));
+            for expression in &expressions {
+                if expression.evaluate(variable.clone()).unwrap().as_bool() == Some(true) {
+                    total += 1;
+                }
+            }
+        }
+        total
+    };
+    assert_eq!(zen_count(&variables), expected, "zen-expression agrees with cohort");
+    eprintln!("{MACHINES} machines x {GROUPS} groups: {expected} memberships in every engine");
+
+    let mut group = c.benchmark_group("peers");
+    group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(6));
+    group.throughput(Throughput::Elements((MACHINES * GROUPS) as u64));
+    group.bench_function("cohort/row", |b| b.iter(|| cohort_count(black_box(&machines))));
+    group.bench_function("cohort/columnar-one-core", |b| b.iter(|| columnar_count(black_box(&columns))));
+    group.bench_function("datalogic-rs/converted", |b| b.iter(|| datalogic_count(&mut results)));
+    group.bench_function("datalogic-rs/with-conversion", |b| b.iter(|| datalogic_converting(&mut results, black_box(&machines))));
+    group.bench_function("zen-expression/converted", |b| b.iter(|| zen_count(black_box(&variables))));
+    group.bench_function("zen-expression/with-conversion", |b| b.iter(|| zen_converting(black_box(&machines))));
+    group.finish();
+}
+
+criterion_group!(peers, bench);
+criterion_main!(peers);
