@@ -458,6 +458,7 @@ impl ColumnarFleet<'_> {
                         fold: predicate.fold,
                         buffer: &mut buffer,
                         parsed: value.parsed(),
+                        folded: None,
                     };
                     predicate.matcher.run(attr, &mut ctx) == Outcome::Held
                 })

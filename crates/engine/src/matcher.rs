@@ -115,6 +115,7 @@ impl Matcher {
                 let mut outcome = Outcome::Failed;
                 let mut any_readable = list.is_empty();
                 ctx.parsed = None;
+                ctx.folded = None;
                 for item in list.iter() {
                     let item_outcome = self.run(Some(item), ctx);
                     match item_outcome {
@@ -264,6 +265,9 @@ pub(crate) struct Context<'b> {
     pub(crate) fold: bool,
     pub(crate) buffer: &'b mut String,
     pub(crate) parsed: Option<Parsed>,
+    /// The top-level text attribute already folded to lowercase, when the caller folded it
+    /// once for every predicate on its field.
+    pub(crate) folded: Option<&'b str>,
 }
 
 /// A text value read as a number and as a date, once.
@@ -290,6 +294,7 @@ impl Context<'_> {
             return self.with_raw_text(attr, f);
         }
         match attr {
+            Attr::Text(_) if self.folded.is_some() => f(self.folded.unwrap_or_default()),
             Attr::Text(text) if text.is_ascii() => {
                 if !text.bytes().any(|b| b.is_ascii_uppercase()) {
                     return f(text);

@@ -1,6 +1,6 @@
 //! The compiled plan: fields interned, predicates shared between groups, groups as formulas.
 
-use crate::machine::Machine;
+use crate::machine::{Attr, Machine};
 use crate::matcher::{Context, Matcher, Outcome};
 use cohort_check::ir::{CheckedSet, Condition, Predicate, Test};
 use std::collections::HashMap;
@@ -57,6 +57,9 @@ pub(crate) struct CompiledGroup {
 pub struct Plan {
     pub(crate) predicates: Vec<CompiledPredicate>,
     pub(crate) groups: Vec<CompiledGroup>,
+    /// Each distinct field with the predicates that test it: row evaluation reads each
+    /// field once per machine and folds its case once.
+    by_field: Vec<(Arc<str>, Vec<PredicateId>)>,
 }
 
 impl Plan {
@@ -74,9 +77,21 @@ impl Plan {
                 block_shaped: group.block_shaped,
             })
             .collect();
+        let mut by_field: Vec<(Arc<str>, Vec<PredicateId>)> = Vec::new();
+        for (index, predicate) in compiler.predicates.iter().enumerate() {
+            let id = PredicateId(index as u32);
+            match by_field
+                .iter_mut()
+                .find(|(field, _)| *field == predicate.field)
+            {
+                Some((_, ids)) => ids.push(id),
+                None => by_field.push((predicate.field.clone(), vec![id])),
+            }
+        }
         Plan {
             predicates: compiler.predicates,
             groups,
+            by_field,
         }
     }
 
@@ -126,6 +141,9 @@ impl Plan {
 
     /// Evaluates one machine: the ids of the groups it belongs to, in definition order.
     /// `scratch` holds buffers reused from one call to the next.
+    ///
+    /// Each field the groups test is read once, its text folded to lowercase once, and every
+    /// predicate on it run; groups then combine the predicate results.
     pub fn evaluate_into<M: Machine + ?Sized>(
         &self,
         machine: &M,
@@ -133,51 +151,50 @@ impl Plan {
         scratch: &mut Scratch,
         members_of: &mut Vec<GroupId>,
     ) {
-        scratch.reset(self.predicates.len());
+        scratch.bits.clear();
+        scratch.bits.resize(self.predicates.len(), false);
+        for (field, ids) in &self.by_field {
+            let attr = machine.attr(field);
+            let folded = match attr {
+                Some(Attr::Text(text)) if ids.iter().any(|id| self.folds(*id)) => {
+                    scratch.folded.clear();
+                    if text.is_ascii() {
+                        scratch.folded.push_str(text);
+                        scratch.folded.make_ascii_lowercase();
+                    } else {
+                        scratch.folded.push_str(&text.to_lowercase());
+                    }
+                    true
+                }
+                _ => false,
+            };
+            for id in ids {
+                let Some(predicate) = self.predicates.get(id.0 as usize) else {
+                    continue;
+                };
+                let mut ctx = Context {
+                    now: now.unix_millis(),
+                    fold: predicate.fold,
+                    buffer: &mut scratch.buffer,
+                    parsed: None,
+                    folded: folded.then_some(scratch.folded.as_str()),
+                };
+                let held = predicate.matcher.run(attr, &mut ctx) == Outcome::Held;
+                if let Some(bit) = scratch.bits.get_mut(id.0 as usize) {
+                    *bit = held;
+                }
+            }
+        }
         members_of.clear();
         for (index, group) in self.groups.iter().enumerate() {
-            if self.formula(&group.formula, machine, now, scratch) {
+            if formula_holds(&group.formula, &scratch.bits) {
                 members_of.push(GroupId(index as u32));
             }
         }
     }
 
-    fn formula<M: Machine + ?Sized>(
-        &self,
-        formula: &Formula,
-        machine: &M,
-        now: crate::Timestamp,
-        scratch: &mut Scratch,
-    ) -> bool {
-        match formula {
-            Formula::All(items) => items.iter().all(|f| self.formula(f, machine, now, scratch)),
-            Formula::Any(items) => items.iter().any(|f| self.formula(f, machine, now, scratch)),
-            Formula::Not(item) => !self.formula(item, machine, now, scratch),
-            Formula::Criterion {
-                predicate, negated, ..
-            } => self.predicate(*predicate, machine, now, scratch) != *negated,
-        }
-    }
-
-    /// The positive predicate's result, computed at most once per machine.
-    fn predicate<M: Machine + ?Sized>(
-        &self,
-        id: PredicateId,
-        machine: &M,
-        now: crate::Timestamp,
-        scratch: &mut Scratch,
-    ) -> bool {
-        let index = id.0 as usize;
-        match scratch.memo.get(index).copied() {
-            Some(Memo::True) => return true,
-            Some(Memo::False) => return false,
-            _ => {}
-        }
-        let held = self.outcome(id, machine, now, &mut scratch.buffer) == Outcome::Held;
-        if let Some(slot) = scratch.memo.get_mut(index) {
-            *slot = if held { Memo::True } else { Memo::False };
-        }
-        held
+    fn folds(&self, id: PredicateId) -> bool {
+        self.predicates.get(id.0 as usize).is_some_and(|p| p.fold)
     }
 
     pub(crate) fn outcome<M: Machine + ?Sized>(
@@ -195,6 +212,7 @@ impl Plan {
             fold: predicate.fold,
             buffer,
             parsed: None,
+            folded: None,
         };
         predicate
             .matcher
@@ -202,11 +220,13 @@ impl Plan {
     }
 }
 
-/// Buffers reused between evaluations, so evaluating a machine allocates nothing once warm.
+/// Buffers reused between evaluations, so evaluating a machine allocates nothing once warm
+/// (except to lowercase non-ASCII text).
 #[derive(Debug, Default)]
 pub struct Scratch {
-    memo: Vec<Memo>,
+    bits: Vec<bool>,
     buffer: String,
+    folded: String,
 }
 
 impl Scratch {
@@ -214,18 +234,18 @@ impl Scratch {
     pub fn new() -> Self {
         Self::default()
     }
-
-    fn reset(&mut self, predicates: usize) {
-        self.memo.clear();
-        self.memo.resize(predicates, Memo::Unknown);
-    }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Memo {
-    Unknown,
-    True,
-    False,
+/// A group's formula over the predicate results of one machine.
+fn formula_holds(formula: &Formula, bits: &[bool]) -> bool {
+    match formula {
+        Formula::All(items) => items.iter().all(|f| formula_holds(f, bits)),
+        Formula::Any(items) => items.iter().any(|f| formula_holds(f, bits)),
+        Formula::Not(item) => !formula_holds(item, bits),
+        Formula::Criterion {
+            predicate, negated, ..
+        } => bits.get(predicate.0 as usize).copied().unwrap_or(false) != *negated,
+    }
 }
 
 #[derive(Default)]
