@@ -57,9 +57,10 @@ pub(crate) struct CompiledGroup {
 pub struct Plan {
     pub(crate) predicates: Vec<CompiledPredicate>,
     pub(crate) groups: Vec<CompiledGroup>,
-    /// Each distinct field with the predicates that test it: row evaluation reads each
-    /// field once per machine and folds its case once.
-    by_field: Vec<(Arc<str>, Vec<PredicateId>)>,
+    /// The distinct fields, and for each predicate the index of its field: row evaluation
+    /// reads each field at most once per machine and folds its case at most once.
+    fields: Vec<Arc<str>>,
+    field_of: Vec<usize>,
 }
 
 impl Plan {
@@ -77,21 +78,25 @@ impl Plan {
                 block_shaped: group.block_shaped,
             })
             .collect();
-        let mut by_field: Vec<(Arc<str>, Vec<PredicateId>)> = Vec::new();
-        for (index, predicate) in compiler.predicates.iter().enumerate() {
-            let id = PredicateId(index as u32);
-            match by_field
-                .iter_mut()
-                .find(|(field, _)| *field == predicate.field)
-            {
-                Some((_, ids)) => ids.push(id),
-                None => by_field.push((predicate.field.clone(), vec![id])),
-            }
-        }
+        let mut fields: Vec<Arc<str>> = Vec::new();
+        let field_of = compiler
+            .predicates
+            .iter()
+            .map(
+                |predicate| match fields.iter().position(|f| *f == predicate.field) {
+                    Some(index) => index,
+                    None => {
+                        fields.push(predicate.field.clone());
+                        fields.len() - 1
+                    }
+                },
+            )
+            .collect();
         Plan {
             predicates: compiler.predicates,
             groups,
-            by_field,
+            fields,
+            field_of,
         }
     }
 
@@ -142,8 +147,9 @@ impl Plan {
     /// Evaluates one machine: the ids of the groups it belongs to, in definition order.
     /// `scratch` holds buffers reused from one call to the next.
     ///
-    /// Each field the groups test is read once, its text folded to lowercase once, and every
-    /// predicate on it run; groups then combine the predicate results.
+    /// Predicates are evaluated lazily (a group stops at its first failing criterion) and
+    /// at most once each; each field is read from the machine at most once and its text
+    /// folded to lowercase at most once, whatever the number of predicates on it.
     pub fn evaluate_into<M: Machine + ?Sized>(
         &self,
         machine: &M,
@@ -151,50 +157,26 @@ impl Plan {
         scratch: &mut Scratch,
         members_of: &mut Vec<GroupId>,
     ) {
-        scratch.bits.clear();
-        scratch.bits.resize(self.predicates.len(), false);
-        for (field, ids) in &self.by_field {
-            let attr = machine.attr(field);
-            let folded = match attr {
-                Some(Attr::Text(text)) if ids.iter().any(|id| self.folds(*id)) => {
-                    scratch.folded.clear();
-                    if text.is_ascii() {
-                        scratch.folded.push_str(text);
-                        scratch.folded.make_ascii_lowercase();
-                    } else {
-                        scratch.folded.push_str(&text.to_lowercase());
-                    }
-                    true
-                }
-                _ => false,
-            };
-            for id in ids {
-                let Some(predicate) = self.predicates.get(id.0 as usize) else {
-                    continue;
-                };
-                let mut ctx = Context {
-                    now: now.unix_millis(),
-                    fold: predicate.fold,
-                    buffer: &mut scratch.buffer,
-                    parsed: None,
-                    folded: folded.then_some(scratch.folded.as_str()),
-                };
-                let held = predicate.matcher.run(attr, &mut ctx) == Outcome::Held;
-                if let Some(bit) = scratch.bits.get_mut(id.0 as usize) {
-                    *bit = held;
-                }
-            }
+        scratch.memo.clear();
+        scratch.memo.resize(self.predicates.len(), Memo::Unknown);
+        scratch.folded_ready.clear();
+        scratch.folded_ready.resize(self.fields.len(), false);
+        if scratch.folded.len() < self.fields.len() {
+            scratch.folded.resize(self.fields.len(), String::new());
         }
+        let mut row = Row {
+            plan: self,
+            machine,
+            now,
+            attrs: vec![None; self.fields.len()],
+            scratch,
+        };
         members_of.clear();
         for (index, group) in self.groups.iter().enumerate() {
-            if formula_holds(&group.formula, &scratch.bits) {
+            if row.formula(&group.formula) {
                 members_of.push(GroupId(index as u32));
             }
         }
-    }
-
-    fn folds(&self, id: PredicateId) -> bool {
-        self.predicates.get(id.0 as usize).is_some_and(|p| p.fold)
     }
 
     pub(crate) fn outcome<M: Machine + ?Sized>(
@@ -220,13 +202,13 @@ impl Plan {
     }
 }
 
-/// Buffers reused between evaluations, so evaluating a machine allocates nothing once warm
-/// (except to lowercase non-ASCII text).
+/// Buffers reused between evaluations, so evaluating a machine allocates little once warm.
 #[derive(Debug, Default)]
 pub struct Scratch {
-    bits: Vec<bool>,
+    memo: Vec<Memo>,
     buffer: String,
-    folded: String,
+    folded: Vec<String>,
+    folded_ready: Vec<bool>,
 }
 
 impl Scratch {
@@ -236,15 +218,95 @@ impl Scratch {
     }
 }
 
-/// A group's formula over the predicate results of one machine.
-fn formula_holds(formula: &Formula, bits: &[bool]) -> bool {
-    match formula {
-        Formula::All(items) => items.iter().all(|f| formula_holds(f, bits)),
-        Formula::Any(items) => items.iter().any(|f| formula_holds(f, bits)),
-        Formula::Not(item) => !formula_holds(item, bits),
-        Formula::Criterion {
-            predicate, negated, ..
-        } => bits.get(predicate.0 as usize).copied().unwrap_or(false) != *negated,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Memo {
+    Unknown,
+    True,
+    False,
+}
+
+/// One machine being evaluated: the attributes read so far, and the buffers.
+struct Row<'p, 'm, 's, M: ?Sized> {
+    plan: &'p Plan,
+    machine: &'m M,
+    now: crate::Timestamp,
+    /// Per field: `None` until read, then what the machine has.
+    attrs: Vec<Option<Option<Attr<'m>>>>,
+    scratch: &'s mut Scratch,
+}
+
+impl<M: Machine + ?Sized> Row<'_, '_, '_, M> {
+    fn formula(&mut self, formula: &Formula) -> bool {
+        match formula {
+            Formula::All(items) => items.iter().all(|f| self.formula(f)),
+            Formula::Any(items) => items.iter().any(|f| self.formula(f)),
+            Formula::Not(item) => !self.formula(item),
+            Formula::Criterion {
+                predicate, negated, ..
+            } => self.predicate(*predicate) != *negated,
+        }
+    }
+
+    fn predicate(&mut self, id: PredicateId) -> bool {
+        let index = id.0 as usize;
+        match self.scratch.memo.get(index) {
+            Some(Memo::True) => return true,
+            Some(Memo::False) => return false,
+            _ => {}
+        }
+        let (Some(predicate), Some(&field)) = (
+            self.plan.predicates.get(index),
+            self.plan.field_of.get(index),
+        ) else {
+            return false;
+        };
+        let attr = match self.attrs.get(field).copied().flatten() {
+            Some(attr) => attr,
+            None => {
+                let attr = self
+                    .plan
+                    .fields
+                    .get(field)
+                    .and_then(|name| self.machine.attr(name));
+                if let Some(slot) = self.attrs.get_mut(field) {
+                    *slot = Some(attr);
+                }
+                attr
+            }
+        };
+        let scratch = &mut *self.scratch;
+        let folded = match attr {
+            Some(Attr::Text(text)) if predicate.fold => {
+                if let (Some(ready), Some(folded)) = (
+                    scratch.folded_ready.get_mut(field),
+                    scratch.folded.get_mut(field),
+                ) && !*ready
+                {
+                    folded.clear();
+                    if text.is_ascii() {
+                        folded.push_str(text);
+                        folded.make_ascii_lowercase();
+                    } else {
+                        folded.push_str(&text.to_lowercase());
+                    }
+                    *ready = true;
+                }
+                scratch.folded.get(field).map(String::as_str)
+            }
+            _ => None,
+        };
+        let mut ctx = Context {
+            now: self.now.unix_millis(),
+            fold: predicate.fold,
+            buffer: &mut scratch.buffer,
+            parsed: None,
+            folded,
+        };
+        let held = predicate.matcher.run(attr, &mut ctx) == Outcome::Held;
+        if let Some(slot) = scratch.memo.get_mut(index) {
+            *slot = if held { Memo::True } else { Memo::False };
+        }
+        held
     }
 }
 
