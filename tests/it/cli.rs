@@ -399,31 +399,23 @@ fn fmt_of_the_examples_keeps_every_membership() {
     }
     let machines = path("examples/fleet/fleet.json");
     let dir_arg = dir.display().to_string();
-    let before = cohort(&[
-        "eval",
-        "--groups",
-        &dir_arg,
-        "--machines",
-        &machines,
-        "--format",
-        "json",
-        "--now",
-        NOW,
-    ])
-    .stdout;
+    let eval = || {
+        let args = [
+            "eval",
+            "--groups",
+            &dir_arg,
+            "--machines",
+            &machines,
+            "--format",
+            "json",
+            "--now",
+            NOW,
+        ];
+        cohort(&args).stdout
+    };
+    let before = eval();
     assert_eq!(cohort(&["fmt", &dir_arg]).code, 0);
-    let after = cohort(&[
-        "eval",
-        "--groups",
-        &dir_arg,
-        "--machines",
-        &machines,
-        "--format",
-        "json",
-        "--now",
-        NOW,
-    ])
-    .stdout;
+    let after = eval();
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(before, after);
 }

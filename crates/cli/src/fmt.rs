@@ -19,21 +19,9 @@ pub(crate) fn run(
     let mut unformatted = 0;
     for file in &files {
         let shown = file.display().to_string();
-        let text = match std::fs::read_to_string(file) {
-            Ok(text) => text,
-            Err(e) => {
-                writeln!(out, "{shown}: cannot read: {e}")?;
-                failed = true;
-                continue;
-            }
-        };
-        let formatted = match cohort::format_yaml(&shown, &text) {
-            Ok(formatted) => formatted,
-            Err(error) => {
-                writeln!(out, "{error}")?;
-                failed = true;
-                continue;
-            }
+        let Some((text, formatted)) = read_and_convert(file, out, cohort::format_yaml)? else {
+            failed = true;
+            continue;
         };
         if formatted.text == text {
             continue;
@@ -133,22 +121,9 @@ pub(crate) fn import(
 ) -> Result<u8, Failure> {
     let mut failed = false;
     for (index, file) in files.iter().enumerate() {
-        let shown = file.display().to_string();
-        let text = match std::fs::read_to_string(file) {
-            Ok(text) => text,
-            Err(e) => {
-                writeln!(out, "{shown}: cannot read: {e}")?;
-                failed = true;
-                continue;
-            }
-        };
-        let yaml = match cohort::import_markdown(&shown, &text) {
-            Ok(yaml) => yaml,
-            Err(error) => {
-                writeln!(out, "{error}")?;
-                failed = true;
-                continue;
-            }
+        let Some((_, yaml)) = read_and_convert(file, out, cohort::import_markdown)? else {
+            failed = true;
+            continue;
         };
         let Some(dir) = out_dir else {
             if index > 0 {
@@ -180,4 +155,28 @@ pub(crate) fn import(
         }
     }
     Ok(if failed { EXIT_INVALID } else { EXIT_OK })
+}
+
+/// Reads `file` and converts its text with `convert` (given the file's name for messages);
+/// prints why either step failed and returns `None` then.
+fn read_and_convert<T>(
+    file: &Path,
+    out: &mut dyn Write,
+    convert: impl FnOnce(&str, &str) -> Result<T, cohort::Error>,
+) -> Result<Option<(String, T)>, Failure> {
+    let shown = file.display().to_string();
+    let text = match std::fs::read_to_string(file) {
+        Ok(text) => text,
+        Err(e) => {
+            writeln!(out, "{shown}: cannot read: {e}")?;
+            return Ok(None);
+        }
+    };
+    match convert(&shown, &text) {
+        Ok(converted) => Ok(Some((text, converted))),
+        Err(error) => {
+            writeln!(out, "{error}")?;
+            Ok(None)
+        }
+    }
 }
