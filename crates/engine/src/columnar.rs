@@ -480,7 +480,12 @@ impl ColumnarFleet<'_> {
                 .collect();
             handles
                 .into_iter()
-                .flat_map(|handle| handle.join().unwrap_or_default())
+                // A panic in a worker is a bug: re-raise it rather than lose its tables.
+                .flat_map(|handle| {
+                    handle
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
                 .collect()
         })
     }
