@@ -181,8 +181,9 @@ enum Stored {
     Null,
     Bool(bool),
     Number(f64),
-    /// Text, with the number and date it reads as (read once, for every predicate).
-    Text(String, crate::matcher::Parsed),
+    /// Text, with the number and date it reads as and its lowercase form when that differs
+    /// (all computed once, for every predicate on the value).
+    Text(String, crate::matcher::Parsed, Option<String>),
     List(Vec<Stored>),
     Opaque,
 }
@@ -193,7 +194,11 @@ impl Stored {
             Attr::Null => Stored::Null,
             Attr::Bool(b) => Stored::Bool(b),
             Attr::Number(n) => Stored::Number(n),
-            Attr::Text(t) => Stored::Text(t.to_owned(), crate::matcher::Parsed::of(t)),
+            Attr::Text(t) => {
+                let folded = crate::matcher::fold_case(t);
+                let folded = (folded != t).then(|| folded.into_owned());
+                Stored::Text(t.to_owned(), crate::matcher::Parsed::of(t), folded)
+            }
             Attr::List(list) => Stored::List(list.iter().map(Stored::of).collect()),
             Attr::Opaque => Stored::Opaque,
         }
@@ -204,16 +209,24 @@ impl Stored {
             Stored::Null => Attr::Null,
             Stored::Bool(b) => Attr::Bool(*b),
             Stored::Number(n) => Attr::Number(*n),
-            Stored::Text(t, _) => Attr::Text(t),
+            Stored::Text(t, _, _) => Attr::Text(t),
             Stored::List(items) => Attr::List(items),
             Stored::Opaque => Attr::Opaque,
+        }
+    }
+
+    /// The text folded to lowercase, for a text value.
+    fn folded(&self) -> Option<&str> {
+        match self {
+            Stored::Text(text, _, folded) => Some(folded.as_deref().unwrap_or(text)),
+            _ => None,
         }
     }
 
     /// The number and date the value reads as, read once for every predicate on it.
     fn parsed(&self) -> Option<crate::matcher::Parsed> {
         match self {
-            Stored::Text(_, parsed) => Some(*parsed),
+            Stored::Text(_, parsed, _) => Some(*parsed),
             _ => None,
         }
     }
@@ -221,7 +234,9 @@ impl Stored {
     fn heap_bytes(&self) -> usize {
         std::mem::size_of::<Stored>()
             + match self {
-                Stored::Text(t, _) => t.capacity(),
+                Stored::Text(t, _, folded) => {
+                    t.capacity() + folded.as_ref().map_or(0, String::capacity)
+                }
                 Stored::List(items) => items.iter().map(Stored::heap_bytes).sum(),
                 _ => 0,
             }
@@ -458,7 +473,7 @@ impl ColumnarFleet<'_> {
                         fold: predicate.fold,
                         buffer: &mut buffer,
                         parsed: value.parsed(),
-                        folded: None,
+                        folded: value.folded(),
                     };
                     predicate.matcher.run(attr, &mut ctx) == Outcome::Held
                 })
