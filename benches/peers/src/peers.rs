@@ -41,7 +41,11 @@ fn criterion(rng: &mut Rng) -> (String, Value, String) {
     match rng.below(6) {
         0 => {
             let n = 5 + rng.below(40);
-            (format!("\"Free Disk %\" less than {n}"), json!({"<": [{"var": "free_disk"}, n]}), format!("free_disk < {n}"))
+            (
+                format!("\"Free Disk %\" less than {n}"),
+                json!({"<": [{"var": "free_disk"}, n]}),
+                format!("free_disk < {n}"),
+            )
         }
         1 => {
             let (low, high) = (*rng.pick(&[4, 8]), *rng.pick(&[16, 32, 64]));
@@ -60,14 +64,25 @@ fn criterion(rng: &mut Rng) -> (String, Value, String) {
             )
         }
         3 => {
-            let part = *rng.pick(&["Windows 10", "Windows 11", "Server", "Ubuntu", "Enterprise", "Pro"]);
+            let part = *rng.pick(&[
+                "Windows 10",
+                "Windows 11",
+                "Server",
+                "Ubuntu",
+                "Enterprise",
+                "Pro",
+            ]);
             (
                 format!("OS contains \"{part}\" (case-sensitive)"),
                 json!({"in": [part, {"var": "os"}]}),
                 format!("contains(os, '{part}')"),
             )
         }
-        4 => ("\"Pending Reboot\" equal true".to_owned(), json!({"==": [{"var": "pending_reboot"}, true]}), "pending_reboot == true".to_owned()),
+        4 => (
+            "\"Pending Reboot\" equal true".to_owned(),
+            json!({"==": [{"var": "pending_reboot"}, true]}),
+            "pending_reboot == true".to_owned(),
+        ),
         _ => {
             let n = 60 + rng.below(40);
             (
@@ -85,9 +100,17 @@ fn rules() -> Vec<Rule> {
         .map(|_| {
             let parts: Vec<_> = (0..1 + rng.below(3)).map(|_| criterion(&mut rng)).collect();
             Rule {
-                cohort: parts.iter().map(|p| p.0.clone()).collect::<Vec<_>>().join(" and "),
+                cohort: parts
+                    .iter()
+                    .map(|p| p.0.clone())
+                    .collect::<Vec<_>>()
+                    .join(" and "),
                 jsonlogic: json!({"and": parts.iter().map(|p| p.1.clone()).collect::<Vec<_>>()}),
-                zen: parts.iter().map(|p| format!("({})", p.2)).collect::<Vec<_>>().join(" and "),
+                zen: parts
+                    .iter()
+                    .map(|p| format!("({})", p.2))
+                    .collect::<Vec<_>>()
+                    .join(" and "),
             }
         })
         .collect()
@@ -113,7 +136,12 @@ fn bench(c: &mut Criterion) {
 
     // cohort
     let yaml: String = std::iter::once("groups:\n".to_owned())
-        .chain(rules.iter().enumerate().map(|(i, r)| format!("  - name: G{i}\n    where: {:?}\n", r.cohort)))
+        .chain(
+            rules
+                .iter()
+                .enumerate()
+                .map(|(i, r)| format!("  - name: G{i}\n    where: {:?}\n", r.cohort)),
+        )
         .collect();
     let groups = GroupSet::from_yaml_str(&yaml).unwrap();
     let cohort_count = |machines: &[Map<String, Value>]| {
@@ -121,7 +149,9 @@ fn bench(c: &mut Criterion) {
         let mut matched = Vec::new();
         let mut total = 0;
         for machine in machines {
-            groups.plan().evaluate_into(machine, now, &mut scratch, &mut matched);
+            groups
+                .plan()
+                .evaluate_into(machine, now, &mut scratch, &mut matched);
             total += matched.len();
         }
         total
@@ -130,14 +160,21 @@ fn bench(c: &mut Criterion) {
     let columns = groups.plan().columnar(&machines);
     let columnar_count = |columns: &cohort::ColumnarFleet<'_>| {
         let bits = columns.evaluate_with_threads(now, 1);
-        groups.plan().group_ids().map(|id| bits.members(id).count()).sum::<usize>()
+        groups
+            .plan()
+            .group_ids()
+            .map(|id| bits.members(id).count())
+            .sum::<usize>()
     };
     assert_eq!(columnar_count(&columns), expected);
 
     // datalogic-rs: machines converted once into its arena values (`DataValue`), rules
     // evaluated with a results arena reset after each machine.
     let engine = Engine::new();
-    let compiled: Vec<_> = rules.iter().map(|r| engine.compile(&r.jsonlogic.to_string()).unwrap()).collect();
+    let compiled: Vec<_> = rules
+        .iter()
+        .map(|r| engine.compile(&r.jsonlogic.to_string()).unwrap())
+        .collect();
     let data_arena = Bump::new();
     let converted: Vec<&DataValue<'_>> = peer_json
         .iter()
@@ -150,7 +187,12 @@ fn bench(c: &mut Criterion) {
         let mut total = 0;
         for machine in &converted {
             for rule in &compiled {
-                if engine.evaluate(rule, *machine, &*results).unwrap().as_bool() == Some(true) {
+                if engine
+                    .evaluate(rule, *machine, &*results)
+                    .unwrap()
+                    .as_bool()
+                    == Some(true)
+                {
                     total += 1;
                 }
             }
@@ -173,12 +215,22 @@ fn bench(c: &mut Criterion) {
         total
     };
     let mut results = Bump::new();
-    assert_eq!(datalogic_count(&mut results), expected, "datalogic-rs agrees with cohort");
+    assert_eq!(
+        datalogic_count(&mut results),
+        expected,
+        "datalogic-rs agrees with cohort"
+    );
 
     // zen-expression
     let mut isolate = zen_expression::Isolate::new();
-    let expressions: Vec<_> = rules.iter().map(|r| isolate.compile_standard(&r.zen).unwrap()).collect();
-    let variables: Vec<zen_expression::Variable> = peer_json.iter().map(|m| zen_expression::Variable::from(m.clone())).collect();
+    let expressions: Vec<_> = rules
+        .iter()
+        .map(|r| isolate.compile_standard(&r.zen).unwrap())
+        .collect();
+    let variables: Vec<zen_expression::Variable> = peer_json
+        .iter()
+        .map(|m| zen_expression::Variable::from(m.clone()))
+        .collect();
     let zen_count = |data: &[zen_expression::Variable]| {
         let mut total = 0;
         for machine in data {
@@ -202,18 +254,37 @@ fn bench(c: &mut Criterion) {
         }
         total
     };
-    assert_eq!(zen_count(&variables), expected, "zen-expression agrees with cohort");
+    assert_eq!(
+        zen_count(&variables),
+        expected,
+        "zen-expression agrees with cohort"
+    );
     eprintln!("{MACHINES} machines x {GROUPS} groups: {expected} memberships in every engine");
 
     let mut group = c.benchmark_group("peers");
-    group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(6));
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(6));
     group.throughput(Throughput::Elements((MACHINES * GROUPS) as u64));
-    group.bench_function("cohort/row", |b| b.iter(|| cohort_count(black_box(&machines))));
-    group.bench_function("cohort/columnar-one-core", |b| b.iter(|| columnar_count(black_box(&columns))));
-    group.bench_function("datalogic-rs/converted", |b| b.iter(|| datalogic_count(&mut results)));
-    group.bench_function("datalogic-rs/with-conversion", |b| b.iter(|| datalogic_converting(&mut results, black_box(&machines))));
-    group.bench_function("zen-expression/converted", |b| b.iter(|| zen_count(black_box(&variables))));
-    group.bench_function("zen-expression/with-conversion", |b| b.iter(|| zen_converting(black_box(&machines))));
+    group.bench_function("cohort/row", |b| {
+        b.iter(|| cohort_count(black_box(&machines)))
+    });
+    group.bench_function("cohort/columnar-one-core", |b| {
+        b.iter(|| columnar_count(black_box(&columns)))
+    });
+    group.bench_function("datalogic-rs/converted", |b| {
+        b.iter(|| datalogic_count(&mut results))
+    });
+    group.bench_function("datalogic-rs/with-conversion", |b| {
+        b.iter(|| datalogic_converting(&mut results, black_box(&machines)))
+    });
+    group.bench_function("zen-expression/converted", |b| {
+        b.iter(|| zen_count(black_box(&variables)))
+    });
+    group.bench_function("zen-expression/with-conversion", |b| {
+        b.iter(|| zen_converting(black_box(&machines)))
+    });
     group.finish();
 }
 
