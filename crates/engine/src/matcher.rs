@@ -300,8 +300,7 @@ impl Context<'_> {
                     return f(text);
                 }
                 self.buffer.clear();
-                self.buffer.push_str(text);
-                self.buffer.make_ascii_lowercase();
+                fold_case_into(text, self.buffer);
                 f(self.buffer)
             }
             Attr::Text(text) => f(&fold_case(text)),
@@ -327,6 +326,20 @@ impl Context<'_> {
             Attr::Bool(flag) => f(if flag { "true" } else { "false" }),
             Attr::Null | Attr::List(_) | Attr::Opaque => R::default(),
         }
+    }
+}
+
+/// Appends `text` folded to lowercase to `out`, reusing `out`'s allocation for ASCII text.
+/// With [`fold_case`], the one definition of case folding (`str::to_lowercase`).
+pub(crate) fn fold_case_into(text: &str, out: &mut String) {
+    if text.is_ascii() {
+        let start = out.len();
+        out.push_str(text);
+        if let Some(appended) = out.get_mut(start..) {
+            appended.make_ascii_lowercase();
+        }
+    } else {
+        out.push_str(&text.to_lowercase());
     }
 }
 

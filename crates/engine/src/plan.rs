@@ -283,12 +283,7 @@ impl<M: Machine + ?Sized> Row<'_, '_, '_, M> {
                 ) && !*ready
                 {
                     folded.clear();
-                    if text.is_ascii() {
-                        folded.push_str(text);
-                        folded.make_ascii_lowercase();
-                    } else {
-                        folded.push_str(&text.to_lowercase());
-                    }
+                    crate::matcher::fold_case_into(text, folded);
                     *ready = true;
                 }
                 scratch.folded.get(field).map(String::as_str)

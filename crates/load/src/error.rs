@@ -262,7 +262,7 @@ impl LoadError {
                 Some("see the operator table in README.md for the accepted phrases".to_owned())
             }
             LoadError::Yaml { message, .. } if message.contains("unknown field") => Some(
-                "a group has `name`, `description`, `match`, `blocks`; a criterion has `field`, `operator`, `values` (or `value`), `case_sensitive`".to_owned(),
+                "a group has `name`, `description`, `match` and `blocks` (or `where`); a file may list groups under `groups`; a criterion has `field`, `operator`, `values` (or `value`) and `case_sensitive`, or is one line of text".to_owned(),
             ),
             _ => None,
         }
