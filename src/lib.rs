@@ -53,7 +53,8 @@ struct ReadmeDoctests;
 
 pub use cohort_engine::{
     Attr, AttrList, Bitset, ColumnarBuilder, ColumnarFleet, CriterionResult, ExplainNode,
-    Explanation, FleetMembership, GroupBitsets, GroupId, Machine, Plan, Scratch, Timestamp, Value,
+    Explanation, FieldRef, FleetMembership, GroupBitsets, GroupId, Machine, Memberships, Plan,
+    PlanId, Record, Scratch, Timestamp, Value,
 };
 /// The syntax tree and operator vocabulary, for tools that work on definitions.
 pub use cohort_syntax as syntax;

@@ -1,4 +1,4 @@
-//! The compiled engine (row, fleet, columnar and explain paths) against the reference
+//! The compiled engine (row, record, fleet, columnar and explain paths) against the reference
 //! evaluator, on generated groups and machines.
 
 use cohort::{GroupSet, Timestamp};
@@ -16,6 +16,8 @@ fn check_agreement(
     let columnar = set.plan().columnar(machines).evaluate_with_threads(now, 1);
     for (position, machine) in machines.iter().enumerate() {
         let membership = set.evaluate(machine, now);
+        let record = set.plan().record(machine);
+        let from_record = set.evaluate(&record, now);
         for group in groups {
             let expected = reference::is_member(group, machine, strategies::NOW);
             let id = set.id(&group.name).unwrap();
@@ -25,6 +27,11 @@ fn check_agreement(
                 "row evaluation of group {:?} on machine {:?}",
                 group,
                 machine
+            );
+            prop_assert_eq!(
+                from_record.contains(&group.name),
+                expected,
+                "row evaluation of the machine converted to a record"
             );
             prop_assert_eq!(
                 fleet.members(id).contains(&position),
@@ -122,5 +129,90 @@ fn columnar_evaluation_agrees_with_rows_on_the_example_fleet_whatever_the_thread
         let members: Vec<usize> = one.members(id).iter().collect();
         assert_eq!(members, rows.members(id), "{}", groups.name(id));
         assert_eq!(one.members(id).count(), members.len());
+    }
+}
+
+/// Columnar evaluation lays high-cardinality text columns end to end and tests list columns
+/// once per distinct element; row evaluation remembers results per text value. Those paths
+/// only start on large fleets, which the proptests above never build: this fleet is large,
+/// mixes cases, non-ASCII text, numbers, nulls, flags and lists in the same columns, and is
+/// checked against the reference evaluator.
+#[test]
+fn large_fleets_take_the_same_decisions_on_every_path() {
+    let suffixes = ["LT", "lt", "-01", "Ünï", "ünï", "ΣΑΣ"];
+    let software = [
+        "Chrome",
+        "7-Zip",
+        "Zoom",
+        "Microsoft Word",
+        "Microsoft Excel",
+        "zoom",
+    ];
+    let machines: Vec<serde_json::Map<String, serde_json::Value>> = (0..6_000usize)
+        .map(|i| {
+            let hostname = match i % 11 {
+                0 => serde_json::json!(i),
+                1 => serde_json::Value::Null,
+                2 => serde_json::json!(true),
+                3 => serde_json::json!([format!("ws-{i}-lt"), "x"]),
+                _ => serde_json::json!(format!("WS-{i}-{}", suffixes[i % suffixes.len()])),
+            };
+            let installed: Vec<&str> = (0..software.len())
+                .filter(|bit| (i / 3) >> bit & 1 == 1)
+                .map(|bit| software[bit])
+                .collect();
+            let mut machine = serde_json::Map::new();
+            machine.insert("Hostname".into(), hostname);
+            if i % 13 != 0 {
+                machine.insert("Installed Software".into(), serde_json::json!(installed));
+            }
+            machine.insert(
+                "OS".into(),
+                serde_json::json!(["Windows 11 Pro", "windows 10", "Ubuntu"][i % 3]),
+            );
+            machine
+        })
+        .collect();
+    let yaml = r#"
+groups:
+  - {name: ends lt, where: "Hostname ends with LT"}
+  - {name: ends LT exactly, where: "Hostname ends with LT (case-sensitive)"}
+  - {name: starts, where: "Hostname starts with 'ws-1'"}
+  - {name: contains unicode, where: "Hostname contains any of 'ünï', 'σας'"}
+  - {name: equal, where: "Hostname equal 'ws-48-lt' or Hostname equal 44"}
+  - {name: blank host, where: "Hostname is blank"}
+  - {name: not containing, where: "Hostname does not contain '-01'"}
+  - {name: office, where: "'Installed Software' contains all of 'microsoft word', 'excel'"}
+  - {name: zoom, where: "'Installed Software' contains any of zoom"}
+  - {name: zoom exactly, where: "'Installed Software' equal Zoom (case-sensitive)"}
+  - {name: no software, where: "'Installed Software' is blank"}
+  - {name: windows, where: "OS contains windows and OS starts with 'windows 1'"}
+"#;
+    let set = GroupSet::from_yaml_str(yaml).unwrap();
+    let definitions = {
+        let mut loader = cohort_load::Loader::new();
+        loader.add_str("large.yaml", yaml);
+        loader.finish().groups
+    };
+    let now = Timestamp::from_unix_millis(strategies::NOW);
+    let fleet = set.evaluate_fleet(&machines, now);
+    let columnar = set.plan().columnar(&machines).evaluate_with_threads(now, 1);
+    for group in &definitions {
+        let id = set.id(&group.name).unwrap();
+        let expected: Vec<usize> = machines
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| reference::is_member(group, m, strategies::NOW))
+            .map(|(position, _)| position)
+            .collect();
+        assert!(!expected.is_empty(), "{} has members", group.name);
+        assert!(
+            expected.len() < machines.len(),
+            "{} has non-members",
+            group.name
+        );
+        assert_eq!(fleet.members(id), expected, "row path, {}", group.name);
+        let columnar_members: Vec<usize> = columnar.members(id).iter().collect();
+        assert_eq!(columnar_members, expected, "columnar path, {}", group.name);
     }
 }

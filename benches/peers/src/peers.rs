@@ -12,8 +12,10 @@
 //!
 //! Peers are timed twice: with machines already converted into their own value type, and
 //! with that conversion included (an embedder pays it for machines it keeps in its own
-//! types). cohort reads the same `serde_json` maps through its `Machine` trait, with no
-//! conversion at all.
+//! types). cohort is timed three ways: reading the same `serde_json` maps through its
+//! `Machine` trait with no conversion at all (`cohort/row`), on machines converted in advance
+//! into its own `Record` (fields by position: the counterpart of the peers' converted
+//! values), and with that conversion included.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
@@ -144,19 +146,39 @@ fn bench(c: &mut Criterion) {
         )
         .collect();
     let groups = GroupSet::from_yaml_str(&yaml).unwrap();
+    // Every engine counts (machine, group) memberships; cohort reads its per-machine group
+    // bits (`Plan::memberships`), as the peers read one boolean per rule.
     let cohort_count = |machines: &[Map<String, Value>]| {
         let mut scratch = Scratch::new();
-        let mut matched = Vec::new();
         let mut total = 0;
         for machine in machines {
-            groups
-                .plan()
-                .evaluate_into(machine, now, &mut scratch, &mut matched);
-            total += matched.len();
+            total += groups.plan().memberships(machine, now, &mut scratch).len();
         }
         total
     };
     let expected = cohort_count(&machines);
+    // cohort's own converted form: each machine as a `Record` of the plan's fields by
+    // position (the counterpart of the peers' converted values).
+    let records: Vec<cohort::Record> = machines.iter().map(|m| groups.plan().record(m)).collect();
+    let record_count = |records: &[cohort::Record]| {
+        let mut scratch = Scratch::new();
+        let mut total = 0;
+        for record in records {
+            total += groups.plan().memberships(record, now, &mut scratch).len();
+        }
+        total
+    };
+    let record_converting = |machines: &[Map<String, Value>]| {
+        let mut scratch = Scratch::new();
+        let mut total = 0;
+        for machine in machines {
+            let record = groups.plan().record(machine);
+            total += groups.plan().memberships(&record, now, &mut scratch).len();
+        }
+        total
+    };
+    assert_eq!(record_count(&records), expected);
+    assert_eq!(record_converting(&machines), expected);
     let columns = groups.plan().columnar(&machines);
     let columnar_count = |columns: &cohort::ColumnarFleet<'_>| {
         let bits = columns.evaluate_with_threads(now, 1);
@@ -269,6 +291,12 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Elements((MACHINES * GROUPS) as u64));
     group.bench_function("cohort/row", |b| {
         b.iter(|| cohort_count(black_box(&machines)))
+    });
+    group.bench_function("cohort/row-record", |b| {
+        b.iter(|| record_count(black_box(&records)))
+    });
+    group.bench_function("cohort/row-record-with-conversion", |b| {
+        b.iter(|| record_converting(black_box(&machines)))
     });
     group.bench_function("cohort/columnar-one-core", |b| {
         b.iter(|| columnar_count(black_box(&columns)))

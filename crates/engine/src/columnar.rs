@@ -10,7 +10,7 @@
 
 use crate::Timestamp;
 use crate::machine::{Attr, AttrList, Machine};
-use crate::matcher::{Context, Outcome};
+use crate::matcher::{Context, Outcome, element_contains};
 use crate::plan::{Formula, GroupId, Plan};
 use std::collections::HashMap;
 
@@ -151,6 +151,143 @@ impl Codes {
 struct Column {
     values: Vec<Stored>,
     codes: Codes,
+    /// When no value is a list: the date each value reads as ([`NOT_A_DATE`] for values that
+    /// are not text reading as a date), so date tests compare a flat array.
+    dates: Option<Vec<i64>>,
+    /// When the column holds lists of at most 64 distinct scalar elements in all: those
+    /// elements, and for each value the mask of the elements it contains.
+    list_items: Option<ListItems>,
+    /// For high-cardinality text columns: the texts end to end.
+    texts: Option<TextArena>,
+}
+
+/// A text column's distinct texts laid end to end, raw and folded, so that a test scans
+/// them in order instead of following one pointer per value (which, on high-cardinality
+/// columns such as hostnames, made every value a cache miss).
+#[derive(Debug)]
+struct TextArena {
+    raw: String,
+    folded: String,
+    /// Per value: where its raw and folded texts end (and the previous value's end is where
+    /// they start); `None` for values that are not text.
+    ends: Vec<Option<(u32, u32)>>,
+}
+
+/// Columns with fewer distinct values than this are tested straight from the dictionary.
+const TEXT_ARENA_MIN_VALUES: usize = 4096;
+
+impl TextArena {
+    fn of(values: &[Stored]) -> Option<TextArena> {
+        if values.len() < TEXT_ARENA_MIN_VALUES {
+            return None;
+        }
+        let mut arena = TextArena {
+            raw: String::new(),
+            folded: String::new(),
+            ends: Vec::with_capacity(values.len()),
+        };
+        for value in values {
+            let end = match (value.text(), value.folded()) {
+                (Some(raw), Some(folded)) => {
+                    arena.raw.push_str(raw);
+                    arena.folded.push_str(folded);
+                    Some((
+                        u32::try_from(arena.raw.len()).ok()?,
+                        u32::try_from(arena.folded.len()).ok()?,
+                    ))
+                }
+                _ => None,
+            };
+            arena.ends.push(end);
+        }
+        Some(arena)
+    }
+
+    /// The text of every value (`None` for values that are not text), folded or raw.
+    fn texts(&self, folded: bool) -> impl Iterator<Item = Option<&str>> + '_ {
+        let text = if folded { &self.folded } else { &self.raw };
+        let mut start = 0usize;
+        self.ends.iter().map(move |end| {
+            let (raw_end, folded_end) = (*end)?;
+            let end = if folded { folded_end } else { raw_end } as usize;
+            let slice = text.get(start..end);
+            start = end;
+            slice
+        })
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.raw.capacity() + self.folded.capacity() + self.ends.capacity() * 12
+    }
+}
+
+/// The distinct elements of a list column, and each value's elements as a bit mask.
+#[derive(Debug)]
+struct ListItems {
+    items: Vec<Stored>,
+    masks: Vec<u64>,
+}
+
+impl ListItems {
+    fn of(values: &[Stored]) -> Option<ListItems> {
+        let mut keys: HashMap<Key, u32> = HashMap::new();
+        let mut items: Vec<Stored> = Vec::new();
+        let mut masks = Vec::with_capacity(values.len());
+        let mut any_list = false;
+        for value in values {
+            let mut mask = 0u64;
+            if let Stored::List(elements) = value {
+                any_list = true;
+                for element in elements {
+                    if matches!(element, Stored::List(_)) {
+                        return None;
+                    }
+                    let next = items.len() as u32;
+                    let bit = *keys.entry(key(element.as_attr())).or_insert(next);
+                    if bit == next {
+                        if items.len() == 64 {
+                            return None;
+                        }
+                        items.push(element.clone());
+                    }
+                    mask |= 1 << bit;
+                }
+            }
+            masks.push(mask);
+        }
+        any_list.then_some(ListItems { items, masks })
+    }
+}
+
+/// In [`Column::dates`]: the value does not read as a date.
+const NOT_A_DATE: i64 = i64::MIN;
+
+impl Column {
+    fn new(values: Vec<Stored>, codes: Codes) -> Column {
+        let dates = if values.iter().any(|v| matches!(v, Stored::List(_))) {
+            None
+        } else {
+            let dates: Vec<i64> = values
+                .iter()
+                .map(|value| {
+                    value
+                        .parsed()
+                        .and_then(|parsed| parsed.date())
+                        .unwrap_or(NOT_A_DATE)
+                })
+                .collect();
+            dates.iter().any(|&d| d != NOT_A_DATE).then_some(dates)
+        };
+        let list_items = ListItems::of(&values);
+        let texts = TextArena::of(&values);
+        Column {
+            values,
+            codes,
+            dates,
+            list_items,
+            texts,
+        }
+    }
 }
 
 /// A hashable identity of a value, for dictionary encoding.
@@ -176,7 +313,7 @@ fn key(attr: Attr<'_>) -> Key {
 }
 
 /// A dictionary entry: an owned copy of an attribute value.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum Stored {
     Null,
     Bool(bool),
@@ -219,6 +356,14 @@ impl Stored {
     fn folded(&self) -> Option<&str> {
         match self {
             Stored::Text(text, _, folded) => Some(folded.as_deref().unwrap_or(text)),
+            _ => None,
+        }
+    }
+
+    /// The text, for a text value.
+    fn text(&self) -> Option<&str> {
+        match self {
+            Stored::Text(text, _, _) => Some(text),
             _ => None,
         }
     }
@@ -333,7 +478,7 @@ impl<'p> ColumnarBuilder<'p> {
                 } else {
                     Codes::U32(codes)
                 };
-                Column { values, codes }
+                Column::new(values, codes)
             })
             .collect();
         ColumnarFleet {
@@ -380,6 +525,35 @@ impl GroupBitsets {
     }
 }
 
+/// Whether `predicate` holds on a dictionary value (`None`: missing), using the value's
+/// text, folded text and parsed forms prepared once.
+fn held_on(
+    predicate: &crate::plan::CompiledPredicate,
+    value: Option<&Stored>,
+    now: Timestamp,
+    buffer: &mut String,
+) -> bool {
+    let attr = value.map(Stored::as_attr);
+    if let (Some(attr), Some(value)) = (attr, value) {
+        let text = if predicate.fold {
+            value.folded()
+        } else {
+            value.text()
+        };
+        if let Some(held) = predicate.kernel.try_run(attr, text) {
+            return held;
+        }
+    }
+    let mut ctx = Context {
+        now: now.unix_millis(),
+        fold: predicate.fold,
+        buffer,
+        parsed: value.and_then(Stored::parsed),
+        folded: value.and_then(Stored::folded),
+    };
+    predicate.matcher.run(attr, &mut ctx) == Outcome::Held
+}
+
 /// Below this many machines, evaluation stays on one thread.
 const PARALLEL_THRESHOLD: usize = 1 << 16;
 
@@ -408,6 +582,7 @@ impl ColumnarFleet<'_> {
             .map(|column| {
                 column.codes.heap_bytes()
                     + column.values.iter().map(Stored::heap_bytes).sum::<usize>()
+                    + column.texts.as_ref().map_or(0, TextArena::heap_bytes)
             })
             .sum()
     }
@@ -417,7 +592,9 @@ impl ColumnarFleet<'_> {
         let index = self.plan.fields().iter().position(|f| *f == field)?;
         let column = self.columns.get(index)?;
         Some(
-            column.codes.heap_bytes() + column.values.iter().map(Stored::heap_bytes).sum::<usize>(),
+            column.codes.heap_bytes()
+                + column.values.iter().map(Stored::heap_bytes).sum::<usize>()
+                + column.texts.as_ref().map_or(0, TextArena::heap_bytes),
         )
     }
 
@@ -458,24 +635,100 @@ impl ColumnarFleet<'_> {
             let Some(column) = self.columns.get(column_index) else {
                 return (column_index, Vec::new());
             };
+            if let (Some((start, end)), Some(dates)) = (
+                predicate.matcher.date_range(now.unix_millis()),
+                &column.dates,
+            ) {
+                let table = dates
+                    .iter()
+                    .map(|&d| d != NOT_A_DATE && d >= start && d < end)
+                    .collect();
+                return (column_index, table);
+            }
+            if let (Some(items), Some(needles)) =
+                (&column.list_items, predicate.matcher.contains_all_needles())
+            {
+                // `contains all of` on lists: each substring in some element.
+                let needle_masks: Vec<u64> = needles
+                    .iter()
+                    .map(|needle| {
+                        let mut mask = 0u64;
+                        for (bit, item) in items.items.iter().enumerate() {
+                            let mut ctx = Context {
+                                now: now.unix_millis(),
+                                fold: predicate.fold,
+                                buffer: &mut buffer,
+                                parsed: None,
+                                folded: item.folded(),
+                            };
+                            if element_contains(item.as_attr(), needle, &mut ctx) {
+                                mask |= 1 << bit;
+                            }
+                        }
+                        mask
+                    })
+                    .collect();
+                let table = column
+                    .values
+                    .iter()
+                    .zip(&items.masks)
+                    .enumerate()
+                    .map(|(code, (value, mask))| match value {
+                        Stored::List(_) => needle_masks.iter().all(|needle| mask & needle != 0),
+                        _ if code == 0 => held_on(predicate, None, now, &mut buffer),
+                        value => held_on(predicate, Some(value), now, &mut buffer),
+                    })
+                    .collect();
+                return (column_index, table);
+            }
+            if let Some(items) = &column.list_items
+                && predicate.matcher.holds_on_any_element()
+            {
+                // Lists: the test runs once per distinct element; a list holds when one of
+                // its elements does.
+                let mut held_items = 0u64;
+                for (bit, item) in items.items.iter().enumerate() {
+                    if held_on(predicate, Some(item), now, &mut buffer) {
+                        held_items |= 1 << bit;
+                    }
+                }
+                let table = column
+                    .values
+                    .iter()
+                    .zip(&items.masks)
+                    .enumerate()
+                    .map(|(code, (value, mask))| match value {
+                        Stored::List(_) => mask & held_items != 0,
+                        _ if code == 0 => held_on(predicate, None, now, &mut buffer),
+                        value => held_on(predicate, Some(value), now, &mut buffer),
+                    })
+                    .collect();
+                return (column_index, table);
+            }
+            if let Some(arena) = &column.texts
+                && predicate.kernel.reads_text_only()
+            {
+                let table = arena
+                    .texts(predicate.fold)
+                    .zip(&column.values)
+                    .enumerate()
+                    .map(|(code, (text, value))| match text {
+                        Some(text) if code != 0 => predicate
+                            .kernel
+                            .try_run(Attr::Text(text), Some(text))
+                            .unwrap_or_else(|| held_on(predicate, Some(value), now, &mut buffer)),
+                        _ => held_on(predicate, (code != 0).then_some(value), now, &mut buffer),
+                    })
+                    .collect();
+                return (column_index, table);
+            }
             let table = column
                 .values
                 .iter()
                 .enumerate()
                 .map(|(code, value)| {
-                    let attr = if code == 0 {
-                        None
-                    } else {
-                        Some(value.as_attr())
-                    };
-                    let mut ctx = Context {
-                        now: now.unix_millis(),
-                        fold: predicate.fold,
-                        buffer: &mut buffer,
-                        parsed: value.parsed(),
-                        folded: value.folded(),
-                    };
-                    predicate.matcher.run(attr, &mut ctx) == Outcome::Held
+                    let value = if code == 0 { None } else { Some(value) };
+                    held_on(predicate, value, now, &mut buffer)
                 })
                 .collect();
             (column_index, table)

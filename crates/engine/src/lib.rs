@@ -24,8 +24,8 @@ mod time;
 
 pub use columnar::{Bitset, ColumnarBuilder, ColumnarFleet, GroupBitsets};
 pub use explain::{CriterionResult, ExplainNode, Explanation};
-pub use machine::{Attr, AttrList, Machine, Value};
-pub use plan::{GroupId, Plan, Scratch};
+pub use machine::{Attr, AttrList, Machine, Record, Value};
+pub use plan::{FieldRef, GroupId, Memberships, Plan, PlanId, Scratch};
 pub use time::Timestamp;
 
 /// The members of every group over a fleet, as machine positions in input order.

@@ -5,6 +5,7 @@
 //! cohort's types. Implementations are provided for maps of [`Value`], of `String`, and (with
 //! the `serde_json` feature, on by default) of `serde_json::Value`.
 
+use crate::plan::{FieldRef, PlanId};
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
 
@@ -90,17 +91,131 @@ impl dyn AttrList + '_ {
 pub trait Machine {
     /// The value of the attribute `field`, `None` when the machine does not have it.
     fn attr(&self, field: &str) -> Option<Attr<'_>>;
+
+    /// The value of a field a plan asks for. The default looks it up by name with
+    /// [`Machine::attr`]. A type that stores attributes by position can override it to skip
+    /// that lookup: [`FieldRef::index`] is the field's position in [`Plan::fields`] of the
+    /// plan named by [`FieldRef::plan`] (see [`Record`]). It must return what `attr` would.
+    ///
+    /// [`Plan::fields`]: crate::Plan::fields
+    fn attr_at(&self, field: FieldRef<'_>) -> Option<Attr<'_>> {
+        self.attr(field.name())
+    }
 }
 
 impl<M: Machine + ?Sized> Machine for &M {
     fn attr(&self, field: &str) -> Option<Attr<'_>> {
         (**self).attr(field)
     }
+    fn attr_at(&self, field: FieldRef<'_>) -> Option<Attr<'_>> {
+        (**self).attr_at(field)
+    }
 }
 
 impl<M: Machine + ?Sized> Machine for Box<M> {
     fn attr(&self, field: &str) -> Option<Attr<'_>> {
         (**self).attr(field)
+    }
+    fn attr_at(&self, field: FieldRef<'_>) -> Option<Attr<'_>> {
+        (**self).attr_at(field)
+    }
+}
+
+/// A machine converted for one plan: the values of the fields the plan tests, by position,
+/// so evaluation reads them without looking names up. For embedders that evaluate the same
+/// machines many times (convert once with [`Plan::record`], evaluate often); any other plan
+/// can still read it by name.
+///
+/// ```
+/// use cohort::{GroupSet, Timestamp};
+/// use serde_json::json;
+///
+/// let groups = GroupSet::from_yaml_str("name: Low Disk\nwhere: '[Free Disk %] < 10'").unwrap();
+/// let record = groups.plan().record(&json!({"Free Disk %": 4, "OS": "Windows 11"}));
+/// assert_eq!(groups.evaluate(&record, Timestamp::UNIX_EPOCH).names().collect::<Vec<_>>(), ["Low Disk"]);
+/// ```
+///
+/// [`Plan::record`]: crate::Plan::record
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    plan: PlanId,
+    fields: std::sync::Arc<[std::sync::Arc<str>]>,
+    values: Vec<Option<OwnedAttr>>,
+}
+
+impl Record {
+    pub(crate) fn new(
+        plan: PlanId,
+        fields: std::sync::Arc<[std::sync::Arc<str>]>,
+        values: Vec<Option<OwnedAttr>>,
+    ) -> Record {
+        Record {
+            plan,
+            fields,
+            values,
+        }
+    }
+}
+
+impl Machine for Record {
+    fn attr(&self, field: &str) -> Option<Attr<'_>> {
+        let index = self.fields.iter().position(|f| &**f == field)?;
+        self.values.get(index)?.as_ref().map(OwnedAttr::as_attr)
+    }
+
+    fn attr_at(&self, field: FieldRef<'_>) -> Option<Attr<'_>> {
+        if field.plan() == self.plan {
+            self.values
+                .get(field.index())?
+                .as_ref()
+                .map(OwnedAttr::as_attr)
+        } else {
+            self.attr(field.name())
+        }
+    }
+}
+
+/// An owned copy of any attribute value (unlike [`Value`], it keeps [`Attr::Opaque`]).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum OwnedAttr {
+    Null,
+    Bool(bool),
+    Number(f64),
+    Text(String),
+    List(Vec<OwnedAttr>),
+    Opaque,
+}
+
+impl OwnedAttr {
+    pub(crate) fn of(attr: Attr<'_>) -> OwnedAttr {
+        match attr {
+            Attr::Null => OwnedAttr::Null,
+            Attr::Bool(b) => OwnedAttr::Bool(b),
+            Attr::Number(n) => OwnedAttr::Number(n),
+            Attr::Text(t) => OwnedAttr::Text(t.to_owned()),
+            Attr::List(list) => OwnedAttr::List(list.iter().map(OwnedAttr::of).collect()),
+            Attr::Opaque => OwnedAttr::Opaque,
+        }
+    }
+
+    pub(crate) fn as_attr(&self) -> Attr<'_> {
+        match self {
+            OwnedAttr::Null => Attr::Null,
+            OwnedAttr::Bool(b) => Attr::Bool(*b),
+            OwnedAttr::Number(n) => Attr::Number(*n),
+            OwnedAttr::Text(t) => Attr::Text(t),
+            OwnedAttr::List(items) => Attr::List(items),
+            OwnedAttr::Opaque => Attr::Opaque,
+        }
+    }
+}
+
+impl AttrList for Vec<OwnedAttr> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+    fn get(&self, index: usize) -> Option<Attr<'_>> {
+        self.as_slice().get(index).map(OwnedAttr::as_attr)
     }
 }
 

@@ -38,6 +38,121 @@ pub(crate) enum Matcher {
     OlderThan(i64),
 }
 
+/// A shortcut for the commonest tests on the commonest values, decided without the general
+/// matcher: a number against number bounds, text equal to or containing constants, a flag.
+/// [`Kernel::try_run`] answers exactly what [`Matcher::run`] would, or `None` to defer to it.
+#[derive(Debug)]
+pub(crate) enum Kernel {
+    None,
+    NumberCompare(Comparison, f64),
+    NumberBetween(f64, f64),
+    /// `equal` to texts none of which reads as a number.
+    TextEquals(Vec<String>),
+    /// `contains any of` a few substrings.
+    TextContains(Vec<memchr::memmem::Finder<'static>>),
+    /// `starts with` one of the texts.
+    TextStartsWith(Vec<String>),
+    /// `ends with` one of the texts.
+    TextEndsWith(Vec<String>),
+}
+
+impl Kernel {
+    pub(crate) fn of(matcher: &Matcher) -> Kernel {
+        match matcher {
+            Matcher::Compare(
+                comparison,
+                Bound {
+                    number: Some(n), ..
+                },
+            ) => Kernel::NumberCompare(*comparison, *n),
+            Matcher::Between(
+                Bound {
+                    number: Some(low), ..
+                },
+                Bound {
+                    number: Some(high), ..
+                },
+            ) => Kernel::NumberBetween(*low, *high),
+            Matcher::EqualsFew(values) if values.iter().all(|v| v.number.is_none()) => {
+                Kernel::TextEquals(values.iter().map(|v| v.text.clone()).collect())
+            }
+            Matcher::ContainsAnyFew(needles) => Kernel::TextContains(
+                needles
+                    .iter()
+                    .map(|n| memchr::memmem::Finder::new(n.as_bytes()).into_owned())
+                    .collect(),
+            ),
+            Matcher::StartsWith(values) => Kernel::TextStartsWith(values.clone()),
+            Matcher::EndsWith(values) => Kernel::TextEndsWith(values.clone()),
+            _ => Kernel::None,
+        }
+    }
+
+    /// Whether the shortcut decides every text value from its text alone.
+    pub(crate) fn reads_text_only(&self) -> bool {
+        matches!(
+            self,
+            Kernel::TextEquals(_)
+                | Kernel::TextContains(_)
+                | Kernel::TextStartsWith(_)
+                | Kernel::TextEndsWith(_)
+        )
+    }
+
+    /// For a test on numbers: the closed interval of the (non-NaN) numbers it holds on.
+    pub(crate) fn number_interval(&self) -> Option<(f64, f64)> {
+        match self {
+            Kernel::NumberCompare(comparison, bound) if bound.is_finite() => {
+                Some(match comparison {
+                    Comparison::Greater => (bound.next_up(), f64::INFINITY),
+                    Comparison::GreaterOrEqual => (*bound, f64::INFINITY),
+                    Comparison::Less => (f64::NEG_INFINITY, bound.next_down()),
+                    Comparison::LessOrEqual => (f64::NEG_INFINITY, *bound),
+                })
+            }
+            Kernel::NumberBetween(low, high) if !low.is_nan() && !high.is_nan() => {
+                Some((*low, *high))
+            }
+            _ => None,
+        }
+    }
+
+    /// The outcome on a present value, when the shortcut applies. `text` is the value's text
+    /// as the test compares it (folded to lowercase unless case-sensitive), for text values.
+    #[inline]
+    pub(crate) fn try_run(&self, attr: Attr<'_>, text: Option<&str>) -> Option<bool> {
+        match (self, attr) {
+            (Kernel::NumberCompare(comparison, bound), Attr::Number(n)) => {
+                Some(comparison.holds(n.partial_cmp(bound)?))
+            }
+            (Kernel::NumberBetween(low, high), Attr::Number(n)) if !n.is_nan() => {
+                Some(n >= *low && n <= *high)
+            }
+            (Kernel::TextEquals(values), Attr::Text(_)) => {
+                let text = text?;
+                Some(values.iter().any(|v| v == text))
+            }
+            (Kernel::TextEquals(values), Attr::Bool(flag)) => {
+                let text = if flag { "true" } else { "false" };
+                Some(values.iter().any(|v| v == text))
+            }
+            (Kernel::TextContains(finders), Attr::Text(_)) => {
+                let text = text?;
+                Some(finders.iter().any(|f| f.find(text.as_bytes()).is_some()))
+            }
+            (Kernel::TextStartsWith(values), Attr::Text(_)) => {
+                let text = text?;
+                Some(values.iter().any(|v| text.starts_with(v.as_str())))
+            }
+            (Kernel::TextEndsWith(values), Attr::Text(_)) => {
+                let text = text?;
+                Some(values.iter().any(|v| text.ends_with(v.as_str())))
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Why a test did not simply run on text: for explanations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Outcome {
@@ -76,6 +191,49 @@ impl Matcher {
         }
     }
 
+    /// Whether the test reads text as a number or a date (so a field with several such tests
+    /// parses its text once for all of them).
+    pub(crate) fn reads_number_or_date(&self) -> bool {
+        match self {
+            Matcher::Compare(_, bound) => bound.number.is_some() || bound.date.is_some(),
+            Matcher::Between(low, _) => low.number.is_some() || low.date.is_some(),
+            Matcher::WithinLast(_) | Matcher::OlderThan(_) => true,
+            Matcher::EqualsFew(values) => values.iter().any(|v| v.number.is_some()),
+            Matcher::EqualsMany { numbers, .. } => !numbers.is_empty(),
+            _ => false,
+        }
+    }
+
+    /// For a test that holds on a text value exactly when the date it reads as lies in a
+    /// range: that range (inclusive start, exclusive end). On any other scalar the test
+    /// fails. Lets columnar evaluation compare a column of dates read in advance.
+    pub(crate) fn date_range(&self, now: i64) -> Option<(i64, i64)> {
+        match self {
+            Matcher::WithinLast(millis) => Some((now.saturating_sub(*millis), i64::MAX)),
+            Matcher::OlderThan(millis) => Some((i64::MIN, now.saturating_sub(*millis))),
+            _ => None,
+        }
+    }
+
+    /// Whether the test holds on a list exactly when it holds on one of its elements (every
+    /// test but `is blank` and `contains all of`).
+    pub(crate) fn holds_on_any_element(&self) -> bool {
+        !matches!(self, Matcher::IsBlank | Matcher::ContainsAll(_))
+    }
+
+    /// The substrings of `contains all of`.
+    pub(crate) fn contains_all_needles(&self) -> Option<&[String]> {
+        match self {
+            Matcher::ContainsAll(needles) => Some(needles),
+            _ => None,
+        }
+    }
+
+    /// Whether the result depends on the evaluation time (relative dates).
+    pub(crate) fn reads_the_time(&self) -> bool {
+        matches!(self, Matcher::WithinLast(_) | Matcher::OlderThan(_))
+    }
+
     /// Runs the positive test on an attribute (`None` = missing).
     pub(crate) fn run(&self, attr: Option<Attr<'_>>, ctx: &mut Context) -> Outcome {
         let Some(attr) = attr else {
@@ -103,12 +261,10 @@ impl Matcher {
         match self {
             Matcher::IsBlank => held(list.is_empty()),
             Matcher::ContainsAll(needles) => {
-                let all_found = needles.iter().all(|needle| {
-                    list.iter().any(|item| {
-                        matches!(item, Attr::Bool(_) | Attr::Number(_) | Attr::Text(_))
-                            && ctx.with_text(item, |text| text.contains(needle.as_str()))
-                    })
-                });
+                ctx.folded = None;
+                let all_found = needles
+                    .iter()
+                    .all(|needle| list.iter().any(|item| element_contains(item, needle, ctx)));
                 held(all_found)
             }
             _ => {
@@ -170,6 +326,19 @@ impl Matcher {
             Matcher::Matches(regexes) => {
                 held(ctx.with_raw_text(attr, |text| regexes.iter().any(|r| r.is_match(text))))
             }
+            // Fast path: a number against a number bound (the common case).
+            Matcher::Compare(comparison, bound)
+                if let (Attr::Number(n), Some(b)) = (attr, bound.number)
+                    && let Some(ordering) = n.partial_cmp(&b) =>
+            {
+                held(comparison.holds(ordering))
+            }
+            Matcher::Between(low, high)
+                if let (Attr::Number(n), Some(l), Some(h)) = (attr, low.number, high.number)
+                    && !n.is_nan() =>
+            {
+                held(n >= l && n <= h)
+            }
             Matcher::Compare(comparison, bound) => {
                 match [Kind::Number, Kind::Date, Kind::Version]
                     .into_iter()
@@ -205,6 +374,13 @@ impl Matcher {
             },
         }
     }
+}
+
+/// For `contains all of` on a list: whether one element contains `needle` (`ctx.folded`, when
+/// set, is the element's folded text).
+pub(crate) fn element_contains(item: Attr<'_>, needle: &str, ctx: &mut Context) -> bool {
+    matches!(item, Attr::Bool(_) | Attr::Number(_) | Attr::Text(_))
+        && ctx.with_text(item, |text| text.contains(needle))
 }
 
 fn held(yes: bool) -> Outcome {
@@ -283,6 +459,11 @@ impl Parsed {
             number: parse_number(text),
             date: parse_date(text),
         }
+    }
+
+    /// The date the text reads as.
+    pub(crate) fn date(self) -> Option<i64> {
+        self.date
     }
 }
 

@@ -1,7 +1,7 @@
 //! The compiled plan: fields interned, predicates shared between groups, groups as formulas.
 
-use crate::machine::{Attr, Machine};
-use crate::matcher::{Context, Matcher, Outcome};
+use crate::machine::{Attr, Machine, OwnedAttr, Record};
+use crate::matcher::{Context, Kernel, Matcher, Outcome, Parsed};
 use cohort_check::ir::{CheckedSet, Condition, Predicate, Test};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,6 +25,7 @@ pub(crate) struct PredicateId(pub(crate) u32);
 pub(crate) struct CompiledPredicate {
     pub(crate) field: Arc<str>,
     pub(crate) matcher: Matcher,
+    pub(crate) kernel: Kernel,
     pub(crate) fold: bool,
 }
 
@@ -57,10 +58,21 @@ pub(crate) struct CompiledGroup {
 pub struct Plan {
     pub(crate) predicates: Vec<CompiledPredicate>,
     pub(crate) groups: Vec<CompiledGroup>,
-    /// The distinct fields, and for each predicate the index of its field: row evaluation
-    /// reads each field at most once per machine and folds its case at most once.
-    fields: Vec<Arc<str>>,
-    field_of: Vec<usize>,
+    id: PlanId,
+    /// The distinct fields in first-use order, each with its predicates: row evaluation
+    /// reads each field once per machine and folds its case once.
+    field_table: Vec<PlanField>,
+    /// The groups that are one block of criteria fitting in two mask terms (most groups),
+    /// and how every other group is decided over the predicate bits.
+    pair_groups: Vec<PairGroup>,
+    other_groups: Vec<(u32, GroupProgram)>,
+    /// The branch programs of the groups that are not a few blocks of criteria.
+    branches: Vec<Branch>,
+    /// The blocks of the groups that are: each block a range of `terms`.
+    blocks: Vec<std::ops::Range<u32>>,
+    terms: Vec<MaskTerm>,
+    /// The field names shared by every [`Record`] of this plan.
+    record_fields: std::sync::OnceLock<Arc<[Arc<str>]>>,
 }
 
 impl Plan {
@@ -68,7 +80,7 @@ impl Plan {
     /// predicate, whatever group they are in, so each is evaluated once per machine.
     pub fn compile(checked: &CheckedSet) -> Plan {
         let mut compiler = Compiler::default();
-        let groups = checked
+        let groups: Vec<CompiledGroup> = checked
             .groups
             .iter()
             .map(|group| CompiledGroup {
@@ -78,26 +90,110 @@ impl Plan {
                 block_shaped: group.block_shaped,
             })
             .collect();
-        let mut fields: Vec<Arc<str>> = Vec::new();
-        let field_of = compiler
-            .predicates
-            .iter()
-            .map(
-                |predicate| match fields.iter().position(|f| *f == predicate.field) {
-                    Some(index) => index,
-                    None => {
-                        fields.push(predicate.field.clone());
-                        fields.len() - 1
+        let mut field_table: Vec<PlanField> = Vec::new();
+        for (index, predicate) in compiler.predicates.iter().enumerate() {
+            let position = match field_table.iter().position(|f| f.name == predicate.field) {
+                Some(position) => position,
+                None => {
+                    field_table.push(PlanField {
+                        name: predicate.field.clone(),
+                        predicates: Vec::new(),
+                        intervals: IntervalTable::default(),
+                        not_intervals: Vec::new(),
+                        cached: Vec::new(),
+                        not_cached: Vec::new(),
+                        folds: false,
+                        parses: false,
+                    });
+                    field_table.len() - 1
+                }
+            };
+            if let Some(field) = field_table.get_mut(position) {
+                field.predicates.push(index as u32);
+                if predicate.kernel.number_interval().is_none() {
+                    field.not_intervals.push(index as u32);
+                }
+                if predicate.matcher.reads_the_time() {
+                    field.not_cached.push(index as u32);
+                } else {
+                    field.cached.push(index as u32);
+                }
+                field.folds |= predicate.fold;
+            }
+        }
+        let words = compiler.predicates.len().div_ceil(64);
+        for field in &mut field_table {
+            let intervals: Vec<(u32, f64, f64)> = field
+                .predicates
+                .iter()
+                .filter_map(|&p| {
+                    let (low, high) = compiler
+                        .predicates
+                        .get(p as usize)?
+                        .kernel
+                        .number_interval()?;
+                    Some((p, low, high))
+                })
+                .collect();
+            field.intervals = IntervalTable::new(&intervals, words);
+            let parsing = field
+                .predicates
+                .iter()
+                .filter_map(|&p| compiler.predicates.get(p as usize))
+                .filter(|p| p.matcher.reads_number_or_date())
+                .count();
+            field.parses = parsing >= 2;
+        }
+        let mut branches = Vec::new();
+        let mut blocks = Vec::new();
+        let mut terms = Vec::new();
+        let mut pair_groups = Vec::new();
+        let mut other_groups = Vec::new();
+        for (index, group) in groups.iter().enumerate() {
+            let index = index as u32;
+            match disjunctive_blocks(&group.formula) {
+                Some(literal_blocks)
+                    if literal_blocks.len() == 1
+                        && let Some(terms) = literal_blocks.first().and_then(|b| term_pair(b)) =>
+                {
+                    pair_groups.push(PairGroup {
+                        group: index,
+                        terms,
+                    });
+                }
+                Some(literal_blocks) => {
+                    let first = blocks.len() as u32;
+                    for block in literal_blocks {
+                        let start = terms.len() as u32;
+                        terms.extend(mask_terms(&block));
+                        blocks.push(start..terms.len() as u32);
                     }
-                },
-            )
-            .collect();
+                    other_groups.push((index, GroupProgram::Blocks(first..blocks.len() as u32)));
+                }
+                None => {
+                    let entry =
+                        emit_branches(&group.formula, BRANCH_TRUE, BRANCH_FALSE, &mut branches);
+                    other_groups.push((index, GroupProgram::Branches(entry)));
+                }
+            }
+        }
         Plan {
             predicates: compiler.predicates,
             groups,
-            fields,
-            field_of,
+            id: PlanId::next(),
+            field_table,
+            pair_groups,
+            other_groups,
+            branches,
+            blocks,
+            terms,
+            record_fields: std::sync::OnceLock::new(),
         }
+    }
+
+    /// This plan's identity, as [`FieldRef::plan`] reports it.
+    pub fn id(&self) -> PlanId {
+        self.id
     }
 
     /// The number of groups.
@@ -105,15 +201,24 @@ impl Plan {
         self.groups.len()
     }
 
-    /// Every field the groups test, each once, in first-use order.
+    /// Every field the groups test, each once, in first-use order: position `i` is the field
+    /// that [`FieldRef::index`] `i` names.
     pub fn fields(&self) -> Vec<&str> {
-        let mut fields: Vec<&str> = Vec::new();
-        for predicate in &self.predicates {
-            if !fields.contains(&&*predicate.field) {
-                fields.push(&predicate.field);
-            }
-        }
-        fields
+        self.field_table.iter().map(|f| &*f.name).collect()
+    }
+
+    /// Converts a machine for this plan: the values of the fields it tests, by position, so
+    /// that evaluating the [`Record`] skips every lookup by name.
+    pub fn record<M: Machine + ?Sized>(&self, machine: &M) -> Record {
+        let fields = self
+            .record_fields
+            .get_or_init(|| self.field_table.iter().map(|f| f.name.clone()).collect())
+            .clone();
+        let values = fields
+            .iter()
+            .map(|name| machine.attr(name).map(OwnedAttr::of))
+            .collect();
+        Record::new(self.id, fields, values)
     }
 
     /// The number of distinct predicates after sharing.
@@ -147,9 +252,10 @@ impl Plan {
     /// Evaluates one machine: the ids of the groups it belongs to, in definition order.
     /// `scratch` holds buffers reused from one call to the next.
     ///
-    /// Predicates are evaluated lazily (a group stops at its first failing criterion) and
-    /// at most once each; each field is read from the machine at most once and its text
-    /// folded to lowercase at most once, whatever the number of predicates on it.
+    /// Each field the groups test is read from the machine once (through
+    /// [`Machine::attr_at`]), its text folded to lowercase once, and every predicate on it
+    /// evaluated into one bit; each group is then a short-circuiting branch program over
+    /// those bits. The cost grows with distinct predicates, not with groups.
     pub fn evaluate_into<M: Machine + ?Sized>(
         &self,
         machine: &M,
@@ -157,25 +263,251 @@ impl Plan {
         scratch: &mut Scratch,
         members_of: &mut Vec<GroupId>,
     ) {
-        scratch.memo.clear();
-        scratch.memo.resize(self.predicates.len(), Memo::Unknown);
-        scratch.folded_ready.clear();
-        scratch.folded_ready.resize(self.fields.len(), false);
-        if scratch.folded.len() < self.fields.len() {
-            scratch.folded.resize(self.fields.len(), String::new());
-        }
-        let mut row = Row {
-            plan: self,
-            machine,
-            now,
-            attrs: vec![None; self.fields.len()],
-            scratch,
-        };
         members_of.clear();
-        for (index, group) in self.groups.iter().enumerate() {
-            if row.formula(&group.formula) {
-                members_of.push(GroupId(index as u32));
+        members_of.extend(self.memberships(machine, now, scratch).iter());
+    }
+
+    /// Evaluates one machine into the groups it belongs to, as a set of bits held in
+    /// `scratch` (no allocation once `scratch` is warm): the fastest way to ask "is this
+    /// machine in group G" or "in how many groups" for each machine of a fleet.
+    ///
+    /// ```
+    /// use cohort::{GroupSet, Scratch, Timestamp};
+    /// use serde_json::json;
+    ///
+    /// let groups = GroupSet::from_yaml_str("groups:\n- {name: Low Disk, where: '[Free Disk %] < 10'}\n- {name: Any, where: '[Free Disk %] is not blank'}").unwrap();
+    /// let mut scratch = Scratch::new();
+    /// let members = groups.plan().memberships(&json!({"Free Disk %": 4}), Timestamp::UNIX_EPOCH, &mut scratch);
+    /// assert_eq!(members.len(), 2);
+    /// assert!(members.contains(groups.id("Low Disk").unwrap()));
+    /// ```
+    pub fn memberships<'s, M: Machine + ?Sized>(
+        &self,
+        machine: &M,
+        now: crate::Timestamp,
+        scratch: &'s mut Scratch,
+    ) -> Memberships<'s> {
+        self.predicate_bits(machine, now, scratch);
+        let Scratch {
+            bits, member_bits, ..
+        } = scratch;
+        member_bits.clear();
+        member_bits.resize(self.groups.len().div_ceil(64), 0);
+        // Groups that are one small block: branch-free, straight into the group bits.
+        if let [w0, w1, w2, w3] = *bits.as_slice() {
+            // Up to 256 predicates (padded to four words): no bounds checks in the loop.
+            // Groups are in increasing order: gather each word of group bits in a register.
+            let words = [w0, w1, w2, w3];
+            let mut gathered = 0u64;
+            let mut gathered_word = 0usize;
+            for pair in &self.pair_groups {
+                let [t0, t1] = &pair.terms;
+                let hit0 = (words[t0.word as usize & 3] ^ t0.flip) & t0.mask == t0.mask;
+                let hit1 = (words[t1.word as usize & 3] ^ t1.flip) & t1.mask == t1.mask;
+                let word = pair.group as usize / 64;
+                if word != gathered_word {
+                    if let Some(out) = member_bits.get_mut(gathered_word) {
+                        *out |= gathered;
+                    }
+                    gathered = 0;
+                    gathered_word = word;
+                }
+                gathered |= u64::from(hit0 & hit1) << (pair.group % 64);
             }
+            if let Some(out) = member_bits.get_mut(gathered_word) {
+                *out |= gathered;
+            }
+        } else {
+            for pair in &self.pair_groups {
+                let member = pair.terms[0].holds(bits) & pair.terms[1].holds(bits);
+                if let Some(word) = member_bits.get_mut(pair.group as usize / 64) {
+                    *word |= u64::from(member) << (pair.group % 64);
+                }
+            }
+        }
+        for &(group, ref program) in &self.other_groups {
+            let member = match program {
+                GroupProgram::Blocks(range) => self.any_block_holds(range.clone(), bits),
+                GroupProgram::Branches(entry) => self.runs_true(*entry, bits),
+            };
+            if let Some(word) = member_bits.get_mut(group as usize / 64) {
+                *word |= u64::from(member) << (group % 64);
+            }
+        }
+        Memberships { bits: member_bits }
+    }
+
+    /// Fills `scratch.bits` with the result of every predicate on `machine`.
+    fn predicate_bits<M: Machine + ?Sized>(
+        &self,
+        machine: &M,
+        now: crate::Timestamp,
+        scratch: &mut Scratch,
+    ) {
+        let Scratch {
+            bits,
+            buffer,
+            folded,
+            text_caches,
+            cached_for,
+            ..
+        } = scratch;
+        if *cached_for != Some(self.id) {
+            text_caches.clear();
+            *cached_for = Some(self.id);
+        }
+        bits.clear();
+        // At least four words, so that small plans take the unchecked group loop.
+        bits.resize(self.predicates.len().div_ceil(64).max(4), 0);
+        if text_caches.len() < self.field_table.len() {
+            text_caches.resize_with(self.field_table.len(), TextCache::default);
+        }
+        let now = now.unix_millis();
+        for (index, field) in self.field_table.iter().enumerate() {
+            let attr = machine.attr_at(FieldRef {
+                name: &field.name,
+                index,
+                plan: self.id,
+            });
+            let text = match attr {
+                Some(Attr::Text(text)) => Some(text),
+                _ => None,
+            };
+            // Text on a field with several time-independent predicates: their results for
+            // this text may be remembered from an earlier machine.
+            let mut cache_miss = None;
+            let others = match (attr, text, text_caches.get_mut(index)) {
+                (Some(Attr::Number(n)), _, _) if !n.is_nan() => {
+                    // A number: every interval test on the field at once, by looking the
+                    // number up among the field's interval ends.
+                    field.intervals.or_into(n, bits);
+                    &field.not_intervals
+                }
+                (_, Some(text), Some(cache)) if field.cached.len() >= 2 && cache.enabled() => {
+                    match cache.get(text) {
+                        Some(pattern) => {
+                            for (word, add) in bits.iter_mut().zip(pattern) {
+                                *word |= add;
+                            }
+                        }
+                        None => cache_miss = Some(cache),
+                    }
+                    &field.not_cached
+                }
+                _ => &field.predicates,
+            };
+            if others.is_empty() && cache_miss.is_none() {
+                continue;
+            }
+            let folded_text = match text {
+                Some(text) if field.folds => {
+                    folded.clear();
+                    crate::matcher::fold_case_into(text, folded);
+                    Some(folded.as_str())
+                }
+                _ => None,
+            };
+            let parsed = match text {
+                Some(text) if field.parses => Some(Parsed::of(text)),
+                _ => None,
+            };
+            let value = FieldValue {
+                attr,
+                text,
+                folded_text,
+                parsed,
+                now,
+            };
+            if let (Some(cache), Some(text)) = (cache_miss, text) {
+                let mut pattern = vec![0u64; bits.len()];
+                self.run_predicates(&field.cached, &value, buffer, &mut pattern);
+                for (word, add) in bits.iter_mut().zip(&pattern) {
+                    *word |= add;
+                }
+                cache.insert(text, pattern);
+            }
+            self.run_predicates(others, &value, buffer, bits);
+        }
+    }
+
+    /// Sets the bits of the predicates in `ids` that hold on one field's value.
+    fn run_predicates(
+        &self,
+        ids: &[u32],
+        value: &FieldValue<'_>,
+        buffer: &mut String,
+        bits: &mut [u64],
+    ) {
+        for &predicate_index in ids {
+            let Some(predicate) = self.predicates.get(predicate_index as usize) else {
+                continue;
+            };
+            let shortcut = value.attr.and_then(|attr| {
+                let text = if predicate.fold {
+                    value.folded_text
+                } else {
+                    value.text
+                };
+                predicate.kernel.try_run(attr, text)
+            });
+            let held = match shortcut {
+                Some(held) => held,
+                None => {
+                    let mut ctx = Context {
+                        now: value.now,
+                        fold: predicate.fold,
+                        buffer,
+                        parsed: value.parsed,
+                        folded: if predicate.fold {
+                            value.folded_text
+                        } else {
+                            None
+                        },
+                    };
+                    predicate.matcher.run(value.attr, &mut ctx) == Outcome::Held
+                }
+            };
+            if let Some(word) = bits.get_mut(predicate_index as usize / 64) {
+                *word |= u64::from(held) << (predicate_index % 64);
+            }
+        }
+    }
+
+    /// Whether one of the blocks in `range` has every term true.
+    fn any_block_holds(&self, range: std::ops::Range<u32>, bits: &[u64]) -> bool {
+        let blocks = self
+            .blocks
+            .get(range.start as usize..range.end as usize)
+            .unwrap_or_default();
+        blocks.iter().any(|block| {
+            self.terms
+                .get(block.start as usize..block.end as usize)
+                .unwrap_or_default()
+                .iter()
+                .all(|term| term.holds(bits))
+        })
+    }
+
+    /// Runs a group's branch program from `entry` over predicate bits.
+    fn runs_true(&self, entry: u32, bits: &[u64]) -> bool {
+        let mut at = entry;
+        loop {
+            match at {
+                BRANCH_TRUE => return true,
+                BRANCH_FALSE => return false,
+                _ => {}
+            }
+            let Some(branch) = self.branches.get(at as usize) else {
+                return false;
+            };
+            let bit = bits
+                .get(branch.predicate as usize / 64)
+                .is_some_and(|word| word >> (branch.predicate % 64) & 1 == 1);
+            at = if bit != branch.negated {
+                branch.if_true
+            } else {
+                branch.if_false
+            };
         }
     }
 
@@ -202,13 +534,60 @@ impl Plan {
     }
 }
 
-/// Buffers reused between evaluations, so evaluating a machine allocates little once warm.
+/// The groups one machine belongs to, as bits (from [`Plan::memberships`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Memberships<'s> {
+    bits: &'s [u64],
+}
+
+impl Memberships<'_> {
+    /// Whether the machine is in group `id`.
+    pub fn contains(&self, id: GroupId) -> bool {
+        self.bits
+            .get(id.index() / 64)
+            .is_some_and(|word| word >> (id.index() % 64) & 1 == 1)
+    }
+
+    /// The number of groups the machine is in.
+    pub fn len(&self) -> usize {
+        self.bits.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    /// Whether the machine is in no group.
+    pub fn is_empty(&self) -> bool {
+        self.bits.iter().all(|&w| w == 0)
+    }
+
+    /// The groups, in definition order.
+    pub fn iter(&self) -> impl Iterator<Item = GroupId> + '_ {
+        self.bits.iter().enumerate().flat_map(|(index, &word)| {
+            let mut word = word;
+            std::iter::from_fn(move || {
+                if word == 0 {
+                    return None;
+                }
+                let bit = word.trailing_zeros();
+                word &= word - 1;
+                Some(GroupId(index as u32 * 64 + bit))
+            })
+        })
+    }
+}
+
+/// Buffers reused between evaluations, so evaluating a machine allocates nothing once warm
+/// (except to fold non-ASCII text with capitals).
 #[derive(Debug, Default)]
 pub struct Scratch {
-    memo: Vec<Memo>,
+    /// One bit per predicate of the plan.
+    bits: Vec<u64>,
+    /// One bit per group.
+    member_bits: Vec<u64>,
+    /// Per field of the plan: remembered results by text value.
+    text_caches: Vec<TextCache>,
+    /// The plan the caches belong to (a scratch may move between plans).
+    cached_for: Option<PlanId>,
     buffer: String,
-    folded: Vec<String>,
-    folded_ready: Vec<bool>,
+    folded: String,
 }
 
 impl Scratch {
@@ -218,90 +597,389 @@ impl Scratch {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Memo {
-    Unknown,
-    True,
-    False,
+/// One field's value on the machine being evaluated, read and prepared once.
+struct FieldValue<'a> {
+    attr: Option<Attr<'a>>,
+    text: Option<&'a str>,
+    folded_text: Option<&'a str>,
+    parsed: Option<Parsed>,
+    now: i64,
 }
 
-/// One machine being evaluated: the attributes read so far, and the buffers.
-struct Row<'p, 'm, 's, M: ?Sized> {
-    plan: &'p Plan,
-    machine: &'m M,
-    now: crate::Timestamp,
-    /// Per field: `None` until read, then what the machine has.
-    attrs: Vec<Option<Option<Attr<'m>>>>,
-    scratch: &'s mut Scratch,
+/// Remembered predicate results by text value, for one field (see [`PlanField::cached`]):
+/// low-cardinality text (OS names, dropdowns) is tested once per distinct value, not once
+/// per machine. A cache that mostly misses (hostnames, serial numbers) turns itself off.
+#[derive(Debug, Default)]
+struct TextCache {
+    patterns: HashMap<Box<str>, Box<[u64]>, BuildFnv>,
+    lookups: u32,
+    misses: u32,
+    disabled: bool,
 }
 
-impl<M: Machine + ?Sized> Row<'_, '_, '_, M> {
-    fn formula(&mut self, formula: &Formula) -> bool {
-        match formula {
-            Formula::All(items) => items.iter().all(|f| self.formula(f)),
-            Formula::Any(items) => items.iter().any(|f| self.formula(f)),
-            Formula::Not(item) => !self.formula(item),
-            Formula::Criterion {
-                predicate, negated, ..
-            } => self.predicate(*predicate) != *negated,
+/// Entries kept per field before the cache starts over.
+const TEXT_CACHE_ENTRIES: usize = 4096;
+
+impl TextCache {
+    fn enabled(&self) -> bool {
+        !self.disabled
+    }
+
+    fn get(&mut self, text: &str) -> Option<&[u64]> {
+        self.lookups += 1;
+        if self.lookups == 1 << 14 {
+            // Judge the hit rate once: off for good when more than half the lookups missed.
+            self.disabled = self.misses > self.lookups / 2;
+            if self.disabled {
+                self.patterns = HashMap::default();
+            }
+        }
+        let found = self.patterns.get(text).map(|p| &**p);
+        if found.is_none() {
+            self.misses = self.misses.saturating_add(1);
+        }
+        found
+    }
+
+    fn insert(&mut self, text: &str, pattern: Vec<u64>) {
+        if self.disabled {
+            return;
+        }
+        if self.patterns.len() >= TEXT_CACHE_ENTRIES {
+            self.patterns.clear();
+        }
+        self.patterns
+            .insert(text.into(), pattern.into_boxed_slice());
+    }
+}
+
+/// FNV-1a: a fast hash for short keys; the cache's keys come from one machine fleet and
+/// only cost speed if they collide.
+#[derive(Clone, Copy, Debug, Default)]
+struct BuildFnv;
+
+struct Fnv(u64);
+
+impl std::hash::BuildHasher for BuildFnv {
+    type Hasher = Fnv;
+    fn build_hasher(&self) -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+/// A field the plan reads, with the predicates that test it.
+#[derive(Debug)]
+struct PlanField {
+    name: Arc<str>,
+    /// Indices of the predicates on this field.
+    predicates: Vec<u32>,
+    /// The predicates that, on a number, hold exactly when it lies in an interval; and the
+    /// field's other predicates.
+    intervals: IntervalTable,
+    not_intervals: Vec<u32>,
+    /// The predicates whose result on text depends on the text alone (not on the time), so
+    /// it can be remembered per distinct text ([`TextCache`]); and the others.
+    cached: Vec<u32>,
+    not_cached: Vec<u32>,
+    /// Whether some predicate compares its text without case (fold once for all of them).
+    folds: bool,
+    /// Whether several predicates read its text as a number or a date (parse once).
+    parses: bool,
+}
+
+/// Interval tests on one number field, decided together: the finite interval ends, sorted,
+/// cut the number line into segments (each end alone, and the open gaps between ends) on
+/// which every test is constant; each segment has the predicate bits that hold on it. A
+/// number costs a binary search and an OR of one pattern, however many tests there are.
+#[derive(Debug, Default)]
+struct IntervalTable {
+    ends: Vec<f64>,
+    /// `2 * ends.len() + 1` patterns of `words` words: segment `2i` is the gap below
+    /// `ends[i]`, segment `2i + 1` is `ends[i]` itself.
+    patterns: Vec<u64>,
+    words: usize,
+}
+
+impl IntervalTable {
+    fn new(intervals: &[(u32, f64, f64)], words: usize) -> IntervalTable {
+        let mut ends: Vec<f64> = intervals
+            .iter()
+            .flat_map(|&(_, low, high)| [low, high])
+            .filter(|end| end.is_finite())
+            .collect();
+        ends.sort_by(f64::total_cmp);
+        ends.dedup_by(|a, b| a == b);
+        let segments = 2 * ends.len() + 1;
+        let mut patterns = vec![0u64; segments * words];
+        for segment in 0..segments {
+            let index = segment / 2;
+            // The segment as [from, to] when it is an end, (from, to) when it is a gap.
+            let (from, to) = if segment % 2 == 1 {
+                let end = ends.get(index).copied().unwrap_or(f64::NAN);
+                (end, end)
+            } else {
+                let below = index.checked_sub(1).and_then(|i| ends.get(i)).copied();
+                (
+                    below.unwrap_or(f64::NEG_INFINITY),
+                    ends.get(index).copied().unwrap_or(f64::INFINITY),
+                )
+            };
+            for &(predicate, low, high) in intervals {
+                if low <= from
+                    && to <= high
+                    && let Some(word) = patterns.get_mut(segment * words + predicate as usize / 64)
+                {
+                    *word |= 1 << (predicate % 64);
+                }
+            }
+        }
+        IntervalTable {
+            ends,
+            patterns,
+            words: if intervals.is_empty() { 0 } else { words },
         }
     }
 
-    fn predicate(&mut self, id: PredicateId) -> bool {
-        let index = id.0 as usize;
-        match self.scratch.memo.get(index) {
-            Some(Memo::True) => return true,
-            Some(Memo::False) => return false,
-            _ => {}
+    /// Sets the bits of the tests that hold on `n` (not NaN).
+    #[inline]
+    fn or_into(&self, n: f64, bits: &mut [u64]) {
+        if self.words == 0 {
+            return;
         }
-        let (Some(predicate), Some(&field)) = (
-            self.plan.predicates.get(index),
-            self.plan.field_of.get(index),
-        ) else {
-            return false;
+        let index = self.ends.partition_point(|&end| end < n);
+        let segment = if self.ends.get(index) == Some(&n) {
+            2 * index + 1
+        } else {
+            2 * index
         };
-        let attr = match self.attrs.get(field).copied().flatten() {
-            Some(attr) => attr,
-            None => {
-                let attr = self
-                    .plan
-                    .fields
-                    .get(field)
-                    .and_then(|name| self.machine.attr(name));
-                if let Some(slot) = self.attrs.get_mut(field) {
-                    *slot = Some(attr);
-                }
-                attr
+        let start = segment * self.words;
+        if let Some(pattern) = self.patterns.get(start..start + self.words) {
+            for (word, add) in bits.iter_mut().zip(pattern) {
+                *word |= add;
             }
-        };
-        let scratch = &mut *self.scratch;
-        let folded = match attr {
-            Some(Attr::Text(text)) if predicate.fold => {
-                if let (Some(ready), Some(folded)) = (
-                    scratch.folded_ready.get_mut(field),
-                    scratch.folded.get_mut(field),
-                ) && !*ready
-                {
-                    folded.clear();
-                    crate::matcher::fold_case_into(text, folded);
-                    *ready = true;
-                }
-                scratch.folded.get(field).map(String::as_str)
-            }
+        }
+    }
+}
+
+/// How a group is decided over the predicate bits.
+#[derive(Clone, Debug)]
+enum GroupProgram {
+    /// Blocks of criteria (the console's shape, and any formula that flattens to at most
+    /// [`MAX_FLAT_BLOCKS`] of them): a range of [`Plan::blocks`], met when one block is.
+    Blocks(std::ops::Range<u32>),
+    /// Anything else: the entry of a branch program.
+    Branches(u32),
+}
+
+/// A group that is one block whose criteria fit in two mask terms (the commonest shape):
+/// tested without a branch.
+#[derive(Clone, Copy, Debug)]
+struct PairGroup {
+    group: u32,
+    terms: [MaskTerm; 2],
+}
+
+/// Up to 64 criteria of one block, tested at once: the block's criteria on predicates
+/// `64 * word ..` hold when `(bits[word] ^ flip) & mask == mask` (`flip` has the bits of
+/// negated criteria).
+#[derive(Clone, Copy, Debug)]
+struct MaskTerm {
+    word: u32,
+    mask: u64,
+    flip: u64,
+}
+
+impl MaskTerm {
+    /// The term that always holds.
+    const TRUE: MaskTerm = MaskTerm {
+        word: 0,
+        mask: 0,
+        flip: 0,
+    };
+
+    #[inline]
+    fn holds(&self, bits: &[u64]) -> bool {
+        let word = bits.get(self.word as usize).copied().unwrap_or(0);
+        (word ^ self.flip) & self.mask == self.mask
+    }
+}
+
+/// A block's literals as exactly two mask terms, when they fit.
+fn term_pair(literals: &[Literal]) -> Option<[MaskTerm; 2]> {
+    match mask_terms(literals).as_slice() {
+        [] => Some([MaskTerm::TRUE, MaskTerm::TRUE]),
+        [one] => Some([*one, MaskTerm::TRUE]),
+        [one, two] => Some([*one, *two]),
+        _ => None,
+    }
+}
+
+/// Past this many blocks a group keeps its branch program.
+const MAX_FLAT_BLOCKS: usize = 16;
+
+/// A criterion as a literal: its predicate, and whether it is negated.
+type Literal = (u32, bool);
+
+/// The formula as an `any` of `all` blocks of literals, when it has that shape (criteria,
+/// `not` of a criterion, `all` of those, `any` of those) within [`MAX_FLAT_BLOCKS`] blocks.
+/// Blocks that need a predicate both true and false can never hold and are dropped.
+fn disjunctive_blocks(formula: &Formula) -> Option<Vec<Vec<Literal>>> {
+    fn literal(formula: &Formula) -> Option<Literal> {
+        match formula {
+            Formula::Criterion {
+                predicate, negated, ..
+            } => Some((predicate.0, *negated)),
+            Formula::Not(item) => literal(item).map(|(p, negated)| (p, !negated)),
             _ => None,
-        };
-        let mut ctx = Context {
-            now: self.now.unix_millis(),
-            fold: predicate.fold,
-            buffer: &mut scratch.buffer,
-            parsed: None,
-            folded,
-        };
-        let held = predicate.matcher.run(attr, &mut ctx) == Outcome::Held;
-        if let Some(slot) = scratch.memo.get_mut(index) {
-            *slot = if held { Memo::True } else { Memo::False };
         }
-        held
+    }
+    fn block(formula: &Formula, out: &mut Vec<Literal>) -> Option<()> {
+        match formula {
+            Formula::All(items) => items.iter().try_for_each(|item| block(item, out)),
+            other => {
+                out.push(literal(other)?);
+                Some(())
+            }
+        }
+    }
+    let mut blocks = Vec::new();
+    match formula {
+        Formula::Any(items) => {
+            for item in items {
+                let mut literals = Vec::new();
+                block(item, &mut literals)?;
+                blocks.push(literals);
+            }
+        }
+        other => {
+            let mut literals = Vec::new();
+            block(other, &mut literals)?;
+            blocks.push(literals);
+        }
+    }
+    if blocks.len() > MAX_FLAT_BLOCKS {
+        return None;
+    }
+    blocks.retain(|literals| {
+        !literals
+            .iter()
+            .any(|&(p, negated)| literals.contains(&(p, !negated)))
+    });
+    Some(blocks)
+}
+
+/// A block's literals as one mask term per word of predicate bits.
+fn mask_terms(literals: &[Literal]) -> Vec<MaskTerm> {
+    let mut terms: Vec<MaskTerm> = Vec::new();
+    for &(predicate, negated) in literals {
+        let word = predicate / 64;
+        let bit = 1u64 << (predicate % 64);
+        let index = match terms.iter().position(|t| t.word == word) {
+            Some(index) => index,
+            None => {
+                terms.push(MaskTerm {
+                    word,
+                    mask: 0,
+                    flip: 0,
+                });
+                terms.len() - 1
+            }
+        };
+        if let Some(term) = terms.get_mut(index) {
+            term.mask |= bit;
+            if negated {
+                term.flip |= bit;
+            }
+        }
+    }
+    terms
+}
+
+/// One step of a group's branch program: test a predicate bit, go on to `if_true` or
+/// `if_false` (another step, [`BRANCH_TRUE`] or [`BRANCH_FALSE`]).
+#[derive(Clone, Copy, Debug)]
+struct Branch {
+    predicate: u32,
+    negated: bool,
+    if_true: u32,
+    if_false: u32,
+}
+
+const BRANCH_TRUE: u32 = u32::MAX;
+const BRANCH_FALSE: u32 = u32::MAX - 1;
+
+/// Compiles `formula` into branches that go to `if_true` when it holds and to `if_false`
+/// otherwise; returns the entry. Each criterion becomes one branch (no duplication): `all`
+/// chains its items on success, `any` on failure, `not` swaps the targets.
+fn emit_branches(formula: &Formula, if_true: u32, if_false: u32, out: &mut Vec<Branch>) -> u32 {
+    match formula {
+        Formula::All(items) => items.iter().rev().fold(if_true, |next, item| {
+            emit_branches(item, next, if_false, out)
+        }),
+        Formula::Any(items) => items.iter().rev().fold(if_false, |next, item| {
+            emit_branches(item, if_true, next, out)
+        }),
+        Formula::Not(item) => emit_branches(item, if_false, if_true, out),
+        Formula::Criterion {
+            predicate, negated, ..
+        } => {
+            out.push(Branch {
+                predicate: predicate.0,
+                negated: *negated,
+                if_true,
+                if_false,
+            });
+            (out.len() - 1) as u32
+        }
+    }
+}
+
+/// A field as [`Machine::attr_at`] sees it: its name, and its position among the fields of
+/// the plan that asks (so a machine that stores attributes by position can skip the lookup
+/// by name, as [`Record`] does).
+#[derive(Clone, Copy, Debug)]
+pub struct FieldRef<'a> {
+    name: &'a str,
+    index: usize,
+    plan: PlanId,
+}
+
+impl<'a> FieldRef<'a> {
+    /// The field's name.
+    pub fn name(&self) -> &'a str {
+        self.name
+    }
+
+    /// The field's position in [`Plan::fields`] of the plan that asks.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// Which plan asks: positions are only meaningful for the plan they came from.
+    pub fn plan(&self) -> PlanId {
+        self.plan
+    }
+}
+
+/// Identifies one compiled [`Plan`] (every compilation gets a new id).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PlanId(u64);
+
+impl PlanId {
+    fn next() -> PlanId {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        PlanId(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
     }
 }
 
@@ -342,9 +1020,11 @@ impl Compiler {
             .or_insert_with(|| Arc::from(predicate.field.as_str()))
             .clone();
         let id = PredicateId(self.predicates.len() as u32);
+        let matcher = Matcher::compile(&predicate.test);
         self.predicates.push(CompiledPredicate {
             field,
-            matcher: Matcher::compile(&predicate.test),
+            kernel: Kernel::of(&matcher),
+            matcher,
             fold: !predicate.case_sensitive,
         });
         self.shared.insert(key, id);
