@@ -37,7 +37,10 @@ fn row_members(groups: &GroupSet, machines: &[Map<String, Value>]) -> usize {
     let mut scratch = Scratch::new();
     let mut total = 0;
     for machine in machines {
-        total += groups.plan().memberships(machine, now(), &mut scratch).len();
+        total += groups
+            .plan()
+            .memberships(machine, now(), &mut scratch)
+            .len();
     }
     total
 }

@@ -19,7 +19,7 @@ fn check_agreement(
         let record = set.plan().record(machine);
         let from_record = set.evaluate(&record, now);
         for group in groups {
-            let expected = reference::is_member(group, machine, strategies::NOW);
+            let expected = reference::is_member_in(groups, group, machine, strategies::NOW);
             let id = set.id(&group.name).unwrap();
             prop_assert_eq!(
                 membership.contains(&group.name),
@@ -53,18 +53,21 @@ fn check_agreement(
 fn named_groups(
     condition: impl Strategy<Value = cohort::syntax::Expr>,
 ) -> impl Strategy<Value = Vec<cohort::syntax::GroupDef>> {
-    prop::collection::vec(condition, 1..6).prop_map(|conditions| {
-        conditions
-            .into_iter()
-            .enumerate()
-            .map(|(index, condition)| cohort::syntax::GroupDef {
-                name: format!("group {index}"),
-                description: None,
-                condition,
-                loc: Default::default(),
-            })
-            .collect()
-    })
+    prop::collection::vec(condition, 1..6)
+        .prop_map(|conditions| {
+            conditions
+                .into_iter()
+                .enumerate()
+                .map(|(index, condition)| cohort::syntax::GroupDef {
+                    name: format!("group {index}"),
+                    description: None,
+                    condition,
+                    loc: Default::default(),
+                })
+                .collect()
+        })
+        // Some groups reference earlier ones (`member of`, `not member of`).
+        .prop_flat_map(strategies::with_references)
 }
 
 proptest! {

@@ -1,7 +1,7 @@
 //! The README's operator table is the specification: every row is checked here, through the
 //! compiled engine and through the reference evaluator.
 
-use cohort::syntax::{Criterion, Expr, GroupDef, Literal, Loc, Op};
+use cohort::syntax::{Criterion, Expr, GroupDef, Literal, Loc, Op, Operator};
 use cohort::{GroupSet, Timestamp};
 use cohort_testkit::reference;
 use serde_json::{Value, json};
@@ -97,7 +97,9 @@ fn group(row: &Row) -> GroupDef {
 fn every_canonical_operator_has_one_row() {
     let rows = operator_rows();
     let mut documented: Vec<Op> = rows.iter().map(|r| r.op).collect();
-    for (phrase, op) in Op::canonical_phrases() {
+    // `member of` tests a group, not a field: README.md documents it in its own section.
+    for (phrase, op) in Op::canonical_phrases().filter(|(_, op)| op.operator != Operator::MemberOf)
+    {
         let count = documented.iter().filter(|d| **d == op).count();
         assert_eq!(count, 1, "`{phrase}` has {count} rows in README.md");
     }

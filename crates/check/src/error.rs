@@ -79,8 +79,28 @@ pub enum CheckErrorKind {
         op: Op,
     },
     /// A field name that is empty.
-    #[error("criterion has an empty field name")]
+    #[error("criterion has no field name")]
     EmptyField,
+    /// `member of` names no group of the set.
+    #[error("`member of` names `{name}`, but no group is called that")]
+    UnknownGroup {
+        /// The name written.
+        name: String,
+        /// The nearest group name, if one is close.
+        suggestion: Option<String>,
+    },
+    /// Groups that reference each other in a circle.
+    #[error("groups reference each other in a cycle: {}", cycle_text(.cycle))]
+    GroupCycle {
+        /// The groups of the cycle, each referencing the next; the last references the first.
+        cycle: Vec<String>,
+    },
+    /// `member of` written with a field.
+    #[error("`member of` takes a group name, not a field: found field `{field}`")]
+    MemberOfWithField {
+        /// The field written.
+        field: String,
+    },
     /// Two groups with one name.
     #[error("group `{name}` is defined twice")]
     DuplicateGroup {
@@ -89,6 +109,14 @@ pub enum CheckErrorKind {
         /// Where the first definition is.
         first: Loc,
     },
+}
+
+fn cycle_text(cycle: &[String]) -> String {
+    let mut names: Vec<String> = cycle.iter().map(|name| format!("`{name}`")).collect();
+    if let Some(first) = names.first().cloned() {
+        names.push(first);
+    }
+    names.join(" -> ")
 }
 
 impl CheckError {
@@ -119,6 +147,16 @@ impl CheckError {
             ),
             CheckErrorKind::BadDuration { .. } => {
                 Some("units: minutes, hours, days, weeks (or m, h, d, w)".to_owned())
+            }
+            CheckErrorKind::UnknownGroup {
+                suggestion: Some(name),
+                ..
+            } => Some(format!("did you mean `{name}`?")),
+            CheckErrorKind::GroupCycle { .. } => Some(
+                "a group cannot depend on itself: remove one `member of` from the cycle".to_owned(),
+            ),
+            CheckErrorKind::MemberOfWithField { .. } => {
+                Some("write it as `member of \"Group Name\"`".to_owned())
             }
             CheckErrorKind::EmptyValue { .. } => {
                 Some("to test for an empty attribute use `is blank`".to_owned())

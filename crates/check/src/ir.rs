@@ -15,6 +15,9 @@ use std::sync::Arc;
 pub struct CheckedSet {
     /// The groups.
     pub groups: Vec<CheckedGroup>,
+    /// The positions of the groups in an order where every group comes after the groups it
+    /// references (`member of`): the order to evaluate them in.
+    pub evaluation_order: Vec<usize>,
 }
 
 /// One checked group.
@@ -41,6 +44,24 @@ pub enum Condition {
     Not(Box<Condition>),
     /// One criterion.
     Predicate(Predicate),
+    /// Membership of another group of the set (`member of`, or with `negated`, `not member
+    /// of`).
+    Member(MemberOf),
+}
+
+/// A `member of` criterion, resolved.
+#[derive(Clone, Debug)]
+pub struct MemberOf {
+    /// The referenced group's name.
+    pub name: String,
+    /// The referenced group's position in [`CheckedSet::groups`].
+    pub group: usize,
+    /// Whether the criterion is `not member of`.
+    pub negated: bool,
+    /// Which criterion this is, such as `block 1, criterion 2`.
+    pub label: Arc<str>,
+    /// The criterion as text.
+    pub text: Arc<str>,
 }
 
 /// One criterion, interpreted.

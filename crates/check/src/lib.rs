@@ -47,7 +47,9 @@ pub mod literal;
 pub use error::{CheckError, CheckErrorKind};
 
 use cohort_syntax::{Arity, Criterion, Expr, GroupDef, Literal, Loc, Operator};
-use ir::{Bound, CheckedGroup, CheckedSet, Comparison, Condition, Predicate, Scalar, Test};
+use ir::{
+    Bound, CheckedGroup, CheckedSet, Comparison, Condition, MemberOf, Predicate, Scalar, Test,
+};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -58,6 +60,7 @@ pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
 pub fn check(groups: &[GroupDef]) -> Result<CheckedSet, Vec<CheckError>> {
     let mut errors = Vec::new();
     let mut checked = Vec::with_capacity(groups.len());
+    let mut references: Vec<Vec<Reference>> = Vec::with_capacity(groups.len());
     let mut seen: HashMap<&str, &Loc> = HashMap::new();
     for group in groups {
         if let Some(first) = seen.get(group.name.as_str()) {
@@ -77,9 +80,12 @@ pub fn check(groups: &[GroupDef]) -> Result<CheckedSet, Vec<CheckError>> {
             group: &group.name,
             errors: &mut errors,
             counter: 0,
+            references: Vec::new(),
         };
         let block_shaped = is_block_shaped(&group.condition);
         let condition = checker.expr(&group.condition, block_shaped, None);
+        let group_references = std::mem::take(&mut checker.references);
+        references.push(group_references);
         checked.push(CheckedGroup {
             name: group.name.clone(),
             description: group.description.clone(),
@@ -87,10 +93,141 @@ pub fn check(groups: &[GroupDef]) -> Result<CheckedSet, Vec<CheckError>> {
             block_shaped,
         });
     }
+    let evaluation_order = resolve_references(&mut checked, &references, &mut errors);
     if errors.is_empty() {
-        Ok(CheckedSet { groups: checked })
+        Ok(CheckedSet {
+            groups: checked,
+            evaluation_order,
+        })
     } else {
         Err(errors)
+    }
+}
+
+/// A `member of` criterion as written: the group name, and where.
+struct Reference {
+    name: String,
+    loc: Loc,
+    label: String,
+}
+
+/// Points every `member of` at its group's position, reports references to missing groups
+/// and cycles (each cycle once, naming every group in it), and returns an evaluation order
+/// in which each group follows the groups it references.
+fn resolve_references(
+    groups: &mut [CheckedGroup],
+    references: &[Vec<Reference>],
+    errors: &mut Vec<CheckError>,
+) -> Vec<usize> {
+    let positions: HashMap<String, usize> = groups
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(position, group)| (group.name.clone(), position))
+        .collect();
+    let mut edges: Vec<Vec<(usize, &Reference)>> = vec![Vec::new(); groups.len()];
+    for (from, group_references) in references.iter().enumerate() {
+        let group_name = groups.get(from).map(|g| g.name.clone()).unwrap_or_default();
+        for reference in group_references {
+            match positions.get(&reference.name) {
+                Some(&to) => {
+                    if let Some(out) = edges.get_mut(from) {
+                        out.push((to, reference));
+                    }
+                }
+                None => errors.push(CheckError {
+                    kind: CheckErrorKind::UnknownGroup {
+                        name: reference.name.clone(),
+                        suggestion: cohort_syntax::nearest(
+                            &reference.name,
+                            groups.iter().map(|g| g.name.as_str()),
+                        )
+                        .map(str::to_owned),
+                    },
+                    loc: reference.loc.clone(),
+                    group: group_name.clone(),
+                    criterion: Some(reference.label.clone()),
+                }),
+            }
+        }
+    }
+    for group in groups.iter_mut() {
+        resolve_condition(&mut group.condition, &positions);
+    }
+    // Depth-first search: a group is placed after everything it references; meeting a group
+    // that is still open closes a cycle.
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        New,
+        Open,
+        Done,
+    }
+    let mut state = vec![State::New; groups.len()];
+    let mut order = Vec::with_capacity(groups.len());
+    for root in 0..groups.len() {
+        if state.get(root) != Some(&State::New) {
+            continue;
+        }
+        // (group, next edge to follow)
+        let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
+        if let Some(s) = state.get_mut(root) {
+            *s = State::Open;
+        }
+        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+            let edge = edges.get(node).and_then(|out| out.get(*next));
+            *next += 1;
+            match edge {
+                Some(&(to, reference)) => match state.get(to).copied() {
+                    Some(State::New) => {
+                        if let Some(s) = state.get_mut(to) {
+                            *s = State::Open;
+                        }
+                        stack.push((to, 0));
+                    }
+                    Some(State::Open) => {
+                        let start = stack.iter().position(|&(n, _)| n == to).unwrap_or(0);
+                        let cycle = stack
+                            .get(start..)
+                            .unwrap_or_default()
+                            .iter()
+                            .filter_map(|&(n, _)| groups.get(n).map(|g| g.name.clone()))
+                            .collect();
+                        errors.push(CheckError {
+                            kind: CheckErrorKind::GroupCycle { cycle },
+                            loc: reference.loc.clone(),
+                            group: groups.get(node).map(|g| g.name.clone()).unwrap_or_default(),
+                            criterion: Some(reference.label.clone()),
+                        });
+                    }
+                    _ => {}
+                },
+                None => {
+                    if let Some(s) = state.get_mut(node) {
+                        *s = State::Done;
+                    }
+                    order.push(node);
+                    stack.pop();
+                }
+            }
+        }
+    }
+    order
+}
+
+fn resolve_condition(condition: &mut Condition, positions: &HashMap<String, usize>) {
+    match condition {
+        Condition::All(items) | Condition::Any(items) => {
+            for item in items {
+                resolve_condition(item, positions);
+            }
+        }
+        Condition::Not(item) => resolve_condition(item, positions),
+        Condition::Predicate(_) => {}
+        Condition::Member(member) => {
+            if let Some(&position) = positions.get(&member.name) {
+                member.group = position;
+            }
+        }
     }
 }
 
@@ -112,6 +249,8 @@ struct GroupChecker<'a> {
     group: &'a str,
     errors: &'a mut Vec<CheckError>,
     counter: usize,
+    /// The `member of` criteria met so far, by name.
+    references: Vec<Reference>,
 }
 
 impl GroupChecker<'_> {
@@ -159,6 +298,9 @@ impl GroupChecker<'_> {
         let errors_before = self.errors.len();
         let op = criterion.op;
         let values = &criterion.values;
+        if op.operator == Operator::MemberOf {
+            return self.member_of(criterion, label);
+        }
         if criterion.field.trim().is_empty() {
             self.error(CheckErrorKind::EmptyField, &criterion.loc, &label, "");
         }
@@ -279,6 +421,8 @@ impl GroupChecker<'_> {
                     Test::OlderThan { millis }
                 }
             }
+            // Handled by `member_of` before the test is built.
+            Operator::MemberOf => return self.member_of(criterion, label),
         };
         if self.errors.len() > errors_before {
             return Condition::All(Vec::new());
@@ -288,6 +432,41 @@ impl GroupChecker<'_> {
             test,
             negated,
             case_sensitive: criterion.case_sensitive,
+            label: Arc::from(label),
+            text: Arc::from(cohort_syntax::criterion_to_text(criterion)),
+        })
+    }
+
+    fn member_of(&mut self, criterion: &Criterion, label: String) -> Condition {
+        let errors_before = self.errors.len();
+        if !criterion.field.trim().is_empty() {
+            let kind = CheckErrorKind::MemberOfWithField {
+                field: criterion.field.clone(),
+            };
+            self.error(kind, &criterion.loc, &label, &criterion.field);
+        }
+        let [value] = criterion.values.as_slice() else {
+            let kind = CheckErrorKind::WrongArity {
+                op: criterion.op,
+                expected: Arity::One,
+                found: criterion.values.len(),
+            };
+            self.error(kind, &criterion.loc, &label, &criterion.field);
+            return Condition::All(Vec::new());
+        };
+        if self.errors.len() > errors_before {
+            return Condition::All(Vec::new());
+        }
+        self.references.push(Reference {
+            name: value.text.clone(),
+            loc: value.loc.clone(),
+            label: format!("{label} (`member of {}`)", value.text),
+        });
+        Condition::Member(MemberOf {
+            name: value.text.clone(),
+            // Resolved to the group's position by `resolve_references`.
+            group: usize::MAX,
+            negated: criterion.op.negated,
             label: Arc::from(label),
             text: Arc::from(cohort_syntax::criterion_to_text(criterion)),
         })

@@ -179,3 +179,96 @@ fn duplicate_group_names_are_errors_and_every_error_is_reported() {
         Some("block 1, criterion 2 (`Field`)")
     );
 }
+
+fn member_of(name: &str, negated: bool) -> Criterion {
+    Criterion::new(
+        "",
+        Op {
+            operator: Operator::MemberOf,
+            negated,
+        },
+        vec![Literal::new(name)],
+    )
+}
+
+#[test]
+fn member_of_resolves_groups_and_orders_them_dependencies_first() {
+    let groups = [
+        group(
+            "Backup",
+            vec![member_of("Audit", false), criterion("equal", &["x"])],
+        ),
+        group("Not Audited", vec![member_of("Audit", true)]),
+        group("Audit", vec![criterion("equal", &["on"])]),
+    ];
+    let checked = check(&groups).unwrap();
+    assert_eq!(checked.evaluation_order, [2, 0, 1]);
+    let Condition::Any(blocks) = &checked.groups[1].condition else {
+        panic!("blocks")
+    };
+    let Condition::All(items) = &blocks[0] else {
+        panic!("block")
+    };
+    let Condition::Member(member) = &items[0] else {
+        panic!("member of")
+    };
+    assert_eq!(
+        (member.group, member.negated, member.name.as_str()),
+        (2, true, "Audit")
+    );
+}
+
+#[test]
+fn member_of_a_missing_group_is_an_error_with_the_nearest_name() {
+    let errors = check(&[
+        group("Audit Enabled", vec![criterion("equal", &["on"])]),
+        group("Backup", vec![member_of("Audit Enabeld", false)]),
+    ])
+    .unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(
+        errors[0].to_string(),
+        "`member of` names `Audit Enabeld`, but no group is called that"
+    );
+    assert_eq!(
+        errors[0].help().as_deref(),
+        Some("did you mean `Audit Enabled`?")
+    );
+    assert_eq!(errors[0].group, "Backup");
+}
+
+#[test]
+fn a_cycle_of_references_is_one_error_that_names_every_group_in_it() {
+    let errors = check(&[
+        group("A", vec![member_of("B", false)]),
+        group("B", vec![member_of("C", true)]),
+        group("C", vec![member_of("A", false)]),
+        group("Self", vec![member_of("Self", false)]),
+        group("Fine", vec![member_of("A", false)]),
+    ])
+    .unwrap_err();
+    let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        messages,
+        [
+            "groups reference each other in a cycle: `A` -> `B` -> `C` -> `A`",
+            "groups reference each other in a cycle: `Self` -> `Self`",
+        ]
+    );
+    assert_eq!(errors[0].group, "C");
+}
+
+#[test]
+fn member_of_takes_one_group_and_no_field() {
+    let mut with_field = member_of("A", false);
+    with_field.field = "Group".into();
+    let errors = check(&[
+        group("A", vec![criterion("equal", &["x"])]),
+        group("B", vec![with_field]),
+    ])
+    .unwrap_err();
+    assert_eq!(
+        errors[0].to_string(),
+        "`member of` takes a group name, not a field: found field `Group`"
+    );
+}

@@ -613,12 +613,16 @@ impl ColumnarFleet<'_> {
     pub fn evaluate_with_threads(&self, now: Timestamp, threads: usize) -> GroupBitsets {
         let tables = self.predicate_tables(now, threads.max(1));
         let predicates = self.predicate_bitsets(&tables, threads.max(1));
-        let groups = self
-            .plan
-            .groups
-            .iter()
-            .map(|group| self.combine(&group.formula, &predicates))
-            .collect();
+        // Groups in evaluation order, so `member of` finds its group already combined.
+        let mut groups: Vec<Bitset> = vec![Bitset::default(); self.plan.groups.len()];
+        for id in &self.plan.evaluation_order {
+            if let Some(group) = self.plan.groups.get(id.index()) {
+                let set = self.combine(&group.formula, &predicates, &groups);
+                if let Some(slot) = groups.get_mut(id.index()) {
+                    *slot = set;
+                }
+            }
+        }
         GroupBitsets { groups }
     }
 
@@ -802,25 +806,35 @@ impl ColumnarFleet<'_> {
         bitsets
     }
 
-    fn combine(&self, formula: &Formula, predicates: &[Bitset]) -> Bitset {
+    fn combine(&self, formula: &Formula, predicates: &[Bitset], groups: &[Bitset]) -> Bitset {
         match formula {
             Formula::All(items) => {
                 let mut set = Bitset::full(self.machines);
                 for item in items {
-                    set.and(&self.combine(item, predicates));
+                    set.and(&self.combine(item, predicates, groups));
                 }
                 set
             }
             Formula::Any(items) => {
                 let mut set = Bitset::empty(self.machines);
                 for item in items {
-                    set.or(&self.combine(item, predicates));
+                    set.or(&self.combine(item, predicates, groups));
                 }
                 set
             }
             Formula::Not(item) => {
-                let mut set = self.combine(item, predicates);
+                let mut set = self.combine(item, predicates, groups);
                 set.not();
+                set
+            }
+            Formula::Member { group, negated, .. } => {
+                let mut set = groups
+                    .get(group.index())
+                    .cloned()
+                    .unwrap_or_else(|| Bitset::empty(self.machines));
+                if *negated {
+                    set.not();
+                }
                 set
             }
             Formula::Criterion {

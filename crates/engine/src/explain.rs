@@ -129,6 +129,25 @@ impl Plan {
                     item: Box::new(item),
                 }
             }
+            Formula::Member {
+                group,
+                negated,
+                label,
+                text,
+            } => {
+                let member = self
+                    .memberships(machine, now, &mut crate::Scratch::new())
+                    .contains(*group);
+                let name = self.group_name(*group);
+                let state = if member { "is" } else { "is not" };
+                ExplainNode::Criterion(CriterionResult {
+                    label: label.to_string(),
+                    criterion: text.to_string(),
+                    seen: None,
+                    passed: member != *negated,
+                    reason: format!("the machine {state} a member of `{name}`"),
+                })
+            }
             Formula::Criterion {
                 predicate,
                 negated,

@@ -42,6 +42,13 @@ pub(crate) enum Formula {
         label: Arc<str>,
         text: Arc<str>,
     },
+    /// `member of` another group (evaluated before this one).
+    Member {
+        group: GroupId,
+        negated: bool,
+        label: Arc<str>,
+        text: Arc<str>,
+    },
 }
 
 #[derive(Debug)]
@@ -62,10 +69,14 @@ pub struct Plan {
     /// The distinct fields in first-use order, each with its predicates: row evaluation
     /// reads each field once per machine and folds its case once.
     field_table: Vec<PlanField>,
-    /// The groups that are one block of criteria fitting in two mask terms (most groups),
-    /// and how every other group is decided over the predicate bits.
-    pair_groups: Vec<PairGroup>,
-    other_groups: Vec<(u32, GroupProgram)>,
+    /// The groups by level: a group's level is above the levels of the groups it
+    /// references (`member of`), so each level reads the groups of the levels before it.
+    /// Without references, one level holds every group.
+    levels: Vec<Level>,
+    /// The groups in an order where each follows the groups it references.
+    pub(crate) evaluation_order: Vec<GroupId>,
+    /// Predicate bits plus one bit per referenced group.
+    bit_count: usize,
     /// The branch programs of the groups that are not a few blocks of criteria.
     branches: Vec<Branch>,
     /// The blocks of the groups that are: each block a range of `terms`.
@@ -147,16 +158,56 @@ impl Plan {
         let mut branches = Vec::new();
         let mut blocks = Vec::new();
         let mut terms = Vec::new();
-        let mut pair_groups = Vec::new();
-        let mut other_groups = Vec::new();
+        // Referenced groups get a bit after the predicates'.
+        let mut member_bit: Vec<Option<u32>> = vec![None; groups.len()];
+        let mut bit_count = compiler.predicates.len();
+        for group in &groups {
+            group.formula.visit_members(&mut |id| {
+                if let Some(slot) = member_bit.get_mut(id.index())
+                    && slot.is_none()
+                {
+                    *slot = Some(bit_count as u32);
+                    bit_count += 1;
+                }
+            });
+        }
+        let evaluation_order: Vec<GroupId> = checked
+            .evaluation_order
+            .iter()
+            .map(|&position| GroupId(position as u32))
+            .collect();
+        let mut level_of = vec![0usize; groups.len()];
+        for id in &evaluation_order {
+            let mut level = 0;
+            if let Some(group) = groups.get(id.index()) {
+                group.formula.visit_members(&mut |referenced| {
+                    level = level.max(level_of.get(referenced.index()).map_or(0, |l| l + 1));
+                });
+            }
+            if let Some(slot) = level_of.get_mut(id.index()) {
+                *slot = level;
+            }
+        }
+        let mut levels: Vec<Level> = Vec::new();
         for (index, group) in groups.iter().enumerate() {
+            let level_index = level_of.get(index).copied().unwrap_or(0);
+            while levels.len() <= level_index {
+                levels.push(Level::default());
+            }
+            let Some(level) = levels.get_mut(level_index) else {
+                continue;
+            };
             let index = index as u32;
-            match disjunctive_blocks(&group.formula) {
+            if let Some(bit) = member_bit.get(index as usize).copied().flatten() {
+                level.publish.push((index, bit));
+            }
+            let literal = |formula: &Formula| -> Option<Literal> { formula.literal(&member_bit) };
+            match disjunctive_blocks(&group.formula, &literal) {
                 Some(literal_blocks)
                     if literal_blocks.len() == 1
                         && let Some(terms) = literal_blocks.first().and_then(|b| term_pair(b)) =>
                 {
-                    pair_groups.push(PairGroup {
+                    level.pair_groups.push(PairGroup {
                         group: index,
                         terms,
                     });
@@ -168,12 +219,21 @@ impl Plan {
                         terms.extend(mask_terms(&block));
                         blocks.push(start..terms.len() as u32);
                     }
-                    other_groups.push((index, GroupProgram::Blocks(first..blocks.len() as u32)));
+                    level
+                        .other_groups
+                        .push((index, GroupProgram::Blocks(first..blocks.len() as u32)));
                 }
                 None => {
-                    let entry =
-                        emit_branches(&group.formula, BRANCH_TRUE, BRANCH_FALSE, &mut branches);
-                    other_groups.push((index, GroupProgram::Branches(entry)));
+                    let entry = emit_branches(
+                        &group.formula,
+                        BRANCH_TRUE,
+                        BRANCH_FALSE,
+                        &literal,
+                        &mut branches,
+                    );
+                    level
+                        .other_groups
+                        .push((index, GroupProgram::Branches(entry)));
                 }
             }
         }
@@ -182,8 +242,9 @@ impl Plan {
             groups,
             id: PlanId::next(),
             field_table,
-            pair_groups,
-            other_groups,
+            levels,
+            evaluation_order,
+            bit_count,
             branches,
             blocks,
             terms,
@@ -293,14 +354,31 @@ impl Plan {
         } = scratch;
         member_bits.clear();
         member_bits.resize(self.groups.len().div_ceil(64), 0);
+        for level in &self.levels {
+            self.evaluate_level(level, bits, member_bits);
+            // Publish this level's memberships to the groups that reference them.
+            for &(group, bit) in &level.publish {
+                let member = member_bits
+                    .get(group as usize / 64)
+                    .is_some_and(|word| word >> (group % 64) & 1 == 1);
+                if let Some(word) = bits.get_mut(bit as usize / 64) {
+                    *word |= u64::from(member) << (bit % 64);
+                }
+            }
+        }
+        Memberships { bits: member_bits }
+    }
+
+    /// Decides the groups of one level over the predicate (and member) bits.
+    fn evaluate_level(&self, level: &Level, bits: &[u64], member_bits: &mut [u64]) {
         // Groups that are one small block: branch-free, straight into the group bits.
-        if let [w0, w1, w2, w3] = *bits.as_slice() {
-            // Up to 256 predicates (padded to four words): no bounds checks in the loop.
-            // Groups are in increasing order: gather each word of group bits in a register.
+        if let [w0, w1, w2, w3] = *bits {
+            // Up to 256 bits (padded to four words): no bounds checks in the loop. Groups
+            // are in increasing order: gather each word of group bits in a register.
             let words = [w0, w1, w2, w3];
             let mut gathered = 0u64;
             let mut gathered_word = 0usize;
-            for pair in &self.pair_groups {
+            for pair in &level.pair_groups {
                 let [t0, t1] = &pair.terms;
                 let hit0 = (words[t0.word as usize & 3] ^ t0.flip) & t0.mask == t0.mask;
                 let hit1 = (words[t1.word as usize & 3] ^ t1.flip) & t1.mask == t1.mask;
@@ -318,14 +396,14 @@ impl Plan {
                 *out |= gathered;
             }
         } else {
-            for pair in &self.pair_groups {
+            for pair in &level.pair_groups {
                 let member = pair.terms[0].holds(bits) & pair.terms[1].holds(bits);
                 if let Some(word) = member_bits.get_mut(pair.group as usize / 64) {
                     *word |= u64::from(member) << (pair.group % 64);
                 }
             }
         }
-        for &(group, ref program) in &self.other_groups {
+        for &(group, ref program) in &level.other_groups {
             let member = match program {
                 GroupProgram::Blocks(range) => self.any_block_holds(range.clone(), bits),
                 GroupProgram::Branches(entry) => self.runs_true(*entry, bits),
@@ -334,7 +412,6 @@ impl Plan {
                 *word |= u64::from(member) << (group % 64);
             }
         }
-        Memberships { bits: member_bits }
     }
 
     /// Fills `scratch.bits` with the result of every predicate on `machine`.
@@ -358,7 +435,7 @@ impl Plan {
         }
         bits.clear();
         // At least four words, so that small plans take the unchecked group loop.
-        bits.resize(self.predicates.len().div_ceil(64).max(4), 0);
+        bits.resize(self.bit_count.div_ceil(64).max(4), 0);
         if text_caches.len() < self.field_table.len() {
             text_caches.resize_with(self.field_table.len(), TextCache::default);
         }
@@ -782,6 +859,49 @@ enum GroupProgram {
     Branches(u32),
 }
 
+/// The groups of one level (see [`Plan::levels`]).
+#[derive(Debug, Default)]
+struct Level {
+    /// The groups that are one block of criteria fitting in two mask terms (most groups).
+    pair_groups: Vec<PairGroup>,
+    /// How every other group is decided over the bits.
+    other_groups: Vec<(u32, GroupProgram)>,
+    /// The groups of this level that others reference, with their member bit.
+    publish: Vec<(u32, u32)>,
+}
+
+impl Formula {
+    /// Calls `f` with every group this formula references.
+    pub(crate) fn visit_members(&self, f: &mut impl FnMut(GroupId)) {
+        match self {
+            Formula::All(items) | Formula::Any(items) => {
+                for item in items {
+                    item.visit_members(f);
+                }
+            }
+            Formula::Not(item) => item.visit_members(f),
+            Formula::Criterion { .. } => {}
+            Formula::Member { group, .. } => f(*group),
+        }
+    }
+
+    /// A criterion or `member of` as a literal over the bits, looking through `not`.
+    fn literal(&self, member_bit: &[Option<u32>]) -> Option<Literal> {
+        match self {
+            Formula::Criterion {
+                predicate, negated, ..
+            } => Some((predicate.0, *negated)),
+            Formula::Member { group, negated, .. } => {
+                Some((member_bit.get(group.index()).copied().flatten()?, *negated))
+            }
+            Formula::Not(item) => item
+                .literal(member_bit)
+                .map(|(bit, negated)| (bit, !negated)),
+            _ => None,
+        }
+    }
+}
+
 /// A group that is one block whose criteria fit in two mask terms (the commonest shape):
 /// tested without a branch.
 #[derive(Clone, Copy, Debug)]
@@ -834,19 +954,17 @@ type Literal = (u32, bool);
 /// The formula as an `any` of `all` blocks of literals, when it has that shape (criteria,
 /// `not` of a criterion, `all` of those, `any` of those) within [`MAX_FLAT_BLOCKS`] blocks.
 /// Blocks that need a predicate both true and false can never hold and are dropped.
-fn disjunctive_blocks(formula: &Formula) -> Option<Vec<Vec<Literal>>> {
-    fn literal(formula: &Formula) -> Option<Literal> {
+fn disjunctive_blocks(
+    formula: &Formula,
+    literal: &dyn Fn(&Formula) -> Option<Literal>,
+) -> Option<Vec<Vec<Literal>>> {
+    fn block(
+        formula: &Formula,
+        literal: &dyn Fn(&Formula) -> Option<Literal>,
+        out: &mut Vec<Literal>,
+    ) -> Option<()> {
         match formula {
-            Formula::Criterion {
-                predicate, negated, ..
-            } => Some((predicate.0, *negated)),
-            Formula::Not(item) => literal(item).map(|(p, negated)| (p, !negated)),
-            _ => None,
-        }
-    }
-    fn block(formula: &Formula, out: &mut Vec<Literal>) -> Option<()> {
-        match formula {
-            Formula::All(items) => items.iter().try_for_each(|item| block(item, out)),
+            Formula::All(items) => items.iter().try_for_each(|item| block(item, literal, out)),
             other => {
                 out.push(literal(other)?);
                 Some(())
@@ -858,13 +976,13 @@ fn disjunctive_blocks(formula: &Formula) -> Option<Vec<Vec<Literal>>> {
         Formula::Any(items) => {
             for item in items {
                 let mut literals = Vec::new();
-                block(item, &mut literals)?;
+                block(item, literal, &mut literals)?;
                 blocks.push(literals);
             }
         }
         other => {
             let mut literals = Vec::new();
-            block(other, &mut literals)?;
+            block(other, literal, &mut literals)?;
             blocks.push(literals);
         }
     }
@@ -922,21 +1040,29 @@ const BRANCH_FALSE: u32 = u32::MAX - 1;
 /// Compiles `formula` into branches that go to `if_true` when it holds and to `if_false`
 /// otherwise; returns the entry. Each criterion becomes one branch (no duplication): `all`
 /// chains its items on success, `any` on failure, `not` swaps the targets.
-fn emit_branches(formula: &Formula, if_true: u32, if_false: u32, out: &mut Vec<Branch>) -> u32 {
+fn emit_branches(
+    formula: &Formula,
+    if_true: u32,
+    if_false: u32,
+    literal: &dyn Fn(&Formula) -> Option<Literal>,
+    out: &mut Vec<Branch>,
+) -> u32 {
     match formula {
         Formula::All(items) => items.iter().rev().fold(if_true, |next, item| {
-            emit_branches(item, next, if_false, out)
+            emit_branches(item, next, if_false, literal, out)
         }),
         Formula::Any(items) => items.iter().rev().fold(if_false, |next, item| {
-            emit_branches(item, if_true, next, out)
+            emit_branches(item, if_true, next, literal, out)
         }),
-        Formula::Not(item) => emit_branches(item, if_false, if_true, out),
-        Formula::Criterion {
-            predicate, negated, ..
-        } => {
+        Formula::Not(item) => emit_branches(item, if_false, if_true, literal, out),
+        criterion => {
+            // A criterion or `member of` always has a bit; `if_false` covers the impossible.
+            let Some((bit, negated)) = literal(criterion) else {
+                return if_false;
+            };
             out.push(Branch {
-                predicate: predicate.0,
-                negated: *negated,
+                predicate: bit,
+                negated,
                 if_true,
                 if_false,
             });
@@ -1000,6 +1126,12 @@ impl Compiler {
                 Formula::Any(items.iter().map(|c| self.condition(c)).collect())
             }
             Condition::Not(item) => Formula::Not(Box::new(self.condition(item))),
+            Condition::Member(member) => Formula::Member {
+                group: GroupId(member.group as u32),
+                negated: member.negated,
+                label: member.label.clone(),
+                text: member.text.clone(),
+            },
             Condition::Predicate(predicate) => Formula::Criterion {
                 predicate: self.predicate(predicate),
                 negated: predicate.negated,

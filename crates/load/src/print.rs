@@ -45,6 +45,8 @@ enum Block<'a> {
 
 #[derive(Serialize)]
 struct Criterion<'a> {
+    /// Empty for `member of`, which names a group instead.
+    #[serde(skip_serializing_if = "str::is_empty")]
     field: &'a str,
     operator: &'static str,
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -70,6 +70,8 @@ impl<'de> Deserialize<'de> for RawCriterion {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawCriterionMap {
+    /// Absent for `member of`, which names a group instead of a field.
+    #[serde(default)]
     field: String,
     operator: String,
     values: Option<RawValues>,
@@ -666,10 +668,6 @@ mod tests {
                 "invalid type: sequence",
             ),
             ("name: G\nblocks: [\n", "did not find expected"),
-            (
-                "name: G\nblocks:\n- - {operator: is}\n",
-                "missing field `field`",
-            ),
         ];
         for (text, expected) in cases {
             let loaded = load(text);

@@ -39,6 +39,9 @@ pub enum Operator {
     WithinLast,
     /// The attribute is a date older than the duration before the evaluation time.
     OlderThan,
+    /// The machine is a member of the group named by the value (a criterion with no field:
+    /// `member of "BitLocker Key Audit Enabled"`).
+    MemberOf,
 }
 
 /// How many values an operator takes.
@@ -68,7 +71,7 @@ impl fmt::Display for Arity {
 
 impl Operator {
     /// Every operator, in documentation order.
-    pub const ALL: [Operator; 15] = [
+    pub const ALL: [Operator; 16] = [
         Operator::Equal,
         Operator::IsAnyOf,
         Operator::ContainsAnyOf,
@@ -84,6 +87,7 @@ impl Operator {
         Operator::IsBlank,
         Operator::WithinLast,
         Operator::OlderThan,
+        Operator::MemberOf,
     ];
 
     /// How many values the operator takes.
@@ -100,7 +104,8 @@ impl Operator {
             | Operator::LessThan
             | Operator::LessOrEqual
             | Operator::WithinLast
-            | Operator::OlderThan => Arity::One,
+            | Operator::OlderThan
+            | Operator::MemberOf => Arity::One,
             Operator::IsAnyOf
             | Operator::ContainsAnyOf
             | Operator::ContainsAllOf
@@ -130,6 +135,7 @@ impl Operator {
             Operator::IsBlank => ("is blank", "is not blank"),
             Operator::WithinLast => ("within last", "not within last"),
             Operator::OlderThan => ("older than", "not older than"),
+            Operator::MemberOf => ("member of", "not member of"),
         }
     }
 }
@@ -245,6 +251,10 @@ const ALIASES: &[(&str, Operator, bool)] = &[
     ("more than ago", Operator::OlderThan, false),
     ("more than ... ago", Operator::OlderThan, false),
     ("is older than", Operator::OlderThan, false),
+    ("is member of", Operator::MemberOf, false),
+    ("is a member of", Operator::MemberOf, false),
+    ("is not member of", Operator::MemberOf, true),
+    ("is not a member of", Operator::MemberOf, true),
 ];
 
 impl Op {

@@ -193,6 +193,11 @@ pub(crate) fn operator(input: &str) -> Option<(Op, usize)> {
     })
 }
 
+/// Whether `input` starts with a `member of` phrase (a criterion with no field).
+pub(crate) fn is_member_of(input: &str) -> bool {
+    operator(input).is_some_and(|(op, _)| op.operator == Operator::MemberOf)
+}
+
 /// A duration token: digits, optional spaces, a unit word (`30 days`, `12h`).
 pub(crate) fn duration(input: &str) -> NomResult<'_, &str> {
     const UNITS: [&str; 16] = [
@@ -423,6 +428,10 @@ impl<'a> Driver<'a> {
     fn unary(&mut self) -> Parsed<Expr> {
         self.skip_ws();
         let start = self.offset();
+        // `not member of "G"` is one criterion, not the negation of one.
+        if is_member_of(self.rest) {
+            return self.criterion().map(Expr::Criterion);
+        }
         if self.keyword("not") {
             self.deeper(start)?;
             let item = self.unary()?;
@@ -560,7 +569,12 @@ impl<'a> Driver<'a> {
     fn criterion(&mut self) -> Parsed<Criterion> {
         self.skip_ws();
         let start = self.offset();
-        let (field, _) = self.field()?;
+        // A group reference has no field: `member of "G"`.
+        let field = if is_member_of(self.rest) {
+            String::new()
+        } else {
+            self.field()?.0
+        };
         self.skip_ws();
         let op_start = self.offset();
         let Some((mut op, len)) = operator(self.rest) else {

@@ -178,11 +178,23 @@ fn write_list(items: &[Expr], separator: &str, context: Context, parens: bool, o
 
 fn write_criterion(criterion: &Criterion, out: &mut String) {
     let field = &criterion.field;
+    if criterion.op.operator == Operator::MemberOf && field.is_empty() {
+        out.push_str(criterion.op.phrase());
+        for (index, value) in criterion.values.iter().enumerate() {
+            out.push_str(if index == 0 { " " } else { ", " });
+            write_quoted(&value.text, out);
+        }
+        if criterion.case_sensitive {
+            out.push_str(" (case-sensitive)");
+        }
+        return;
+    }
     // A leading `#` would read as a comment line in the block form.
     let bare_field = !field.is_empty()
         && !field.starts_with(['#', '\''])
         && field.chars().all(parse::is_field_char)
-        && !parse::starts_with_keyword(field);
+        && !parse::starts_with_keyword(field)
+        && !parse::is_member_of(field);
     if bare_field {
         out.push_str(field);
     } else {

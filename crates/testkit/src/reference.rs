@@ -11,16 +11,36 @@ use cohort_syntax::{Criterion, Expr, GroupDef, Operator};
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
 
-/// Whether `machine` is a member of `group` at `now` (milliseconds since the epoch).
+/// Whether `machine` is a member of `group` at `now` (milliseconds since the epoch), for a
+/// group with no `member of` criterion (they are false here: use [`is_member_in`]).
 pub fn is_member(group: &GroupDef, machine: &Map<String, Value>, now: i64) -> bool {
-    expr(&group.condition, machine, now)
+    expr(&group.condition, &[], machine, now)
 }
 
-fn expr(e: &Expr, machine: &Map<String, Value>, now: i64) -> bool {
+/// Whether `machine` is a member of `group`, whose `member of` criteria name groups of
+/// `set` (evaluated by recursion, with no memo; the set must have no cycle).
+pub fn is_member_in(
+    set: &[GroupDef],
+    group: &GroupDef,
+    machine: &Map<String, Value>,
+    now: i64,
+) -> bool {
+    expr(&group.condition, set, machine, now)
+}
+
+fn expr(e: &Expr, set: &[GroupDef], machine: &Map<String, Value>, now: i64) -> bool {
     match e {
-        Expr::All { items, .. } => items.iter().all(|i| expr(i, machine, now)),
-        Expr::Any { items, .. } => items.iter().any(|i| expr(i, machine, now)),
-        Expr::Not { item, .. } => !expr(item, machine, now),
+        Expr::All { items, .. } => items.iter().all(|i| expr(i, set, machine, now)),
+        Expr::Any { items, .. } => items.iter().any(|i| expr(i, set, machine, now)),
+        Expr::Not { item, .. } => !expr(item, set, machine, now),
+        Expr::Criterion(c) if c.op.operator == Operator::MemberOf => {
+            let name = c.values.first().map(|v| v.text.as_str());
+            let member = set
+                .iter()
+                .find(|g| Some(g.name.as_str()) == name)
+                .is_some_and(|g| expr(&g.condition, set, machine, now));
+            member != c.op.negated
+        }
         Expr::Criterion(c) => criterion(c, machine, now),
     }
 }
@@ -94,6 +114,8 @@ fn scalar_holds(c: &Criterion, value: &Value, now: i64) -> bool {
             folded == fold(c, &v.text)
                 || matches!((number(value), parse_number(&v.text)), (Some(a), Some(b)) if a == b)
         }),
+        // Answered by `expr`, which knows the other groups.
+        Operator::MemberOf => false,
         Operator::ContainsAnyOf => values.into_iter().any(|v| folded.contains(&fold(c, v))),
         Operator::ContainsAllOf => c.values.iter().all(|v| folded.contains(&fold(c, &v.text))),
         Operator::StartsWith => values.into_iter().any(|v| folded.starts_with(&fold(c, v))),

@@ -135,14 +135,67 @@ fn values_for(operator: Operator) -> BoxedStrategy<Vec<Literal>> {
             .prop_map(|flag| flag.map(Literal::new).into_iter().collect())
             .boxed(),
         Operator::WithinLast | Operator::OlderThan => pick(&["1 day", "30 days", "12 hours", "2w"]),
+        // Group references are drawn by `with_references`, which knows the group names.
+        Operator::MemberOf => pick(&["group 0"]),
     }
+}
+
+/// The operators that test a field (every operator but `member of`).
+pub fn field_operators() -> Vec<Operator> {
+    Operator::ALL
+        .into_iter()
+        .filter(|op| *op != Operator::MemberOf)
+        .collect()
+}
+
+/// Adds `member of` / `not member of` criteria to some groups, each naming an earlier group
+/// of the list (so there is no cycle): `groups[i]` becomes `all` or `any` of its condition
+/// and the reference.
+pub fn with_references(groups: Vec<GroupDef>) -> impl Strategy<Value = Vec<GroupDef>> {
+    let count = groups.len();
+    prop::collection::vec(
+        (any::<bool>(), any::<bool>(), any::<bool>(), 0..count.max(1)),
+        count,
+    )
+    .prop_map(move |choices| {
+        let mut groups = groups.clone();
+        let names: Vec<String> = groups.iter().map(|g| g.name.clone()).collect();
+        for (index, (refer, negated, all, target)) in choices.into_iter().enumerate() {
+            if !refer || index == 0 {
+                continue;
+            }
+            let Some(group) = groups.get_mut(index) else {
+                continue;
+            };
+            let reference = Expr::Criterion(Criterion {
+                field: String::new(),
+                op: Op {
+                    operator: Operator::MemberOf,
+                    negated,
+                },
+                values: vec![Literal::new(
+                    names.get(target % index).cloned().unwrap_or_default(),
+                )],
+                case_sensitive: false,
+                loc: Loc::default(),
+                op_loc: Loc::default(),
+            });
+            let condition = std::mem::replace(&mut group.condition, Expr::all(Vec::new()));
+            group.condition = if all {
+                Expr::all(vec![condition, reference])
+            } else {
+                Expr::any(vec![reference, condition])
+            };
+        }
+        groups
+    })
 }
 
 /// A valid criterion over [`FIELDS`] with any operator, negated or not.
 pub fn criterion() -> impl Strategy<Value = Criterion> {
     (
         prop::sample::select(&FIELDS[..]),
-        prop::sample::select(&Operator::ALL[..]),
+        prop::sample::select(field_operators()),
         any::<bool>(),
         prop::bool::weighted(0.2),
     )
