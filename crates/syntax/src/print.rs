@@ -147,9 +147,13 @@ fn write_expr(expr: &Expr, context: Context, out: &mut String) {
         Expr::Criterion(criterion) => {
             // `x between 1` followed by `and`: parentheses keep `and` from reading as the
             // separator of `between`'s bounds.
-            let parens = criterion.op.operator == Operator::Between
+            let parens = (criterion.op.operator == Operator::Between
                 && criterion.values.len() == 1
-                && context != Context::Top;
+                && context != Context::Top)
+                // `not member of` would read as one negated criterion.
+                || (criterion.op.operator == Operator::MemberOf
+                    && criterion.field.is_empty()
+                    && context == Context::InNot);
             if parens {
                 out.push('(');
             }
