@@ -52,9 +52,9 @@ use std::path::Path;
 struct ReadmeDoctests;
 
 pub use cohort_engine::{
-    Attr, AttrList, Bitset, ColumnarBuilder, ColumnarFleet, CriterionResult, ExplainNode,
-    Explanation, FieldRef, FleetMembership, GroupBitsets, GroupId, Machine, Memberships, Plan,
-    PlanId, Record, Scratch, Timestamp, Value,
+    Attr, AttrList, Bitset, Change, ColumnarBuilder, ColumnarFleet, CriterionResult, ExplainNode,
+    Explanation, FieldRef, FleetMembership, GroupBitsets, GroupId, Machine, MembershipEvent,
+    MembershipTracker, Memberships, Plan, PlanId, Record, Scratch, Timestamp, Value,
 };
 /// The syntax tree and operator vocabulary, for tools that work on definitions.
 pub use cohort_syntax as syntax;
@@ -142,6 +142,12 @@ impl GroupSet {
                 Err(Error { diagnostics })
             }
         }
+    }
+
+    /// A tracker of live membership over a changing fleet, starting empty: feed it machines
+    /// and changes, get join and leave events (see [`MembershipTracker`]).
+    pub fn tracker(&self, now: Timestamp) -> MembershipTracker<'_> {
+        MembershipTracker::new(&self.plan, now)
     }
 
     /// The number of groups.

@@ -50,7 +50,7 @@ fn check_agreement(
     Ok(())
 }
 
-fn named_groups(
+pub fn named_groups(
     condition: impl Strategy<Value = cohort::syntax::Expr>,
 ) -> impl Strategy<Value = Vec<cohort::syntax::GroupDef>> {
     prop::collection::vec(condition, 1..6)

@@ -19,6 +19,7 @@ mod corpus;
 mod diagnostics;
 mod differential;
 mod examples;
+mod live;
 mod markdown;
 mod operators;
 mod roundtrip;

@@ -17,6 +17,7 @@
 
 mod columnar;
 mod explain;
+mod live;
 mod machine;
 mod matcher;
 mod plan;
@@ -24,6 +25,7 @@ mod time;
 
 pub use columnar::{Bitset, ColumnarBuilder, ColumnarFleet, GroupBitsets};
 pub use explain::{CriterionResult, ExplainNode, Explanation};
+pub use live::{Change, MembershipEvent, MembershipTracker};
 pub use machine::{Attr, AttrList, Machine, Record, Value};
 pub use plan::{FieldRef, GroupId, Memberships, Plan, PlanId, Scratch};
 pub use time::Timestamp;

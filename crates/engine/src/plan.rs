@@ -75,6 +75,10 @@ pub struct Plan {
     levels: Vec<Level>,
     /// The groups in an order where each follows the groups it references.
     pub(crate) evaluation_order: Vec<GroupId>,
+    /// How each group is decided, by group (for evaluating some groups only).
+    programs: Vec<GroupProgram>,
+    /// For each group that another references: the bit that holds its membership.
+    pub(crate) member_bit: Vec<Option<u32>>,
     /// Predicate bits plus one bit per referenced group.
     bit_count: usize,
     /// The branch programs of the groups that are not a few blocks of criteria.
@@ -189,6 +193,7 @@ impl Plan {
             }
         }
         let mut levels: Vec<Level> = Vec::new();
+        let mut programs: Vec<GroupProgram> = Vec::with_capacity(groups.len());
         for (index, group) in groups.iter().enumerate() {
             let level_index = level_of.get(index).copied().unwrap_or(0);
             while levels.len() <= level_index {
@@ -211,6 +216,7 @@ impl Plan {
                         group: index,
                         terms,
                     });
+                    programs.push(GroupProgram::Pair(terms));
                 }
                 Some(literal_blocks) => {
                     let first = blocks.len() as u32;
@@ -219,9 +225,9 @@ impl Plan {
                         terms.extend(mask_terms(&block));
                         blocks.push(start..terms.len() as u32);
                     }
-                    level
-                        .other_groups
-                        .push((index, GroupProgram::Blocks(first..blocks.len() as u32)));
+                    let program = GroupProgram::Blocks(first..blocks.len() as u32);
+                    programs.push(program.clone());
+                    level.other_groups.push((index, program));
                 }
                 None => {
                     let entry = emit_branches(
@@ -231,6 +237,7 @@ impl Plan {
                         &literal,
                         &mut branches,
                     );
+                    programs.push(GroupProgram::Branches(entry));
                     level
                         .other_groups
                         .push((index, GroupProgram::Branches(entry)));
@@ -244,6 +251,8 @@ impl Plan {
             field_table,
             levels,
             evaluation_order,
+            programs,
+            member_bit,
             bit_count,
             branches,
             blocks,
@@ -404,10 +413,7 @@ impl Plan {
             }
         }
         for &(group, ref program) in &level.other_groups {
-            let member = match program {
-                GroupProgram::Blocks(range) => self.any_block_holds(range.clone(), bits),
-                GroupProgram::Branches(entry) => self.runs_true(*entry, bits),
-            };
+            let member = self.program_holds(program, bits);
             if let Some(word) = member_bits.get_mut(group as usize / 64) {
                 *word |= u64::from(member) << (group % 64);
             }
@@ -420,6 +426,18 @@ impl Plan {
         machine: &M,
         now: crate::Timestamp,
         scratch: &mut Scratch,
+    ) {
+        self.predicate_bits_of(machine, now, scratch, None);
+    }
+
+    /// Fills `scratch.bits` with the results of the predicates on the fields at `fields`
+    /// (positions in [`Plan::fields`]; every field when `None`), the other bits cleared.
+    pub(crate) fn predicate_bits_of<M: Machine + ?Sized>(
+        &self,
+        machine: &M,
+        now: crate::Timestamp,
+        scratch: &mut Scratch,
+        fields: Option<&[usize]>,
     ) {
         let Scratch {
             bits,
@@ -440,7 +458,17 @@ impl Plan {
             text_caches.resize_with(self.field_table.len(), TextCache::default);
         }
         let now = now.unix_millis();
-        for (index, field) in self.field_table.iter().enumerate() {
+        let mut every_field = 0..self.field_table.len();
+        let mut chosen_fields = fields.unwrap_or_default().iter().copied();
+        let indices: &mut dyn Iterator<Item = usize> = if fields.is_some() {
+            &mut chosen_fields
+        } else {
+            &mut every_field
+        };
+        for index in indices {
+            let Some(field) = self.field_table.get(index) else {
+                continue;
+            };
             let attr = machine.attr_at(FieldRef {
                 name: &field.name,
                 index,
@@ -550,6 +578,35 @@ impl Plan {
         }
     }
 
+    fn program_holds(&self, program: &GroupProgram, bits: &[u64]) -> bool {
+        match program {
+            GroupProgram::Pair([first, second]) => first.holds(bits) & second.holds(bits),
+            GroupProgram::Blocks(range) => self.any_block_holds(range.clone(), bits),
+            GroupProgram::Branches(entry) => self.runs_true(*entry, bits),
+        }
+    }
+
+    /// Whether group `id` holds over bits filled by [`Plan::predicate_bits_of`] (with the
+    /// fields it reads) and the member bits of the groups it references.
+    pub(crate) fn group_holds(&self, id: GroupId, bits: &[u64]) -> bool {
+        self.programs
+            .get(id.index())
+            .is_some_and(|program| self.program_holds(program, bits))
+    }
+
+    /// The position in [`Plan::fields`] of predicate `id`'s field.
+    pub(crate) fn field_of(&self, id: PredicateId) -> Option<usize> {
+        let name = &self.predicates.get(id.0 as usize)?.field;
+        self.field_table.iter().position(|f| &f.name == name)
+    }
+
+    /// Whether predicate `id` depends on the evaluation time.
+    pub(crate) fn reads_the_time(&self, id: PredicateId) -> bool {
+        self.predicates
+            .get(id.0 as usize)
+            .is_some_and(|p| p.matcher.reads_the_time())
+    }
+
     /// Whether one of the blocks in `range` has every term true.
     fn any_block_holds(&self, range: std::ops::Range<u32>, bits: &[u64]) -> bool {
         let blocks = self
@@ -648,6 +705,13 @@ impl Memberships<'_> {
                 Some(GroupId(index as u32 * 64 + bit))
             })
         })
+    }
+}
+
+impl Scratch {
+    /// The bits filled by the last evaluation.
+    pub(crate) fn bits_mut(&mut self) -> &mut Vec<u64> {
+        &mut self.bits
     }
 }
 
@@ -852,6 +916,8 @@ impl IntervalTable {
 /// How a group is decided over the predicate bits.
 #[derive(Clone, Debug)]
 enum GroupProgram {
+    /// One block in two mask terms (only in [`Plan::programs`]; levels keep these apart).
+    Pair([MaskTerm; 2]),
     /// Blocks of criteria (the console's shape, and any formula that flattens to at most
     /// [`MAX_FLAT_BLOCKS`] of them): a range of [`Plan::blocks`], met when one block is.
     Blocks(std::ops::Range<u32>),

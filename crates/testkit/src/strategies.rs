@@ -67,6 +67,11 @@ fn attribute() -> impl Strategy<Value = Value> {
     ]
 }
 
+/// One attribute value as [`machine`] draws them: a scalar, a list, null or an object.
+pub fn machine_value() -> impl Strategy<Value = Value> {
+    attribute()
+}
+
 /// A machine: some of [`FIELDS`], each with a scalar, a list, null or an object.
 pub fn machine() -> impl Strategy<Value = Map<String, Value>> {
     prop::collection::vec(prop::option::weighted(0.7, attribute()), FIELDS.len()).prop_map(

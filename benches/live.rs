@@ -1,0 +1,83 @@
+//! Live membership: one attribute change on one machine, against a full re-evaluation.
+//!
+//! ```text
+//! cargo bench --bench live
+//! ```
+//!
+//! A tracker over 1,000,000 machines and 1,000 groups (the shared workload: the seed
+//! BitLocker group and groups drawn from the example styles). Each iteration changes one
+//! machine's `Free Disk %` (alternating two values, so every iteration is a real change) and
+//! collects the join/leave events; the tracker evaluates only the groups that read the field.
+//! The same run times a full columnar re-evaluation of the fleet, which is what the change
+//! would cost without the tracker. Under `cargo test` (no `--bench`) a small fleet runs once
+//! as a smoke test.
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use cohort::{GroupSet, MembershipTracker, Timestamp, Value};
+use cohort_testkit::{fleet, workload};
+use criterion::{Criterion, criterion_group, criterion_main};
+use std::hint::black_box;
+use std::time::Duration;
+
+fn benchmarking() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
+fn live(c: &mut Criterion) {
+    let (machines, groups) = if benchmarking() {
+        (1_000_000, 1_000)
+    } else {
+        (2_000, 200)
+    };
+    let now = Timestamp::parse(fleet::EXAMPLE_NOW).unwrap();
+    let set = GroupSet::from_yaml_str(&workload::groups_yaml(groups, 42)).unwrap();
+    let fleet = fleet::generate(machines, fleet::EXAMPLE_SEED);
+    let mut tracker = MembershipTracker::from_fleet(
+        set.plan(),
+        fleet.iter().enumerate().map(|(i, m)| (format!("m{i}"), m)),
+        now,
+    );
+    let columns = set.plan().columnar(&fleet);
+    let full = columns.evaluate(now);
+    for id in set.plan().group_ids() {
+        assert_eq!(tracker.member_count(id), full.members(id).count());
+    }
+    // Free Disk % 3 puts the machine in every "less than n" group; 95 in none.
+    let target = "m1234".to_owned();
+    let first = tracker.update(&target, [("Free Disk %", Some(Value::from(3.0)))]);
+    let second = tracker.update(&target, [("Free Disk %", Some(Value::from(95.0)))]);
+    assert!(
+        !first.is_empty() || !second.is_empty(),
+        "the change moves the machine"
+    );
+
+    let mut group = c.benchmark_group("live");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
+    let mut low = true;
+    group.bench_function(
+        format!("one-change/{machines}-machines/{groups}-groups"),
+        |b| {
+            b.iter(|| {
+                low = !low;
+                let disk = if low { 3.0 } else { 95.0 };
+                let events = tracker.update(
+                    black_box(&target),
+                    [("Free Disk %", Some(Value::from(disk)))],
+                );
+                black_box(events.len())
+            })
+        },
+    );
+    group.bench_function(
+        format!("full-reevaluation/{machines}-machines/{groups}-groups"),
+        |b| b.iter(|| black_box(columns.evaluate(black_box(now)))),
+    );
+    group.finish();
+}
+
+criterion_group!(benches, live);
+criterion_main!(benches);
