@@ -132,7 +132,7 @@ fn compile(c: &mut Criterion) {
     });
     let examples =
         GroupSet::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/groups")).unwrap();
-    assert_eq!(examples.len(), 32);
+    assert_eq!(examples.len(), 33);
 }
 
 criterion_group!(benches, eval_row, eval_columnar, compile);

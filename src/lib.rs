@@ -59,6 +59,73 @@ pub use cohort_engine::{
 /// The syntax tree and operator vocabulary, for tools that work on definitions.
 pub use cohort_syntax as syntax;
 
+/// A field schema: the custom fields that exist, their types (text, number, flag, dropdown,
+/// date, version, list) and levels (company, site, endpoint). Groups loaded with a schema are
+/// validated against it ([`GroupSet::load_with_schema`]).
+///
+/// ```
+/// let schema = cohort::Schema::from_yaml_str(
+///     "fields:\n- {name: Exclude Windows 11 Installation, type: flag, level: site}\n",
+/// ).unwrap();
+/// assert_eq!(schema.fields()[0].key(), "site:Exclude Windows 11 Installation");
+/// ```
+#[derive(Clone, Debug)]
+pub struct Schema {
+    definition: syntax::SchemaDef,
+}
+
+impl Schema {
+    /// Loads a schema file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Schema, Error> {
+        let mut loader = cohort_load::Loader::new();
+        loader.add_schema_path(path.as_ref());
+        Self::finish(loader.finish())
+    }
+
+    /// Reads a schema from YAML text.
+    pub fn from_yaml_str(text: &str) -> Result<Schema, Error> {
+        Self::from_yaml_named("<string>", text)
+    }
+
+    /// Like [`Schema::from_yaml_str`], with a name for the text in error messages.
+    pub fn from_yaml_named(name: &str, text: &str) -> Result<Schema, Error> {
+        let mut loader = cohort_load::Loader::new();
+        loader.add_schema_str(name, text);
+        Self::finish(loader.finish())
+    }
+
+    /// A schema from a definition built in code (or inferred, see `cohort schema infer`).
+    pub fn from_definition(definition: syntax::SchemaDef) -> Schema {
+        Schema { definition }
+    }
+
+    fn finish(loaded: cohort_load::Loaded) -> Result<Schema, Error> {
+        if loaded.errors.is_empty() {
+            Ok(Schema {
+                definition: loaded.schema.unwrap_or_default(),
+            })
+        } else {
+            Err(Error {
+                diagnostics: loaded
+                    .errors
+                    .iter()
+                    .map(|error| Diagnostic::from_load(error, &loaded.sources))
+                    .collect(),
+            })
+        }
+    }
+
+    /// The declared fields.
+    pub fn fields(&self) -> &[syntax::FieldDef] {
+        &self.definition.fields
+    }
+
+    /// The schema as a syntax value.
+    pub fn definition(&self) -> &syntax::SchemaDef {
+        &self.definition
+    }
+}
+
 /// A set of compiled groups: load once, evaluate many times.
 ///
 /// `GroupSet` is immutable and `Send + Sync`; share it between threads.
@@ -122,13 +189,70 @@ impl GroupSet {
         })
     }
 
+    /// Loads groups from a file or directory and validates them against a field schema:
+    /// unknown or ambiguous fields, operators that do not suit a field's type and values of
+    /// the wrong type are errors, all reported at once.
+    ///
+    /// ```
+    /// use cohort::{GroupSet, Schema};
+    ///
+    /// let schema = Schema::from_yaml_str(r#"
+    /// fields:
+    ///   - {name: BitLocker Key Backup Status, type: dropdown, options: [Success, Failed, Not Available]}
+    ///   - {name: Free Disk %, type: number}
+    /// "#).unwrap();
+    /// let error = GroupSet::from_yaml_str_with_schema(r#"
+    /// groups:
+    ///   - {name: Missing, where: "'BitLocker Key Backup Status' equal 'Not Availble'"}
+    ///   - {name: Disk, where: "'Free Disk %' contains 10"}
+    /// "#, &schema).unwrap_err();
+    /// let messages: Vec<String> = error.diagnostics().iter().map(|d| d.message().to_owned()).collect();
+    /// assert_eq!(messages, [
+    ///     "`Not Availble` is not an option of the dropdown `BitLocker Key Backup Status`",
+    ///     "`contains any of` does not apply to `Free Disk %`, a number field",
+    /// ]);
+    /// assert_eq!(error.diagnostics()[0].help(), Some("did you mean `Not Available`?"));
+    /// ```
+    pub fn load_with_schema(path: impl AsRef<Path>, schema: &Schema) -> Result<GroupSet, Error> {
+        let mut loader = cohort_load::Loader::new();
+        loader.add_path(path.as_ref());
+        Self::finish_with(loader.finish(), Some(&schema.definition))
+    }
+
+    /// Like [`GroupSet::from_yaml_str`], validated against a field schema (see
+    /// [`GroupSet::load_with_schema`]).
+    pub fn from_yaml_str_with_schema(text: &str, schema: &Schema) -> Result<GroupSet, Error> {
+        let mut loader = cohort_load::Loader::new();
+        loader.add_str("<string>", text);
+        Self::finish_with(loader.finish(), Some(&schema.definition))
+    }
+
+    /// Like [`GroupSet::load_all`], validated against a field schema when one is given.
+    pub fn load_all_with_schema<P: AsRef<Path>>(
+        paths: impl IntoIterator<Item = P>,
+        schema: Option<&Schema>,
+    ) -> Result<GroupSet, Error> {
+        let mut loader = cohort_load::Loader::new();
+        for path in paths {
+            loader.add_path(path.as_ref());
+        }
+        Self::finish_with(loader.finish(), schema.map(|s| &s.definition))
+    }
+
     fn finish(loaded: cohort_load::Loaded) -> Result<GroupSet, Error> {
+        Self::finish_with(loaded, None)
+    }
+
+    fn finish_with(
+        loaded: cohort_load::Loaded,
+        schema: Option<&syntax::SchemaDef>,
+    ) -> Result<GroupSet, Error> {
         let mut diagnostics: Vec<Diagnostic> = loaded
             .errors
             .iter()
             .map(|error| Diagnostic::from_load(error, &loaded.sources))
             .collect();
-        match cohort_check::check(&loaded.groups) {
+        match cohort_check::check_with_schema(&loaded.groups, schema) {
             Ok(checked) if diagnostics.is_empty() => Ok(GroupSet {
                 plan: Plan::compile(&checked),
             }),

@@ -91,7 +91,7 @@ fn the_readme_main_job_runs_on_the_shipped_files() {
     assert!(
         String::from_utf8(stdout)
             .unwrap()
-            .ends_with("32 groups over 1000 machines\n")
+            .ends_with("33 groups over 1000 machines\n")
     );
 }
 

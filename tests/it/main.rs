@@ -23,6 +23,7 @@ mod live;
 mod markdown;
 mod operators;
 mod roundtrip;
+mod schema;
 
 /// The repository root.
 pub fn root() -> std::path::PathBuf {

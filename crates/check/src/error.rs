@@ -81,6 +81,58 @@ pub enum CheckErrorKind {
     /// A field name that is empty.
     #[error("criterion has no field name")]
     EmptyField,
+    /// A field the schema does not declare.
+    #[error("unknown field `{field}`: the schema declares no such field")]
+    UnknownField {
+        /// The field as written.
+        field: String,
+        /// The nearest declared field.
+        suggestion: Option<String>,
+    },
+    /// A name declared at several levels, written without one.
+    #[error("field `{field}` is ambiguous: it is declared as a {} field", level_list(.levels))]
+    AmbiguousField {
+        /// The field as written.
+        field: String,
+        /// The levels it exists at.
+        levels: Vec<cohort_syntax::Level>,
+    },
+    /// An operator that makes no sense for the field's type.
+    #[error("`{op}` does not apply to `{field}`, a {kind} field")]
+    OperatorNotForType {
+        /// The operator.
+        op: Op,
+        /// The field (record key).
+        field: String,
+        /// The field's type.
+        kind: &'static str,
+        /// The operators that do apply, for the hint.
+        suitable: String,
+    },
+    /// A value of the wrong type for the field.
+    #[error("`{value}` is not {expected}, and `{field}` is a {kind} field")]
+    WrongValueType {
+        /// The field (record key).
+        field: String,
+        /// The field's type.
+        kind: &'static str,
+        /// What a value must look like.
+        expected: &'static str,
+        /// The value written.
+        value: String,
+    },
+    /// A dropdown value that is not one of its options.
+    #[error("`{value}` is not an option of the dropdown `{field}`")]
+    NotAnOption {
+        /// The field (record key).
+        field: String,
+        /// The value written.
+        value: String,
+        /// The nearest option.
+        suggestion: Option<String>,
+        /// Every option.
+        options: Vec<String>,
+    },
     /// `member of` names no group of the set.
     #[error("`member of` names `{name}`, but no group is called that")]
     UnknownGroup {
@@ -109,6 +161,14 @@ pub enum CheckErrorKind {
         /// Where the first definition is.
         first: Loc,
     },
+}
+
+fn level_list(levels: &[cohort_syntax::Level]) -> String {
+    let names: Vec<&str> = levels.iter().map(|l| l.name()).collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => names.join(""),
+    }
 }
 
 fn cycle_text(cycle: &[String]) -> String {
@@ -152,6 +212,33 @@ impl CheckError {
                 suggestion: Some(name),
                 ..
             } => Some(format!("did you mean `{name}`?")),
+            CheckErrorKind::UnknownField {
+                suggestion: Some(name),
+                ..
+            } => Some(format!("did you mean `{name}`?")),
+            CheckErrorKind::AmbiguousField { field, levels } => {
+                let (_, bare) = cohort_syntax::Level::split(field);
+                let spelled: Vec<String> = levels
+                    .iter()
+                    .map(|level| format!("`{}:{bare}`", level.name()))
+                    .collect();
+                Some(format!("name the level: {}", spelled.join(" or ")))
+            }
+            CheckErrorKind::OperatorNotForType { kind, suitable, .. } => {
+                Some(format!("on a {kind} field use {suitable}"))
+            }
+            CheckErrorKind::NotAnOption {
+                suggestion: Some(option),
+                ..
+            } => Some(format!("did you mean `{option}`?")),
+            CheckErrorKind::NotAnOption { options, .. } => Some(format!(
+                "the options are {}",
+                options
+                    .iter()
+                    .map(|o| format!("`{o}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
             CheckErrorKind::GroupCycle { .. } => Some(
                 "a group cannot depend on itself: remove one `member of` from the cycle".to_owned(),
             ),

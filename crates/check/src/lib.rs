@@ -43,6 +43,7 @@
 mod error;
 pub mod ir;
 pub mod literal;
+mod schema;
 
 pub use error::{CheckError, CheckErrorKind};
 
@@ -58,6 +59,37 @@ pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
 /// Checks every group and lowers it to the IR; returns every error found.
 pub fn check(groups: &[GroupDef]) -> Result<CheckedSet, Vec<CheckError>> {
+    check_with_schema(groups, None)
+}
+
+/// Like [`check`], and with a schema also validates every criterion against it: fields
+/// exist and are named unambiguously, operators suit their type, values are of it. Field
+/// names in the IR become record keys (`site:Name` for a site field).
+///
+/// ```
+/// use cohort_check::check_with_schema;
+/// use cohort_syntax::{parse_condition, FieldDef, FieldKind, GroupDef, Level, Loc, SchemaDef};
+///
+/// let field = |name: &str, kind, level| FieldDef { name: name.into(), kind, level, description: None, loc: Loc::default() };
+/// let schema = SchemaDef { fields: vec![
+///     field("Exclude Windows 11 Installation", FieldKind::Flag, Level::Site),
+///     field("Exclude Windows 11 Installation", FieldKind::Flag, Level::Endpoint),
+///     field("Free Disk %", FieldKind::Number, Level::Endpoint),
+/// ] };
+/// let group = |text: &str| GroupDef { name: "G".into(), description: None, condition: parse_condition(text).unwrap(), loc: Loc::default() };
+///
+/// let ok = check_with_schema(&[group("'site:Exclude Windows 11 Installation' equal true and 'Free Disk %' < 10")], Some(&schema)).unwrap();
+/// assert_eq!(ok.groups.len(), 1);
+///
+/// let errors = check_with_schema(&[group("'Exclude Windows 11 Installation' equal true and 'Free Disk' contains 1")], Some(&schema)).unwrap_err();
+/// assert_eq!(errors[0].to_string(), "field `Exclude Windows 11 Installation` is ambiguous: it is declared as a site and endpoint field");
+/// assert_eq!(errors[1].help().as_deref(), Some("did you mean `Free Disk %`?"));
+/// ```
+pub fn check_with_schema(
+    groups: &[GroupDef],
+    schema: Option<&cohort_syntax::SchemaDef>,
+) -> Result<CheckedSet, Vec<CheckError>> {
+    let schema = schema.map(schema::SchemaIndex::new);
     let mut errors = Vec::new();
     let mut checked = Vec::with_capacity(groups.len());
     let mut references: Vec<Vec<Reference>> = Vec::with_capacity(groups.len());
@@ -81,6 +113,7 @@ pub fn check(groups: &[GroupDef]) -> Result<CheckedSet, Vec<CheckError>> {
             errors: &mut errors,
             counter: 0,
             references: Vec::new(),
+            schema: schema.as_ref(),
         };
         let block_shaped = is_block_shaped(&group.condition);
         let condition = checker.expr(&group.condition, block_shaped, None);
@@ -251,6 +284,8 @@ struct GroupChecker<'a> {
     counter: usize,
     /// The `member of` criteria met so far, by name.
     references: Vec<Reference>,
+    /// The field schema, when there is one.
+    schema: Option<&'a schema::SchemaIndex<'a>>,
 }
 
 impl GroupChecker<'_> {
@@ -301,8 +336,26 @@ impl GroupChecker<'_> {
         if op.operator == Operator::MemberOf {
             return self.member_of(criterion, label);
         }
+        // `endpoint:Name` is the endpoint field `Name`, with or without a schema.
+        let mut field = match cohort_syntax::Level::split(&criterion.field) {
+            (Some(cohort_syntax::Level::Endpoint), bare) => bare.to_owned(),
+            _ => criterion.field.clone(),
+        };
         if criterion.field.trim().is_empty() {
             self.error(CheckErrorKind::EmptyField, &criterion.loc, &label, "");
+        } else if let Some(schema) = self.schema {
+            match schema.resolve(&criterion.field) {
+                Ok(declared) => {
+                    field = declared.key();
+                    for problem in schema::validate(declared, criterion) {
+                        self.error(problem.kind, problem.loc, &label, &criterion.field);
+                    }
+                    if self.errors.len() > errors_before {
+                        return Condition::All(Vec::new());
+                    }
+                }
+                Err(kind) => self.error(kind, &criterion.loc, &label, &criterion.field),
+            }
         }
         let arity_ok = match op.operator.arity() {
             Arity::One => values.len() == 1,
@@ -428,7 +481,7 @@ impl GroupChecker<'_> {
             return Condition::All(Vec::new());
         }
         Condition::Predicate(Predicate {
-            field: criterion.field.clone(),
+            field,
             test,
             negated,
             case_sensitive: criterion.case_sensitive,

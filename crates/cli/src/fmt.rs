@@ -92,7 +92,7 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>, depth: usize) -> std::io::Resu
 
 /// Writes `text` to a temporary file beside `path` with `path`'s permissions, then renames it
 /// over `path`: a failure at any point leaves the original as it was.
-fn write_safely(path: &Path, text: &str) -> std::io::Result<()> {
+pub(crate) fn write_safely(path: &Path, text: &str) -> std::io::Result<()> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -7,6 +7,7 @@
 //! Exit codes: 0 success, 1 invalid definitions or unreadable machines, 2 bad usage.
 
 mod fmt;
+mod infer;
 mod machines;
 mod output;
 
@@ -54,6 +55,14 @@ enum Command {
         /// Definition files or directories.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// A field schema to validate the criteria against.
+        #[arg(long)]
+        schema: Option<PathBuf>,
+    },
+    /// Work with field schemas.
+    Schema {
+        #[command(subcommand)]
+        command: SchemaCommand,
     },
     /// Rewrite definition files in canonical form (a safe write: a temporary file renamed
     /// over the original).
@@ -94,6 +103,33 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum SchemaCommand {
+    /// Propose a schema from a machines file: each attribute's type from the values seen
+    /// (flag, number, list, date, version; text with few repeated values as a dropdown).
+    Infer {
+        /// The machines file.
+        machines: PathBuf,
+        /// The machines file's format; by default from its extension.
+        #[arg(long, value_enum, default_value_t = MachineFormat::Auto)]
+        machines_format: MachineFormat,
+        /// Text fields with at most this many distinct values become dropdowns.
+        #[arg(long, default_value_t = 20)]
+        max_options: usize,
+        /// Write the schema to this file instead of printing it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Overwrite `--out` if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Validate a schema file.
+    Check {
+        /// The schema file.
+        schema: PathBuf,
+    },
+}
+
 #[derive(clap::Args)]
 struct Input {
     /// Definition files or directories (repeat for several).
@@ -111,6 +147,9 @@ struct Input {
     /// The evaluation time for relative dates (RFC 3339); default: now.
     #[arg(long, value_parser = parse_now)]
     now: Option<Timestamp>,
+    /// A field schema to validate the criteria against.
+    #[arg(long)]
+    schema: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -154,7 +193,8 @@ pub fn run(
             format,
             timings,
         } => eval(&input, format, timings, stdout, stderr),
-        Command::Check { paths } => check(&paths, stdout),
+        Command::Check { paths, schema } => check(&paths, schema.as_deref(), stdout),
+        Command::Schema { command } => schema_command(command, stdout),
         Command::Import { files, out, force } => fmt::import(&files, out.as_deref(), force, stdout),
         Command::Fmt {
             paths,
@@ -191,8 +231,22 @@ impl From<std::io::Error> for Failure {
     }
 }
 
-fn load_groups(paths: &[PathBuf]) -> Result<GroupSet, Failure> {
-    GroupSet::load_all(paths).map_err(|error| {
+fn load_schema(path: Option<&std::path::Path>) -> Result<Option<cohort::Schema>, Failure> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    cohort::Schema::load(path).map(Some).map_err(|error| {
+        let count = error.diagnostics().len();
+        Failure(format!(
+            "{error}\nerror: {count} problem{} in the schema",
+            if count == 1 { "" } else { "s" }
+        ))
+    })
+}
+
+fn load_groups(paths: &[PathBuf], schema: Option<&std::path::Path>) -> Result<GroupSet, Failure> {
+    let schema = load_schema(schema)?;
+    GroupSet::load_all_with_schema(paths, schema.as_ref()).map_err(|error| {
         let count = error.diagnostics().len();
         Failure(format!(
             "{error}\nerror: {count} problem{} in the group definitions",
@@ -202,7 +256,7 @@ fn load_groups(paths: &[PathBuf]) -> Result<GroupSet, Failure> {
 }
 
 fn load_input(input: &Input, stderr: &mut dyn Write) -> Result<(GroupSet, Machines), Failure> {
-    let groups = load_groups(&input.groups)?;
+    let groups = load_groups(&input.groups, input.schema.as_deref())?;
     let machines = Machines::read(&input.machines, input.machines_format)
         .map_err(|error| Failure(format!("error: {error}")))?;
     warn_about_unknown_fields(&groups, &machines.field_names(), stderr);
@@ -239,7 +293,7 @@ fn eval(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<u8, Failure> {
-    let groups = load_groups(&input.groups)?;
+    let groups = load_groups(&input.groups, input.schema.as_deref())?;
     let now = input.now.unwrap_or_else(Timestamp::now);
     let show_progress = std::io::stderr().is_terminal();
     let started = std::time::Instant::now();
@@ -301,8 +355,27 @@ fn eval(
 /// How many machines' field names are sampled for the misspelled-field warning.
 const FIELD_SAMPLE: usize = 10_000;
 
-fn check(paths: &[PathBuf], stdout: &mut dyn Write) -> Result<u8, Failure> {
-    match GroupSet::load_all(paths) {
+fn check(
+    paths: &[PathBuf],
+    schema: Option<&std::path::Path>,
+    stdout: &mut dyn Write,
+) -> Result<u8, Failure> {
+    let schema = match schema.map(cohort::Schema::load).transpose() {
+        Ok(schema) => schema,
+        Err(error) => {
+            for diagnostic in error.diagnostics() {
+                writeln!(stdout, "{diagnostic}")?;
+            }
+            let count = error.diagnostics().len();
+            writeln!(
+                stdout,
+                "error: {count} problem{} found in the schema",
+                if count == 1 { "" } else { "s" }
+            )?;
+            return Ok(EXIT_INVALID);
+        }
+    };
+    match GroupSet::load_all_with_schema(paths, schema.as_ref()) {
         Ok(groups) => {
             writeln!(stdout, "ok: {} groups, no problems", groups.len())?;
             Ok(EXIT_OK)
@@ -318,6 +391,58 @@ fn check(paths: &[PathBuf], stdout: &mut dyn Write) -> Result<u8, Failure> {
                 if count == 1 { "" } else { "s" }
             )?;
             Ok(EXIT_INVALID)
+        }
+    }
+}
+
+fn schema_command(command: SchemaCommand, stdout: &mut dyn Write) -> Result<u8, Failure> {
+    match command {
+        SchemaCommand::Check { schema } => match cohort::Schema::load(&schema) {
+            Ok(schema) => {
+                writeln!(stdout, "ok: {} fields, no problems", schema.fields().len())?;
+                Ok(EXIT_OK)
+            }
+            Err(error) => {
+                for diagnostic in error.diagnostics() {
+                    writeln!(stdout, "{diagnostic}")?;
+                }
+                Ok(EXIT_INVALID)
+            }
+        },
+        SchemaCommand::Infer {
+            machines,
+            machines_format,
+            max_options,
+            out,
+            force,
+        } => {
+            let mut inference = infer::Inference::new(max_options);
+            machines::stream(&machines, machines_format, |record| {
+                inference.observe(&record)
+            })
+            .map_err(|error| Failure(format!("error: {error}")))?;
+            let yaml = cohort_load::schema_to_yaml(&inference.schema())
+                .map_err(|error| Failure(format!("error: {error}")))?;
+            let text = format!(
+                "# Proposed by `cohort schema infer` from {}: review the types and options.\n{yaml}",
+                machines.display()
+            );
+            match out {
+                None => stdout.write_all(text.as_bytes())?,
+                Some(path) if path.exists() && !force => {
+                    return Err(Failure(format!(
+                        "error: {}: exists; not overwritten (use --force)",
+                        path.display()
+                    )));
+                }
+                Some(path) => {
+                    fmt::write_safely(&path, &text).map_err(|error| {
+                        Failure(format!("error: cannot write {}: {error}", path.display()))
+                    })?;
+                    writeln!(stdout, "wrote {}", path.display())?;
+                }
+            }
+            Ok(EXIT_OK)
         }
     }
 }

@@ -59,6 +59,19 @@ pub enum LoadError {
         /// The group being read, when known.
         group: Option<String>,
     },
+    /// A field schema that is well-formed YAML but says something impossible (a dropdown
+    /// without options, a field declared twice...).
+    #[error("{message}")]
+    Schema {
+        /// Where.
+        loc: Loc,
+        /// The field's name.
+        field: String,
+        /// What is wrong.
+        message: String,
+        /// A likely fix.
+        help: Option<String>,
+    },
     /// An operator phrase that is not in the vocabulary.
     #[error("unknown operator `{phrase}`")]
     UnknownOperator {
@@ -181,6 +194,7 @@ impl LoadError {
             | LoadError::ValueAndValues { loc, .. }
             | LoadError::MixedDocument { loc }
             | LoadError::Syntax { loc, .. }
+            | LoadError::Schema { loc, .. }
             | LoadError::WhereWithBlocks { loc, .. }
             | LoadError::NestedGroups { loc, .. } => Some(loc),
             LoadError::Io { .. }
@@ -257,9 +271,16 @@ impl LoadError {
                 suggestion: Some(suggestion),
                 ..
             } => Some(format!("did you mean `{suggestion}`?")),
-            LoadError::Syntax { help, .. } | LoadError::Markdown { help, .. } => help.clone(),
+            LoadError::Syntax { help, .. }
+            | LoadError::Markdown { help, .. }
+            | LoadError::Schema { help, .. } => help.clone(),
             LoadError::UnknownOperator { .. } => {
                 Some("see the operator table in README.md for the accepted phrases".to_owned())
+            }
+            LoadError::Yaml { message, .. }
+                if message.starts_with("fields") && message.contains("unknown field") =>
+            {
+                Some("a schema field has `name`, `type`, `level`, `options` and `description`".to_owned())
             }
             LoadError::Yaml { message, .. } if message.contains("unknown field") => Some(
                 "a group has `name`, `description`, `match` and `blocks` (or `where`); a file may list groups under `groups`; a criterion has `field`, `operator`, `values` (or `value`) and `case_sensitive`, or is one line of text".to_owned(),

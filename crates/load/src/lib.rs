@@ -33,11 +33,13 @@ mod locate;
 mod markdown;
 mod print;
 mod raw;
+mod schema;
 mod sources;
 
 pub use error::LoadError;
 pub use markdown::{MarkdownError, import_markdown};
 pub use print::{PrintError, to_yaml};
+pub use schema::schema_to_yaml;
 pub use sources::{Position, Source, Sources};
 
 use cohort_syntax::{GroupDef, SourceId};
@@ -71,6 +73,8 @@ pub struct Loaded {
     pub groups: Vec<GroupDef>,
     /// Every problem found; groups from a file with a structural error are left out.
     pub errors: Vec<LoadError>,
+    /// The field schema, when one was added ([`Loader::add_schema_str`]).
+    pub schema: Option<cohort_syntax::SchemaDef>,
 }
 
 /// Reads definitions from strings, files and directories, collecting every error.
@@ -100,6 +104,44 @@ impl Loader {
         let groups = raw::parse(text, id, &mut self.loaded.errors);
         self.loaded.groups.extend(groups);
         id
+    }
+
+    /// Reads a field schema from `text` (several schemas add up); `name` stands for the
+    /// source in error messages.
+    ///
+    /// ```
+    /// let mut loader = cohort_load::Loader::new();
+    /// loader.add_schema_str("schema.yaml", "fields:\n- {name: Exclude Windows 11 Installation, type: flag, level: site}\n");
+    /// let loaded = loader.finish();
+    /// assert!(loaded.errors.is_empty());
+    /// assert_eq!(loaded.schema.unwrap().fields[0].key(), "site:Exclude Windows 11 Installation");
+    /// ```
+    pub fn add_schema_str(&mut self, name: &str, text: &str) -> SourceId {
+        let id = self.loaded.sources.add(name, text);
+        let schema = schema::parse_schema(text, id, &mut self.loaded.errors);
+        self.loaded
+            .schema
+            .get_or_insert_with(Default::default)
+            .fields
+            .extend(schema.fields);
+        id
+    }
+
+    /// Reads a field schema file.
+    pub fn add_schema_path(&mut self, path: &Path) {
+        let size = match std::fs::metadata(path) {
+            Ok(metadata) => metadata.len(),
+            Err(source) => {
+                self.loaded.errors.push(LoadError::Io {
+                    path: path.to_owned(),
+                    source,
+                });
+                return;
+            }
+        };
+        if let Some(text) = self.read_text(path, size) {
+            self.add_schema_str(&path.display().to_string(), &text);
+        }
     }
 
     /// Reads a group document written in Markdown (see [`import_markdown`]); `name` stands
@@ -176,13 +218,20 @@ impl Loader {
     }
 
     fn add_file(&mut self, path: &Path, size: u64) {
+        if let Some(text) = self.read_text(path, size) {
+            self.add_str(&path.display().to_string(), &text);
+        }
+    }
+
+    /// A file's text, within the size limit and in UTF-8; otherwise an error is recorded.
+    fn read_text(&mut self, path: &Path, size: u64) -> Option<String> {
         if size > self.limits.max_file_bytes {
             self.loaded.errors.push(LoadError::TooLarge {
                 path: path.to_owned(),
                 size,
                 limit: self.limits.max_file_bytes,
             });
-            return;
+            return None;
         }
         let bytes = match std::fs::read(path) {
             Ok(bytes) => bytes,
@@ -191,13 +240,11 @@ impl Loader {
                     path: path.to_owned(),
                     source,
                 });
-                return;
+                return None;
             }
         };
         match String::from_utf8(bytes) {
-            Ok(text) => {
-                self.add_str(&path.display().to_string(), &text);
-            }
+            Ok(text) => Some(text),
             Err(error) => {
                 let valid_up_to = error.utf8_error().valid_up_to();
                 let bytes = error.into_bytes();
@@ -206,6 +253,7 @@ impl Loader {
                     path: path.to_owned(),
                     position: Position::of_offset(&prefix, valid_up_to),
                 });
+                None
             }
         }
     }

@@ -81,7 +81,7 @@ struct RawCriterionMap {
 }
 
 /// A value, as the exact text written (an unquoted `10.10` stays `10.10`).
-struct RawValue(String);
+pub(crate) struct RawValue(pub(crate) String);
 
 /// `values:` as a list, or as a single scalar.
 struct RawValues {
@@ -190,14 +190,14 @@ pub(crate) fn parse(text: &str, source: SourceId, errors: &mut Vec<LoadError>) -
 }
 
 /// A file with nothing but blank lines, comments and document markers holds no groups.
-fn is_blank_document(text: &str) -> bool {
+pub(crate) fn is_blank_document(text: &str) -> bool {
     text.lines().all(|line| {
         let line = line.trim();
         line.is_empty() || line.starts_with('#') || line == "---" || line == "..."
     })
 }
 
-fn yaml_error(text: &str, source: SourceId, error: &serde_yaml::Error) -> LoadError {
+pub(crate) fn yaml_error(text: &str, source: SourceId, error: &serde_yaml::Error) -> LoadError {
     let position = error.location().map(|location| Position {
         line: location.line(),
         column: location.column(),

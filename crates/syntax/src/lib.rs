@@ -32,6 +32,7 @@ pub mod loc;
 pub mod operator;
 pub mod parse;
 pub mod print;
+pub mod schema;
 mod suggest;
 
 pub use ast::{Criterion, Expr, GroupDef, Literal};
@@ -42,4 +43,5 @@ pub use parse::{
     parse_criterion_with,
 };
 pub use print::{condition_to_text, criterion_to_text, expr_to_text};
+pub use schema::{FieldDef, FieldKind, Level, SchemaDef};
 pub use suggest::{edit_distance, nearest};

@@ -300,6 +300,15 @@ fn machine(index: usize, rng: &mut Rng) -> Map<String, Value> {
             json!(enable && rng.chance(10)),
         );
     }
+    // The same custom field at two levels, derived from what was drawn (no draw, so the
+    // rest of the fleet does not change): the "Branch West" site stays on Windows 10, and
+    // every 20th machine is excluded by itself.
+    if m.get("Site").and_then(Value::as_str) == Some("Branch West") {
+        m.insert("site:Exclude Windows 11 Installation".into(), json!(true));
+    }
+    if number % 20 == 7 {
+        m.insert("Exclude Windows 11 Installation".into(), json!(true));
+    }
     m
 }
 

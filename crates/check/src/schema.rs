@@ -1,0 +1,230 @@
+//! Validation of criteria against a field schema: every field exists (or the nearest name is
+//! suggested), names that exist at several levels say which, operators suit the field's
+//! type, and values are of that type (dropdown values among the options).
+
+use crate::error::CheckErrorKind;
+use crate::literal::{Version, parse_date, parse_flag, parse_number};
+use cohort_syntax::{Criterion, FieldDef, FieldKind, Level, Literal, Loc, Operator, SchemaDef};
+use std::collections::HashMap;
+
+/// A schema indexed by field name.
+#[derive(Debug)]
+pub(crate) struct SchemaIndex<'s> {
+    by_name: HashMap<&'s str, Vec<&'s FieldDef>>,
+    fields: &'s [FieldDef],
+}
+
+/// One problem found in a criterion, and where.
+pub(crate) struct Problem<'c> {
+    pub(crate) kind: CheckErrorKind,
+    pub(crate) loc: &'c Loc,
+}
+
+impl<'s> SchemaIndex<'s> {
+    pub(crate) fn new(schema: &'s SchemaDef) -> Self {
+        let mut by_name: HashMap<&str, Vec<&FieldDef>> = HashMap::new();
+        for field in &schema.fields {
+            by_name.entry(field.name.as_str()).or_default().push(field);
+        }
+        SchemaIndex {
+            by_name,
+            fields: &schema.fields,
+        }
+    }
+
+    /// The field a criterion names (`Name` or `level:Name`).
+    pub(crate) fn resolve(&self, written: &str) -> Result<&'s FieldDef, CheckErrorKind> {
+        let (level, name) = Level::split(written);
+        let candidates = self.by_name.get(name).map_or(&[][..], Vec::as_slice);
+        let found: Vec<&FieldDef> = candidates
+            .iter()
+            .copied()
+            .filter(|field| level.is_none_or(|level| field.level == level))
+            .collect();
+        match found.as_slice() {
+            [one] => Ok(one),
+            // The name exists, at other levels than the one written.
+            [] if !candidates.is_empty() => Err(CheckErrorKind::UnknownField {
+                field: written.to_owned(),
+                suggestion: candidates
+                    .first()
+                    .map(|field| format!("{}:{}", field.level.name(), field.name)),
+            }),
+            [] => Err(CheckErrorKind::UnknownField {
+                field: written.to_owned(),
+                suggestion: self.suggest(written),
+            }),
+            several => Err(CheckErrorKind::AmbiguousField {
+                field: written.to_owned(),
+                levels: several.iter().map(|f| f.level).collect(),
+            }),
+        }
+    }
+
+    /// The nearest declared field, as a criterion would name it.
+    fn suggest(&self, written: &str) -> Option<String> {
+        let names: Vec<String> = self
+            .fields
+            .iter()
+            .map(|field| {
+                let ambiguous = self
+                    .by_name
+                    .get(field.name.as_str())
+                    .is_some_and(|f| f.len() > 1);
+                if ambiguous {
+                    format!("{}:{}", field.level.name(), field.name)
+                } else {
+                    field.key()
+                }
+            })
+            .collect();
+        let (_, bare) = Level::split(written);
+        cohort_syntax::nearest(written, names.iter().map(String::as_str))
+            .or_else(|| cohort_syntax::nearest(bare, names.iter().map(String::as_str)))
+            .map(str::to_owned)
+    }
+}
+
+/// The operators that make sense on a type.
+pub(crate) fn operator_suits(kind: &FieldKind, operator: Operator) -> bool {
+    use Operator::*;
+    match kind {
+        FieldKind::Text | FieldKind::Dropdown { .. } | FieldKind::List => matches!(
+            operator,
+            Equal
+                | IsAnyOf
+                | ContainsAnyOf
+                | ContainsAllOf
+                | StartsWith
+                | EndsWith
+                | Matches
+                | IsBlank
+        ),
+        FieldKind::Number => matches!(
+            operator,
+            Equal
+                | IsAnyOf
+                | GreaterThan
+                | GreaterOrEqual
+                | LessThan
+                | LessOrEqual
+                | Between
+                | IsBlank
+        ),
+        FieldKind::Flag => matches!(operator, Equal | IsBlank),
+        FieldKind::Date => matches!(
+            operator,
+            Equal
+                | GreaterThan
+                | GreaterOrEqual
+                | LessThan
+                | LessOrEqual
+                | Between
+                | IsBlank
+                | WithinLast
+                | OlderThan
+        ),
+        FieldKind::Version => matches!(
+            operator,
+            Equal
+                | IsAnyOf
+                | GreaterThan
+                | GreaterOrEqual
+                | LessThan
+                | LessOrEqual
+                | Between
+                | StartsWith
+                | Matches
+                | IsBlank
+        ),
+    }
+}
+
+/// The operators that suit a type, for hints.
+pub(crate) fn suitable_operators(kind: &FieldKind) -> String {
+    Operator::ALL
+        .into_iter()
+        .filter(|op| *op != Operator::MemberOf && operator_suits(kind, *op))
+        .map(|op| format!("`{}`", cohort_syntax::Op::positive(op)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Every problem of `criterion` on `field`.
+pub(crate) fn validate<'c>(field: &FieldDef, criterion: &'c Criterion) -> Vec<Problem<'c>> {
+    let operator = criterion.op.operator;
+    if !operator_suits(&field.kind, operator) {
+        return vec![Problem {
+            kind: CheckErrorKind::OperatorNotForType {
+                op: criterion.op,
+                field: field.key(),
+                kind: field.kind.name(),
+                suitable: suitable_operators(&field.kind),
+            },
+            loc: &criterion.op_loc,
+        }];
+    }
+    let compares = matches!(
+        operator,
+        Operator::Equal
+            | Operator::IsAnyOf
+            | Operator::GreaterThan
+            | Operator::GreaterOrEqual
+            | Operator::LessThan
+            | Operator::LessOrEqual
+            | Operator::Between
+    );
+    if !compares {
+        return Vec::new();
+    }
+    let wrong = |value: &'c Literal, expected: &'static str| Problem {
+        kind: CheckErrorKind::WrongValueType {
+            field: field.key(),
+            kind: field.kind.name(),
+            expected,
+            value: value.text.clone(),
+        },
+        loc: &value.loc,
+    };
+    criterion
+        .values
+        .iter()
+        .filter_map(|value| match &field.kind {
+            FieldKind::Number => parse_number(&value.text)
+                .is_none()
+                .then(|| wrong(value, "a number such as `10` or `2.5`")),
+            FieldKind::Flag => parse_flag(&value.text)
+                .is_none()
+                .then(|| wrong(value, "`true` or `false`")),
+            FieldKind::Date => parse_date(&value.text)
+                .is_none()
+                .then(|| wrong(value, "a date such as `2024-05-01`")),
+            FieldKind::Version => Version::parse(&value.text)
+                .is_none()
+                .then(|| wrong(value, "a version such as `10.0.19045`")),
+            FieldKind::Dropdown { options } if operator != Operator::Between => {
+                let is_option = options.iter().any(|option| {
+                    if criterion.case_sensitive {
+                        *option == value.text
+                    } else {
+                        option.to_lowercase() == value.text.to_lowercase()
+                    }
+                });
+                (!is_option).then(|| Problem {
+                    kind: CheckErrorKind::NotAnOption {
+                        field: field.key(),
+                        value: value.text.clone(),
+                        suggestion: cohort_syntax::nearest(
+                            &value.text,
+                            options.iter().map(String::as_str),
+                        )
+                        .map(str::to_owned),
+                        options: options.clone(),
+                    },
+                    loc: &value.loc,
+                })
+            }
+            _ => None,
+        })
+        .collect()
+}
