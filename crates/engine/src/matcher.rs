@@ -88,6 +88,15 @@ impl Kernel {
         }
     }
 
+    /// Whether the shortcut is a few byte comparisons (equality, prefix, suffix): cheaper
+    /// than looking a remembered result up.
+    pub(crate) fn is_cheap(&self) -> bool {
+        matches!(
+            self,
+            Kernel::TextEquals(_) | Kernel::TextStartsWith(_) | Kernel::TextEndsWith(_)
+        )
+    }
+
     /// Whether the shortcut decides every text value from its text alone.
     pub(crate) fn reads_text_only(&self) -> bool {
         matches!(

@@ -117,6 +117,7 @@ impl Plan {
                         not_intervals: Vec::new(),
                         cached: Vec::new(),
                         not_cached: Vec::new(),
+                        worth_caching: false,
                         folds: false,
                         parses: false,
                     });
@@ -151,6 +152,14 @@ impl Plan {
                 })
                 .collect();
             field.intervals = IntervalTable::new(&intervals, words);
+            let cheap = field
+                .cached
+                .iter()
+                .filter_map(|&p| compiler.predicates.get(p as usize))
+                .filter(|p| p.kernel.is_cheap())
+                .count();
+            field.worth_caching =
+                field.cached.len() >= 2 && (cheap < field.cached.len() || cheap >= 8);
             let parsing = field
                 .predicates
                 .iter()
@@ -208,15 +217,19 @@ impl Plan {
             }
             let literal = |formula: &Formula| -> Option<Literal> { formula.literal(&member_bit) };
             match disjunctive_blocks(&group.formula, &literal) {
-                Some(literal_blocks)
-                    if literal_blocks.len() == 1
-                        && let Some(terms) = literal_blocks.first().and_then(|b| term_pair(b)) =>
-                {
-                    level.pair_groups.push(PairGroup {
-                        group: index,
-                        terms,
-                    });
-                    programs.push(GroupProgram::Pair(terms));
+                Some(literal_blocks) if literal_blocks.len() == 1 => {
+                    let block = literal_blocks.first().map_or(&[][..], Vec::as_slice);
+                    level.conjunctions.add(index, block);
+                    match term_pair(block) {
+                        Some(pair) => programs.push(GroupProgram::Pair(pair)),
+                        None => {
+                            let start = terms.len() as u32;
+                            terms.extend(mask_terms(block));
+                            blocks.push(start..terms.len() as u32);
+                            let range = (blocks.len() - 1) as u32..blocks.len() as u32;
+                            programs.push(GroupProgram::Blocks(range));
+                        }
+                    }
                 }
                 Some(literal_blocks) => {
                     let first = blocks.len() as u32;
@@ -243,6 +256,9 @@ impl Plan {
                         .push((index, GroupProgram::Branches(entry)));
                 }
             }
+        }
+        for level in &mut levels {
+            level.conjunctions.finish();
         }
         Plan {
             predicates: compiler.predicates,
@@ -380,36 +396,34 @@ impl Plan {
 
     /// Decides the groups of one level over the predicate (and member) bits.
     fn evaluate_level(&self, level: &Level, bits: &[u64], member_bits: &mut [u64]) {
-        // Groups that are one small block: branch-free, straight into the group bits.
-        if let [w0, w1, w2, w3] = *bits {
-            // Up to 256 bits (padded to four words): no bounds checks in the loop. Groups
-            // are in increasing order: gather each word of group bits in a register.
-            let words = [w0, w1, w2, w3];
-            let mut gathered = 0u64;
-            let mut gathered_word = 0usize;
-            for pair in &level.pair_groups {
-                let [t0, t1] = &pair.terms;
-                let hit0 = (words[t0.word as usize & 3] ^ t0.flip) & t0.mask == t0.mask;
-                let hit1 = (words[t1.word as usize & 3] ^ t1.flip) & t1.mask == t1.mask;
-                let word = pair.group as usize / 64;
-                if word != gathered_word {
-                    if let Some(out) = member_bits.get_mut(gathered_word) {
-                        *out |= gathered;
-                    }
-                    gathered = 0;
-                    gathered_word = word;
+        // Groups that are one block: 64 at a time, each word starting with every group of
+        // the word and losing those whose criteria a predicate bit contradicts.
+        let conjunctions = &level.conjunctions;
+        for word in &conjunctions.words {
+            let kills = conjunctions
+                .kills
+                .get(word.kills.start as usize..word.kills.end as usize)
+                .unwrap_or_default();
+            // Two accumulators, so that consecutive kills do not wait on each other.
+            let kill_mask = |kill: &Kill| {
+                let bit =
+                    bits.get(kill.bit as usize / 64).copied().unwrap_or(0) >> (kill.bit % 64) & 1;
+                kill.if_false ^ ((kill.if_true ^ kill.if_false) & bit.wrapping_neg())
+            };
+            let (mut even, mut odd) = (word.base, u64::MAX);
+            let mut pairs = kills.chunks_exact(2);
+            for pair in &mut pairs {
+                if let [first, second] = pair {
+                    even &= !kill_mask(first);
+                    odd &= !kill_mask(second);
                 }
-                gathered |= u64::from(hit0 & hit1) << (pair.group % 64);
             }
-            if let Some(out) = member_bits.get_mut(gathered_word) {
-                *out |= gathered;
+            for kill in pairs.remainder() {
+                even &= !kill_mask(kill);
             }
-        } else {
-            for pair in &level.pair_groups {
-                let member = pair.terms[0].holds(bits) & pair.terms[1].holds(bits);
-                if let Some(word) = member_bits.get_mut(pair.group as usize / 64) {
-                    *word |= u64::from(member) << (pair.group % 64);
-                }
+            let members = even & odd;
+            if let Some(out) = member_bits.get_mut(word.group_word as usize) {
+                *out |= members;
             }
         }
         for &(group, ref program) in &level.other_groups {
@@ -488,7 +502,7 @@ impl Plan {
                     field.intervals.or_into(n, bits);
                     &field.not_intervals
                 }
-                (_, Some(text), Some(cache)) if field.cached.len() >= 2 && cache.enabled() => {
+                (_, Some(text), Some(cache)) if field.worth_caching && cache.enabled() => {
                     match cache.get(text) {
                         Some(pattern) => {
                             for (word, add) in bits.iter_mut().zip(pattern) {
@@ -794,8 +808,8 @@ impl TextCache {
     }
 }
 
-/// FNV-1a: a fast hash for short keys; the cache's keys come from one machine fleet and
-/// only cost speed if they collide.
+/// A fast hash for short text keys (eight bytes at a time, multiply and rotate, as rustc's
+/// FxHash): the cache's keys come from the fleet and only cost speed if they collide.
 #[derive(Clone, Copy, Debug, Default)]
 struct BuildFnv;
 
@@ -804,7 +818,16 @@ struct Fnv(u64);
 impl std::hash::BuildHasher for BuildFnv {
     type Hasher = Fnv;
     fn build_hasher(&self) -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
+        Fnv(0)
+    }
+}
+
+const HASH_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl Fnv {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(HASH_SEED);
     }
 }
 
@@ -813,9 +836,26 @@ impl std::hash::Hasher for Fnv {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
         }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            if let Some(head) = word.get_mut(..rest.len()) {
+                head.copy_from_slice(rest);
+            }
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
     }
 }
 
@@ -833,6 +873,9 @@ struct PlanField {
     /// it can be remembered per distinct text ([`TextCache`]); and the others.
     cached: Vec<u32>,
     not_cached: Vec<u32>,
+    /// Whether remembering is worth a hash lookup: several cached predicates, and more than
+    /// a few cheap comparisons among them.
+    worth_caching: bool,
     /// Whether some predicate compares its text without case (fold once for all of them).
     folds: bool,
     /// Whether several predicates read its text as a number or a date (parse once).
@@ -916,7 +959,8 @@ impl IntervalTable {
 /// How a group is decided over the predicate bits.
 #[derive(Clone, Debug)]
 enum GroupProgram {
-    /// One block in two mask terms (only in [`Plan::programs`]; levels keep these apart).
+    /// One block in two mask terms (only in [`Plan::programs`]; levels decide one-block
+    /// groups together, see [`Conjunctions`]).
     Pair([MaskTerm; 2]),
     /// Blocks of criteria (the console's shape, and any formula that flattens to at most
     /// [`MAX_FLAT_BLOCKS`] of them): a range of [`Plan::blocks`], met when one block is.
@@ -928,8 +972,8 @@ enum GroupProgram {
 /// The groups of one level (see [`Plan::levels`]).
 #[derive(Debug, Default)]
 struct Level {
-    /// The groups that are one block of criteria fitting in two mask terms (most groups).
-    pair_groups: Vec<PairGroup>,
+    /// The groups that are one block of criteria (most groups), 64 at a time.
+    conjunctions: Conjunctions,
     /// How every other group is decided over the bits.
     other_groups: Vec<(u32, GroupProgram)>,
     /// The groups of this level that others reference, with their member bit.
@@ -968,12 +1012,67 @@ impl Formula {
     }
 }
 
-/// A group that is one block whose criteria fit in two mask terms (the commonest shape):
-/// tested without a branch.
+/// The one-block groups of a level, decided 64 at a time: for each word of group bits, the
+/// groups of the word (`base`), and for each predicate bit their criteria read, the groups
+/// that bit kills when it is true (criteria negating it) and when it is false.
+#[derive(Debug, Default)]
+struct Conjunctions {
+    words: Vec<ConjunctionWord>,
+    kills: Vec<Kill>,
+    /// While compiling: by group word, by bit, (kill if true, kill if false).
+    building: std::collections::BTreeMap<u32, std::collections::BTreeMap<u32, (u64, u64)>>,
+    bases: std::collections::BTreeMap<u32, u64>,
+}
+
+#[derive(Clone, Debug)]
+struct ConjunctionWord {
+    group_word: u32,
+    base: u64,
+    kills: std::ops::Range<u32>,
+}
+
 #[derive(Clone, Copy, Debug)]
-struct PairGroup {
-    group: u32,
-    terms: [MaskTerm; 2],
+struct Kill {
+    bit: u32,
+    if_true: u64,
+    if_false: u64,
+}
+
+impl Conjunctions {
+    fn add(&mut self, group: u32, literals: &[Literal]) {
+        let word = group / 64;
+        let mask = 1u64 << (group % 64);
+        *self.bases.entry(word).or_insert(0) |= mask;
+        let kills = self.building.entry(word).or_default();
+        for &(bit, negated) in literals {
+            let entry = kills.entry(bit).or_insert((0, 0));
+            if negated {
+                entry.0 |= mask;
+            } else {
+                entry.1 |= mask;
+            }
+        }
+    }
+
+    fn finish(&mut self) {
+        for (word, base) in std::mem::take(&mut self.bases) {
+            let start = self.kills.len() as u32;
+            if let Some(kills) = self.building.get(&word) {
+                self.kills
+                    .extend(kills.iter().map(|(&bit, &(if_true, if_false))| Kill {
+                        bit,
+                        if_true,
+                        if_false,
+                    }));
+            }
+            self.words.push(ConjunctionWord {
+                group_word: word,
+                base,
+                kills: start..self.kills.len() as u32,
+            });
+        }
+        self.building.clear();
+    }
 }
 
 /// Up to 64 criteria of one block, tested at once: the block's criteria on predicates
