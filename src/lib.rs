@@ -42,6 +42,16 @@
 //! group and criterion ([`Error::diagnostics`]). Evaluation cannot fail: an attribute that
 //! cannot be read as what a criterion needs makes that criterion false, and the explanation
 //! says so.
+//!
+//! # Where to start
+//!
+//! * [`GroupSet`]: load, check and compile groups once; [`GroupSet::evaluate`] one machine,
+//!   [`GroupSet::explain`] why.
+//! * [`Machine`]: implement it for your own machine type; nothing is copied.
+//! * [`Plan::memberships`] (one machine, no allocation), [`Plan::columnar`] (a whole fleet
+//!   as bitsets), [`Plan::record`] (a machine converted once for repeated evaluation).
+//! * [`Schema`]: a field schema to validate groups against ([`GroupSet::load_with_schema`]).
+//! * [`MembershipTracker`]: live membership over a changing fleet, with join/leave events.
 
 use std::fmt;
 use std::path::Path;

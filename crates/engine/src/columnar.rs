@@ -301,6 +301,29 @@ enum Key {
     Opaque,
 }
 
+/// A value's hash, for dictionary encoding without copying the value.
+fn hash_of(attr: Attr<'_>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    fn feed(attr: Attr<'_>, hasher: &mut std::hash::DefaultHasher) {
+        match attr {
+            Attr::Null => 0u8.hash(hasher),
+            Attr::Bool(b) => (1u8, b).hash(hasher),
+            Attr::Number(n) => (2u8, n.to_bits()).hash(hasher),
+            Attr::Text(t) => (3u8, t).hash(hasher),
+            Attr::List(list) => {
+                (4u8, list.len()).hash(hasher);
+                for element in list.iter() {
+                    feed(element, hasher);
+                }
+            }
+            Attr::Opaque => 5u8.hash(hasher),
+        }
+    }
+    let mut hasher = std::hash::DefaultHasher::new();
+    feed(attr, &mut hasher);
+    hasher.finish()
+}
+
 fn key(attr: Attr<'_>) -> Key {
     match attr {
         Attr::Null => Key::Null,
@@ -338,6 +361,24 @@ impl Stored {
             }
             Attr::List(list) => Stored::List(list.iter().map(Stored::of).collect()),
             Attr::Opaque => Stored::Opaque,
+        }
+    }
+
+    /// Whether this is the value `attr` (numbers by bits, as dictionary keys compare them).
+    fn is(&self, attr: Attr<'_>) -> bool {
+        match (self, attr) {
+            (Stored::Null, Attr::Null) | (Stored::Opaque, Attr::Opaque) => true,
+            (Stored::Bool(a), Attr::Bool(b)) => *a == b,
+            (Stored::Number(a), Attr::Number(b)) => a.to_bits() == b.to_bits(),
+            (Stored::Text(a, _, _), Attr::Text(b)) => a == b,
+            (Stored::List(items), Attr::List(list)) => {
+                items.len() == list.len()
+                    && items
+                        .iter()
+                        .zip(list.iter())
+                        .all(|(item, element)| item.is(element))
+            }
+            _ => false,
         }
     }
 
@@ -402,9 +443,13 @@ impl AttrList for Vec<Stored> {
 pub struct ColumnarBuilder<'p> {
     plan: &'p Plan,
     fields: Vec<String>,
-    dictionaries: Vec<HashMap<Key, u32>>,
-    /// Text values by themselves, looked up without allocating.
-    texts: Vec<HashMap<String, u32>>,
+    /// By field: each distinct value's code, by the value's hash (the value itself is in
+    /// `values`, so the builder allocates nothing per distinct value but the value, and
+    /// frees nothing when it finishes: freeing millions of keys made the allocator's next
+    /// large request pay for merging them, about a second on a million hostnames).
+    dictionaries: Vec<HashMap<u64, u32>>,
+    /// Values whose hash collided with another value's: by value.
+    collisions: Vec<HashMap<Key, u32>>,
     values: Vec<Vec<Stored>>,
     codes: Vec<Vec<u32>>,
     machines: usize,
@@ -419,7 +464,7 @@ impl<'p> ColumnarBuilder<'p> {
             plan,
             fields,
             dictionaries: vec![HashMap::new(); count],
-            texts: vec![HashMap::new(); count],
+            collisions: vec![HashMap::new(); count],
             values: (0..count).map(|_| vec![Stored::Null]).collect(),
             codes: vec![Vec::new(); count],
             machines: 0,
@@ -432,28 +477,34 @@ impl<'p> ColumnarBuilder<'p> {
             let code = match machine.attr(field) {
                 None => 0,
                 Some(attr) => {
-                    let (Some(dictionary), Some(texts), Some(values)) = (
+                    let (Some(dictionary), Some(collisions), Some(values)) = (
                         self.dictionaries.get_mut(index),
-                        self.texts.get_mut(index),
+                        self.collisions.get_mut(index),
                         self.values.get_mut(index),
                     ) else {
                         continue;
                     };
                     let next = u32::try_from(values.len()).unwrap_or(u32::MAX);
-                    if let Attr::Text(text) = attr {
-                        match texts.get(text) {
-                            Some(code) => *code,
-                            None => {
-                                texts.insert(text.to_owned(), next);
-                                values.push(Stored::of(attr));
-                                next
-                            }
-                        }
-                    } else {
-                        *dictionary.entry(key(attr)).or_insert_with(|| {
+                    let hash = hash_of(attr);
+                    match dictionary.get(&hash) {
+                        None => {
+                            dictionary.insert(hash, next);
                             values.push(Stored::of(attr));
                             next
-                        })
+                        }
+                        Some(&code)
+                            if values
+                                .as_slice()
+                                .get(code as usize)
+                                .is_some_and(|v| v.is(attr)) =>
+                        {
+                            code
+                        }
+                        // Another value has this hash: the rare slow path, by value.
+                        Some(_) => *collisions.entry(key(attr)).or_insert_with(|| {
+                            values.push(Stored::of(attr));
+                            next
+                        }),
                     }
                 }
             };
@@ -848,6 +899,69 @@ impl ColumnarFleet<'_> {
                     set.not();
                 }
                 set
+            }
+        }
+    }
+}
+
+#[cfg(all(test, feature = "serde_json"))]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use cohort_syntax::{Criterion, Expr, GroupDef, Literal, Loc, Op, Operator};
+    use serde_json::json;
+
+    /// Two values with one hash (forced here; SipHash makes it rare in practice) still get
+    /// codes of their own.
+    #[test]
+    fn values_whose_hashes_collide_keep_codes_of_their_own() {
+        let group = GroupDef {
+            name: "G".into(),
+            description: None,
+            condition: Expr::Criterion(Criterion::new(
+                "OS",
+                Op::positive(Operator::Equal),
+                vec![Literal::new("Linux")],
+            )),
+            loc: Loc::default(),
+        };
+        let plan = Plan::compile(&cohort_check::check(&[group]).unwrap());
+        let mut builder = ColumnarBuilder::new(&plan);
+        builder.push(&json!({"OS": "Windows"}));
+        // Make "Linux" collide with "Windows".
+        let windows = hash_of(Attr::Text("Windows"));
+        let windows_code = builder.dictionaries[0][&windows];
+        builder.dictionaries[0].insert(hash_of(Attr::Text("Linux")), windows_code);
+        builder.push(&json!({"OS": "Linux"}));
+        builder.push(&json!({"OS": "Linux"}));
+        builder.push(&json!({"OS": "Windows"}));
+        assert_eq!(builder.collisions[0].len(), 1);
+        let fleet = builder.finish();
+        let members: Vec<usize> = fleet
+            .evaluate(Timestamp::UNIX_EPOCH)
+            .members(GroupId(0))
+            .iter()
+            .collect();
+        assert_eq!(members, [1, 2]);
+    }
+
+    #[test]
+    fn stored_values_know_the_attributes_they_copy() {
+        let list = vec![crate::Value::from("a"), crate::Value::from(1.0)];
+        let attrs = [
+            Attr::Null,
+            Attr::Bool(true),
+            Attr::Number(-0.0),
+            Attr::Number(0.0),
+            Attr::Text("x"),
+            Attr::List(&list),
+            Attr::Opaque,
+        ];
+        for (i, a) in attrs.iter().enumerate() {
+            for (j, b) in attrs.iter().enumerate() {
+                assert_eq!(Stored::of(*a).is(*b), i == j, "{a:?} against {b:?}");
+                assert_eq!(hash_of(*a) == hash_of(*b), i == j, "{a:?} against {b:?}");
             }
         }
     }
