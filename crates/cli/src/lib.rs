@@ -362,37 +362,33 @@ fn check(
 ) -> Result<u8, Failure> {
     let schema = match schema.map(cohort::Schema::load).transpose() {
         Ok(schema) => schema,
-        Err(error) => {
-            for diagnostic in error.diagnostics() {
-                writeln!(stdout, "{diagnostic}")?;
-            }
-            let count = error.diagnostics().len();
-            writeln!(
-                stdout,
-                "error: {count} problem{} found in the schema",
-                if count == 1 { "" } else { "s" }
-            )?;
-            return Ok(EXIT_INVALID);
-        }
+        Err(error) => return report_problems(stdout, &error, " in the schema"),
     };
     match GroupSet::load_all_with_schema(paths, schema.as_ref()) {
         Ok(groups) => {
             writeln!(stdout, "ok: {} groups, no problems", groups.len())?;
             Ok(EXIT_OK)
         }
-        Err(error) => {
-            for diagnostic in error.diagnostics() {
-                writeln!(stdout, "{diagnostic}")?;
-            }
-            let count = error.diagnostics().len();
-            writeln!(
-                stdout,
-                "error: {count} problem{} found",
-                if count == 1 { "" } else { "s" }
-            )?;
-            Ok(EXIT_INVALID)
-        }
+        Err(error) => report_problems(stdout, &error, ""),
     }
+}
+
+/// Prints every diagnostic, then `error: N problem(s) found{where_}`; exit code 1.
+fn report_problems(
+    stdout: &mut dyn Write,
+    error: &cohort::Error,
+    where_: &str,
+) -> Result<u8, Failure> {
+    for diagnostic in error.diagnostics() {
+        writeln!(stdout, "{diagnostic}")?;
+    }
+    let count = error.diagnostics().len();
+    writeln!(
+        stdout,
+        "error: {count} problem{} found{where_}",
+        if count == 1 { "" } else { "s" }
+    )?;
+    Ok(EXIT_INVALID)
 }
 
 fn schema_command(command: SchemaCommand, stdout: &mut dyn Write) -> Result<u8, Failure> {
@@ -402,12 +398,7 @@ fn schema_command(command: SchemaCommand, stdout: &mut dyn Write) -> Result<u8, 
                 writeln!(stdout, "ok: {} fields, no problems", schema.fields().len())?;
                 Ok(EXIT_OK)
             }
-            Err(error) => {
-                for diagnostic in error.diagnostics() {
-                    writeln!(stdout, "{diagnostic}")?;
-                }
-                Ok(EXIT_INVALID)
-            }
+            Err(error) => report_problems(stdout, &error, ""),
         },
         SchemaCommand::Infer {
             machines,

@@ -576,6 +576,29 @@ impl GroupBitsets {
     }
 }
 
+/// The table of a predicate over a list column: a list value holds when `list_holds` says so
+/// of the mask of its elements; other values are tested as they are.
+fn list_table(
+    column: &Column,
+    items: &ListItems,
+    predicate: &crate::plan::CompiledPredicate,
+    now: Timestamp,
+    buffer: &mut String,
+    list_holds: impl Fn(u64) -> bool,
+) -> Vec<bool> {
+    column
+        .values
+        .iter()
+        .zip(&items.masks)
+        .enumerate()
+        .map(|(code, (value, &mask))| match value {
+            Stored::List(_) => list_holds(mask),
+            _ if code == 0 => held_on(predicate, None, now, buffer),
+            value => held_on(predicate, Some(value), now, buffer),
+        })
+        .collect()
+}
+
 /// Whether `predicate` holds on a dictionary value (`None`: missing), using the value's
 /// text, folded text and parsed forms prepared once.
 fn held_on(
@@ -723,17 +746,9 @@ impl ColumnarFleet<'_> {
                         mask
                     })
                     .collect();
-                let table = column
-                    .values
-                    .iter()
-                    .zip(&items.masks)
-                    .enumerate()
-                    .map(|(code, (value, mask))| match value {
-                        Stored::List(_) => needle_masks.iter().all(|needle| mask & needle != 0),
-                        _ if code == 0 => held_on(predicate, None, now, &mut buffer),
-                        value => held_on(predicate, Some(value), now, &mut buffer),
-                    })
-                    .collect();
+                let table = list_table(column, items, predicate, now, &mut buffer, |mask| {
+                    needle_masks.iter().all(|needle| mask & needle != 0)
+                });
                 return (column_index, table);
             }
             if let Some(items) = &column.list_items
@@ -747,17 +762,9 @@ impl ColumnarFleet<'_> {
                         held_items |= 1 << bit;
                     }
                 }
-                let table = column
-                    .values
-                    .iter()
-                    .zip(&items.masks)
-                    .enumerate()
-                    .map(|(code, (value, mask))| match value {
-                        Stored::List(_) => mask & held_items != 0,
-                        _ if code == 0 => held_on(predicate, None, now, &mut buffer),
-                        value => held_on(predicate, Some(value), now, &mut buffer),
-                    })
-                    .collect();
+                let table = list_table(column, items, predicate, now, &mut buffer, |mask| {
+                    mask & held_items != 0
+                });
                 return (column_index, table);
             }
             if let Some(arena) = &column.texts
