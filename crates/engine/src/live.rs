@@ -92,6 +92,8 @@ struct Dependencies {
     all: Vec<GroupId>,
     /// By group: its position in evaluation order.
     rank: Vec<usize>,
+    /// Field positions by name.
+    field_index: HashMap<String, usize>,
 }
 
 impl Dependencies {
@@ -165,7 +167,14 @@ impl Dependencies {
             .copied()
             .filter(|id| reads_time.get(id.index()).copied().unwrap_or(false))
             .collect();
+        let field_index = plan
+            .fields()
+            .into_iter()
+            .enumerate()
+            .map(|(index, name)| (name.to_owned(), index))
+            .collect();
         Dependencies {
+            field_index,
             groups_of_field,
             fields_of_group,
             references,
@@ -324,11 +333,10 @@ impl<'p> MembershipTracker<'p> {
             }
             return self.upsert(id, &machine);
         };
-        let fields = self.plan.fields();
         let mut changed = Vec::new();
         if let Some(Some((_, record))) = self.machines.get_mut(slot as usize) {
             for (field, value) in changes {
-                let Some(index) = fields.iter().position(|f| *f == field) else {
+                let Some(&index) = self.dependencies.field_index.get(field) else {
                     continue;
                 };
                 let value = value.as_ref().map(|v| OwnedAttr::of(v.as_attr()));
