@@ -9,9 +9,12 @@
 //!   out borrowed attribute values ([`Attr`]).
 //! * [`Plan`] is immutable and `Send + Sync`. Evaluation cannot fail, reads no clock (the
 //!   caller passes a [`Timestamp`]), does no IO, and allocates nothing per machine once its
-//!   [`Scratch`] is warm (except to fold non-ASCII capitals).
+//!   [`Scratch`] is warm (except to fold non-ASCII capitals and to remember the results for a
+//!   text not seen before).
 //! * [`Plan::explain`] is a separate path that records every criterion's result, using the
 //!   same compiled predicates.
+//! * [`MembershipTracker`] keeps live membership over a changing fleet and reports who
+//!   joined and left each group.
 //!
 //! Embedders normally use this crate through the `cohort` facade.
 
