@@ -74,17 +74,7 @@ impl Bitset {
 
     /// The positions in the set, in increasing order.
     pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        self.words.iter().enumerate().flat_map(|(index, &word)| {
-            let mut word = word;
-            std::iter::from_fn(move || {
-                if word == 0 {
-                    return None;
-                }
-                let bit = word.trailing_zeros() as usize;
-                word &= word - 1;
-                Some(index * 64 + bit)
-            })
-        })
+        set_bits(&self.words)
     }
 
     fn and(&mut self, other: &Bitset) {
@@ -105,6 +95,22 @@ impl Bitset {
         }
         self.trim();
     }
+}
+
+/// The positions of the set bits of `words` (bit `i` of word `w` is position `64 * w + i`), in
+/// increasing order.
+pub(crate) fn set_bits(words: &[u64]) -> impl Iterator<Item = usize> + '_ {
+    words.iter().enumerate().flat_map(|(index, &word)| {
+        let mut word = word;
+        std::iter::from_fn(move || {
+            if word == 0 {
+                return None;
+            }
+            let bit = word.trailing_zeros() as usize;
+            word &= word - 1;
+            Some(index * 64 + bit)
+        })
+    })
 }
 
 /// Machine codes into a column's dictionary, as narrow as the dictionary allows.

@@ -274,18 +274,9 @@ impl<'p> MembershipTracker<'p> {
             .members
             .get(group.index())
             .map_or(&[][..], Vec::as_slice);
-        words.iter().enumerate().flat_map(move |(index, &word)| {
-            let mut word = word;
-            std::iter::from_fn(move || {
-                while word != 0 {
-                    let bit = word.trailing_zeros() as usize;
-                    word &= word - 1;
-                    if let Some(Some((id, _))) = self.machines.get(index * 64 + bit) {
-                        return Some(&**id);
-                    }
-                }
-                None
-            })
+        crate::columnar::set_bits(words).filter_map(move |slot| match self.machines.get(slot) {
+            Some(Some((id, _))) => Some(&**id),
+            _ => None,
         })
     }
 

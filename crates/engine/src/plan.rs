@@ -708,17 +708,7 @@ impl Memberships<'_> {
 
     /// The groups, in definition order.
     pub fn iter(&self) -> impl Iterator<Item = GroupId> + '_ {
-        self.bits.iter().enumerate().flat_map(|(index, &word)| {
-            let mut word = word;
-            std::iter::from_fn(move || {
-                if word == 0 {
-                    return None;
-                }
-                let bit = word.trailing_zeros();
-                word &= word - 1;
-                Some(GroupId(index as u32 * 64 + bit))
-            })
-        })
+        crate::columnar::set_bits(self.bits).map(|index| GroupId(index as u32))
     }
 }
 
