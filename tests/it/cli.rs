@@ -3,13 +3,14 @@
 
 use std::path::Path;
 
-struct Run {
-    code: u8,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: u8,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
-fn cohort(args: &[&str]) -> Run {
+/// Runs the CLI in-process with `args` (without the program name).
+pub(crate) fn cohort(args: &[&str]) -> Run {
     let mut stdout = Vec::new();
     let mut stderr = Vec::new();
     let code = cohort_cli::run(

@@ -195,18 +195,8 @@ groups:
 fn cli_checks_against_a_schema_and_infers_one() {
     let root = crate::root();
     let run = |args: &[&str]| {
-        let mut out = Vec::new();
-        let mut err = Vec::new();
-        let code = cohort_cli::run(
-            std::iter::once("cohort").chain(args.iter().copied()),
-            &mut out,
-            &mut err,
-        );
-        (
-            code,
-            String::from_utf8(out).unwrap(),
-            String::from_utf8(err).unwrap(),
-        )
+        let run = crate::cli::cohort(args);
+        (run.code, run.stdout, run.stderr)
     };
     let schema = root.join("tests/data/schema/schema.yaml");
     let invalid = root.join("tests/data/schema/invalid-groups.yaml");
