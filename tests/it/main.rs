@@ -6,6 +6,7 @@
 //! * `differential`: proptest, the compiled engine against the reference evaluator.
 //! * `diagnostics`: every kind of bad definition gives a located, named error.
 //! * `examples`: the shipped groups and fleet are valid, reproducible and meaningful.
+//! * `hostile_load`: hostile definitions (aliases, nesting, comments, huge errors) through the library.
 //! * `markdown`: importing group documents written in Markdown.
 //! * `operators`: the README's operator table, row by row.
 //! * `roundtrip`: proptest, printing YAML and loading it back gives the same tree.
@@ -19,6 +20,7 @@ mod corpus;
 mod diagnostics;
 mod differential;
 mod examples;
+mod hostile_load;
 mod live;
 mod markdown;
 mod operators;
