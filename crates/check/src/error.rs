@@ -153,6 +153,14 @@ pub enum CheckErrorKind {
         /// The field written.
         field: String,
     },
+    /// A criterion with more values than any criterion may have.
+    #[error("criterion lists {found} values, more than the limit of {limit} values per criterion")]
+    TooManyValues {
+        /// How many values it lists.
+        found: usize,
+        /// The limit ([`crate::max_values`]).
+        limit: usize,
+    },
     /// Two groups with one name.
     #[error("group `{name}` is defined twice")]
     DuplicateGroup {
@@ -245,6 +253,10 @@ impl CheckError {
             CheckErrorKind::MemberOfWithField { .. } => {
                 Some("write it as `member of \"Group Name\"`".to_owned())
             }
+            CheckErrorKind::TooManyValues { .. } => Some(
+                "split the values between several criteria joined by `or`, or test a shorter list"
+                    .to_owned(),
+            ),
             CheckErrorKind::EmptyValue { .. } => {
                 Some("to test for an empty attribute use `is blank`".to_owned())
             }
