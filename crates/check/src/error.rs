@@ -56,6 +56,17 @@ pub enum CheckErrorKind {
         /// What the regex compiler said.
         reason: String,
     },
+    /// A regex that would take the group set's regexes past their memory budget.
+    #[error(
+        "regular expression `{pattern}` would take the regexes of the group set past their limit of {limit} bytes ({} MiB), compiled and matching",
+        .limit >> 20
+    )]
+    RegexBudget {
+        /// The pattern.
+        pattern: String,
+        /// The set's budget, in bytes ([`crate::REGEX_SET_BUDGET`]).
+        limit: usize,
+    },
     /// A relative-date operator got a value that is no duration.
     #[error("`{op}` takes a duration such as `30 days` or `12 hours`, found `{text}`")]
     BadDuration {
@@ -253,6 +264,10 @@ impl CheckError {
             CheckErrorKind::MemberOfWithField { .. } => {
                 Some("write it as `member of \"Group Name\"`".to_owned())
             }
+            CheckErrorKind::RegexBudget { .. } => Some(
+                "simplify the regexes of the set: counted repetitions of Unicode classes are large (`\\w{20}`); ASCII classes such as `[a-z0-9_]{20}` are small, or use `contains`, `starts with` or `is any of`"
+                    .to_owned(),
+            ),
             CheckErrorKind::TooManyValues { .. } => Some(
                 "split the values between several criteria joined by `or`, or test a shorter list"
                     .to_owned(),

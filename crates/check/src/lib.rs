@@ -43,10 +43,12 @@
 mod error;
 pub mod ir;
 pub mod literal;
+mod regex;
 mod schema;
 mod suggest;
 
 pub use error::{CheckError, CheckErrorKind};
+pub use regex::REGEX_SET_BUDGET;
 pub use suggest::SUGGESTION_BUDGET;
 
 use cohort_syntax::{Arity, Criterion, Expr, GroupDef, Literal, Loc, Operator};
@@ -98,6 +100,7 @@ pub fn check_with_schema(
     schema: Option<&cohort_syntax::SchemaDef>,
 ) -> Result<CheckedSet, Vec<CheckError>> {
     let budget = suggest::Budget::new();
+    let mut regexes = regex::RegexBudget::new();
     let schema = schema.map(|schema| schema::SchemaIndex::new(schema, &budget));
     let mut errors = Vec::new();
     let mut checked = Vec::with_capacity(groups.len());
@@ -123,6 +126,7 @@ pub fn check_with_schema(
             counter: 0,
             references: Vec::new(),
             schema: schema.as_ref(),
+            regexes: &mut regexes,
         };
         let block_shaped = is_block_shaped(&group.condition);
         let condition = checker.expr(&group.condition, block_shaped, None);
@@ -300,6 +304,8 @@ struct GroupChecker<'a> {
     references: Vec<Reference>,
     /// The field schema, when there is one.
     schema: Option<&'a schema::SchemaIndex<'a>>,
+    /// What remains of the set's regex budget.
+    regexes: &'a mut regex::RegexBudget,
 }
 
 impl GroupChecker<'_> {
@@ -564,37 +570,30 @@ impl GroupChecker<'_> {
         texts
     }
 
-    fn regex(
-        &mut self,
-        criterion: &Criterion,
-        value: &Literal,
-        label: &str,
-    ) -> Option<regex::Regex> {
-        let built = regex::RegexBuilder::new(&value.text)
-            .case_insensitive(!criterion.case_sensitive)
-            .size_limit(REGEX_SIZE_LIMIT)
-            .build();
-        match built {
-            Ok(regex) => Some(regex),
-            Err(error) => {
-                let reason = match error {
-                    regex::Error::CompiledTooBig(limit) => {
-                        format!("it compiles to more than the limit of {limit} bytes")
-                    }
-                    other => {
-                        let text = other.to_string();
-                        let last = text.lines().last().unwrap_or_default().trim();
-                        last.strip_prefix("error: ").unwrap_or(last).to_owned()
-                    }
-                };
-                let kind = CheckErrorKind::BadRegex {
+    fn regex(&mut self, criterion: &Criterion, value: &Literal, label: &str) -> Option<ir::Regex> {
+        let error = match self.regexes.compile(&value.text, criterion.case_sensitive) {
+            Ok(regex) => return Some(regex),
+            Err(error) => error,
+        };
+        let kind = match error {
+            regex::RegexError::OverBudget => CheckErrorKind::RegexBudget {
+                pattern: value.text.clone(),
+                limit: REGEX_SET_BUDGET,
+            },
+            regex::RegexError::TooBig(limit) => CheckErrorKind::BadRegex {
+                pattern: value.text.clone(),
+                reason: format!("it compiles to more than the limit of {limit} bytes"),
+            },
+            regex::RegexError::Syntax(text) => {
+                let last = text.lines().last().unwrap_or_default().trim();
+                CheckErrorKind::BadRegex {
                     pattern: value.text.clone(),
-                    reason,
-                };
-                self.error(kind, &value.loc, label, &criterion.field);
-                None
+                    reason: last.strip_prefix("error: ").unwrap_or(last).to_owned(),
+                }
             }
-        }
+        };
+        self.error(kind, &value.loc, label, &criterion.field);
+        None
     }
 
     fn bound(&mut self, criterion: &Criterion, value: &Literal, label: &str) -> Option<Bound> {

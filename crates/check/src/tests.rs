@@ -388,3 +388,83 @@ fn schema_suggestions_are_bounded() {
         Some("did you mean `Agent Version`?")
     );
 }
+
+/// 5,000 small case-insensitive counted repetitions of a Unicode class (each about 1 MiB
+/// compiled) exceed the set's regex budget: the first few compile, every later one is a
+/// located error that names the budget, the group and the criterion.
+#[test]
+fn a_set_of_regexes_past_the_budget_is_refused() {
+    let groups: Vec<GroupDef> = (0..5_000)
+        .map(|i| {
+            group(
+                &format!("G{i}"),
+                vec![criterion("matches", &[&format!("\\w{{20}}x{i}")])],
+            )
+        })
+        .collect();
+    let errors = check(&groups).unwrap_err();
+    assert!(errors.len() > 4_900, "{}", errors.len());
+    assert!(errors.len() < 5_000, "{}", errors.len());
+    for error in &errors {
+        assert!(
+            matches!(&error.kind, CheckErrorKind::RegexBudget { limit, .. } if *limit == REGEX_SET_BUDGET),
+            "{error}"
+        );
+        assert_eq!(
+            error.criterion.as_deref(),
+            Some("block 1, criterion 1 (`Field`)")
+        );
+    }
+    let last = errors.last().unwrap();
+    assert_eq!(last.group, "G4999");
+    assert_eq!(
+        last.to_string(),
+        "regular expression `\\w{20}x4999` would take the regexes of the group set past their limit of 67108864 bytes (64 MiB), compiled and matching"
+    );
+    assert!(last.help().unwrap().contains("ASCII classes"));
+}
+
+/// A set within the budget compiles, matches as the `regex` crate does (case folded with
+/// Unicode unless case-sensitive), and one pattern written many times is charged once.
+#[test]
+fn a_set_of_regexes_within_the_budget_compiles_and_matches() {
+    let regex_of = |predicate: Predicate| {
+        let Test::Matches(regexes) = predicate.test else {
+            panic!()
+        };
+        regexes.into_iter().next().unwrap()
+    };
+    let groups: Vec<GroupDef> = (0..2_000)
+        .map(|i| {
+            group(
+                &format!("G{i}"),
+                vec![
+                    criterion("matches", &[&format!("^ws-{i:04}$")]),
+                    criterion("matches", &["\\w{20}x0"]),
+                ],
+            )
+        })
+        .collect();
+    let checked = check(&groups).unwrap();
+    assert_eq!(checked.groups.len(), 2_000);
+    let unicode = regex_of(predicate_of("matches", &["^été\\s+\\w{3}$"]));
+    assert!(unicode.is_match("ÉTÉ   Año"));
+    assert!(!unicode.is_match("ETE Ano!"));
+    let mut sensitive = criterion("matches", &["^Été"]);
+    sensitive.case_sensitive = true;
+    let checked = check(&[group("G", vec![sensitive])]).unwrap();
+    let Condition::Any(blocks) = &checked.groups[0].condition else {
+        panic!()
+    };
+    let Condition::All(items) = &blocks[0] else {
+        panic!()
+    };
+    let Condition::Predicate(predicate) = &items[0] else {
+        panic!()
+    };
+    let regex = regex_of(predicate.clone());
+    assert!(regex.is_match("Été"));
+    assert!(!regex.is_match("été"));
+    assert_eq!(regex.as_str(), "^Été");
+    assert!(regex.cost() < REGEX_SET_BUDGET / 1_000, "{}", regex.cost());
+}

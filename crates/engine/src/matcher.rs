@@ -30,7 +30,7 @@ pub(crate) enum Matcher {
     ContainsAll(Vec<String>),
     StartsWith(Vec<String>),
     EndsWith(Vec<String>),
-    Matches(Vec<regex::Regex>),
+    Matches(Vec<cohort_check::ir::Regex>),
     Compare(Comparison, Bound),
     Between(Bound, Bound),
     IsBlank,
