@@ -942,6 +942,43 @@ mod tests {
     use cohort_syntax::{Criterion, Expr, GroupDef, Literal, Loc, Op, Operator};
     use serde_json::json;
 
+    /// Lists that differ only deeper than `MAX_LIST_DEPTH` are one dictionary value (they
+    /// read the same), whose stored copy is cut at that depth; hashing, comparing and keying
+    /// agree on it.
+    #[test]
+    fn lists_differing_only_past_the_depth_share_one_cut_entry() {
+        let nested = |depth: usize, leaf: &str| {
+            let mut value = json!(leaf);
+            for _ in 0..depth {
+                value = serde_json::Value::Array(vec![value]);
+            }
+            value
+        };
+        let depth = crate::MAX_LIST_DEPTH + 3;
+        let (a, b, c) = (nested(depth, "a"), nested(depth, "b"), nested(5, "a"));
+        let (a, b, c) = (&a, &b, &c);
+        fn list(value: &serde_json::Value) -> Attr<'_> {
+            match value {
+                serde_json::Value::Array(items) => Attr::List(items),
+                _ => Attr::Null,
+            }
+        }
+        assert_eq!(hash_of(list(a)), hash_of(list(b)));
+        assert_eq!(key(list(a)), key(list(b)));
+        assert_ne!(key(list(a)), key(list(c)));
+        let stored = Stored::of(list(a));
+        assert!(stored.is(list(b)));
+        assert!(!stored.is(list(c)));
+        let mut levels = 0;
+        let mut at = &stored;
+        while let Stored::List(items) = at {
+            levels += 1;
+            at = &items[0];
+        }
+        assert_eq!(levels, crate::MAX_LIST_DEPTH);
+        assert!(matches!(at, Stored::Opaque));
+    }
+
     /// Two values with one hash (forced here; SipHash makes it rare in practice) still get
     /// codes of their own.
     #[test]
