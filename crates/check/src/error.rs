@@ -269,7 +269,7 @@ impl CheckError {
                     .to_owned(),
             ),
             CheckErrorKind::TooManyValues { .. } => Some(
-                "split the values between several criteria joined by `or`, or test a shorter list"
+                "split the values between several criteria (joined by `or` for `is any of` and `contains any of`, by `and` for `contains all of`)"
                     .to_owned(),
             ),
             CheckErrorKind::EmptyValue { .. } => {
