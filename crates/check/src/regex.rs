@@ -13,7 +13,9 @@
 //! * it is charged `2 × compiled + 2 × cache` (the compiled automata; the PikeVM and one-pass
 //!   caches, which grow with the automata; the forward and reverse lazy DFA caches), and
 //!   refused when that is more than remains;
-//! * a pattern written twice with the same case-sensitivity is compiled and charged once;
+//! * a pattern written again with the same case-sensitivity is compiled once and shares the
+//!   compiled automata, but is charged its matching caches again (`compiled + 2 × cache`),
+//!   since each criterion may search with caches of its own;
 //! * once one regex is refused, the set is over its budget: every later regex is only parsed
 //!   (so invalid ones are still reported as such) and refused without being compiled, so a
 //!   hostile set costs at most its budget in compilation.
@@ -57,7 +59,8 @@ impl Regex {
         self.meta.is_match(text)
     }
 
-    /// The bytes charged to the set's budget for it (compiled size and matching caches).
+    /// The bytes charged to the set's budget for it: compiled size and matching caches, or
+    /// only the caches for a pattern compiled before.
     pub fn cost(&self) -> usize {
         self.cost
     }
@@ -106,7 +109,16 @@ impl RegexBudget {
     ) -> Result<Regex, RegexError> {
         let key = (pattern.to_owned(), case_sensitive);
         if let Some(regex) = self.compiled.get(&key) {
-            return Ok(regex.clone());
+            // The automata are shared; the caches of another search are not.
+            let cost = regex.cost.saturating_sub(regex.meta.memory_usage());
+            if self.exhausted || cost > self.remaining {
+                self.exhausted = true;
+                return Err(RegexError::OverBudget);
+            }
+            self.remaining -= cost;
+            let mut again = regex.clone();
+            again.cost = cost;
+            return Ok(again);
         }
         let result = self.build(pattern, case_sensitive);
         match &result {

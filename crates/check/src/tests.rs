@@ -425,7 +425,8 @@ fn a_set_of_regexes_past_the_budget_is_refused() {
 }
 
 /// A set within the budget compiles, matches as the `regex` crate does (case folded with
-/// Unicode unless case-sensitive), and one pattern written many times is charged once.
+/// Unicode unless case-sensitive); a pattern written again is compiled once but its
+/// matching caches are charged for each criterion.
 #[test]
 fn a_set_of_regexes_within_the_budget_compiles_and_matches() {
     let regex_of = |predicate: Predicate| {
@@ -434,19 +435,32 @@ fn a_set_of_regexes_within_the_budget_compiles_and_matches() {
         };
         regexes.into_iter().next().unwrap()
     };
-    let groups: Vec<GroupDef> = (0..2_000)
+    let mut groups: Vec<GroupDef> = (0..2_000)
         .map(|i| {
             group(
                 &format!("G{i}"),
-                vec![
-                    criterion("matches", &[&format!("^ws-{i:04}$")]),
-                    criterion("matches", &["\\w{20}x0"]),
-                ],
+                vec![criterion("matches", &[&format!("^ws-{i:04}$")])],
             )
         })
         .collect();
+    groups.extend((0..3).map(|i| {
+        group(
+            &format!("Large {i}"),
+            vec![criterion("matches", &["\\w{20}x0"])],
+        )
+    }));
     let checked = check(&groups).unwrap();
-    assert_eq!(checked.groups.len(), 2_000);
+    assert_eq!(checked.groups.len(), 2_003);
+    let many_times: Vec<GroupDef> = (0..100)
+        .map(|i| {
+            group(
+                &format!("Large {i}"),
+                vec![criterion("matches", &["\\w{20}x0"])],
+            )
+        })
+        .collect();
+    let errors = check(&many_times).unwrap_err();
+    assert!(errors.len() > 80, "{}", errors.len());
     let unicode = regex_of(predicate_of("matches", &["^été\\s+\\w{3}$"]));
     assert!(unicode.is_match("ÉTÉ   Año"));
     assert!(!unicode.is_match("ETE Ano!"));
