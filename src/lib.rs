@@ -376,7 +376,10 @@ pub struct Formatted {
 /// assert!(formatted.dropped_comments.is_empty());
 /// ```
 pub fn format_yaml(name: &str, text: &str) -> Result<Formatted, Error> {
-    let mut loader = cohort_load::Loader::new();
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    let limits = cohort_load::Limits::default();
+    let mut loader = cohort_load::Loader::with_limits(limits.clone());
+    let comments = loader.comments(text).unwrap_or_default();
     loader.add_str(name, text);
     let loaded = loader.finish();
     if !loaded.errors.is_empty() {
@@ -401,27 +404,44 @@ pub fn format_yaml(name: &str, text: &str) -> Result<Formatted, Error> {
     let body = cohort_load::to_yaml(&loaded.groups, single).map_err(|error| Error {
         diagnostics: vec![Diagnostic::about_file(name, error.to_string())],
     })?;
-    let lines: Vec<&str> = text.lines().collect();
-    let header_len = lines
-        .iter()
+    // The leading block of blank and comment lines is kept as it is; every other comment
+    // (found by the YAML reader: a `#` outside every scalar) would be lost.
+    let header_end: usize = text
+        .split_inclusive('\n')
         .take_while(|line| line.trim().is_empty() || line.trim_start().starts_with('#'))
-        .count();
-    let mut header: String = lines[..header_len]
-        .iter()
-        .map(|line| format!("{line}\n"))
-        .collect();
+        .map(str::len)
+        .sum();
+    let mut header = text[..header_end].to_owned();
+    if !header.is_empty() && !header.ends_with('\n') {
+        header.push('\n');
+    }
     while header.ends_with("\n\n") {
         header.pop();
     }
-    let dropped_comments = lines
-        .iter()
-        .enumerate()
-        .skip(header_len)
-        .filter(|(_, line)| line.trim_start().starts_with('#') || line.contains(" #"))
-        .map(|(index, _)| index + 1)
-        .collect();
+    let mut dropped_comments = Vec::new();
+    let (mut line, mut counted) = (1, 0);
+    for offset in comments.into_iter().filter(|&offset| offset >= header_end) {
+        line += text[counted..offset].matches('\n').count();
+        counted = offset;
+        if dropped_comments.last() != Some(&line) {
+            dropped_comments.push(line);
+        }
+    }
+    let formatted = header + &body;
+    if u64::try_from(formatted.len()).unwrap_or(u64::MAX) > limits.max_file_bytes {
+        return Err(Error {
+            diagnostics: vec![Diagnostic::about_file(
+                name,
+                format!(
+                    "the canonical form would be {} bytes, over the limit of {} bytes for a definitions file (aliases are written out in full)",
+                    formatted.len(),
+                    limits.max_file_bytes
+                ),
+            )],
+        });
+    }
     Ok(Formatted {
-        text: header + &body,
+        text: formatted,
         dropped_comments,
     })
 }
@@ -479,19 +499,32 @@ pub struct Error {
 }
 
 impl Error {
+    /// How many diagnostics `Display` shows before "... and N more problems".
+    pub const SHOWN: usize = 100;
+
     /// Every problem found, in source order per file.
     pub fn diagnostics(&self) -> &[Diagnostic] {
         &self.diagnostics
     }
 }
 
+/// Shows the first [`Error::SHOWN`] diagnostics, then how many more there are.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (index, diagnostic) in self.diagnostics.iter().enumerate() {
+        for (index, diagnostic) in self.diagnostics.iter().take(Error::SHOWN).enumerate() {
             if index > 0 {
                 writeln!(f)?;
             }
             write!(f, "{diagnostic}")?;
+        }
+        if let Some(more) = self.diagnostics.len().checked_sub(Error::SHOWN)
+            && more > 0
+        {
+            write!(
+                f,
+                "\n... and {more} more problem{} (fix these first)",
+                if more == 1 { "" } else { "s" }
+            )?;
         }
         Ok(())
     }
@@ -511,14 +544,7 @@ pub struct Diagnostic {
     criterion: Option<String>,
     message: String,
     help: Option<String>,
-    snippet: Option<Snippet>,
-}
-
-/// The source line of a diagnostic and how wide the caret under it is.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Snippet {
-    line: String,
-    width: usize,
+    snippet: Option<cohort_load::Excerpt>,
 }
 
 impl Diagnostic {
@@ -559,7 +585,7 @@ impl Diagnostic {
 
     /// The text of the offending line.
     pub fn line_text(&self) -> Option<&str> {
-        self.snippet.as_ref().map(|s| s.line.as_str())
+        self.snippet.as_ref().map(|s| s.text.as_str())
     }
 
     /// How many characters from [`Diagnostic::column`] the problem covers.
@@ -567,17 +593,14 @@ impl Diagnostic {
         self.snippet.as_ref().map(|s| s.width)
     }
 
+    /// The source line of a diagnostic (a window of it, when the line is long).
     fn snippet(
         sources: &cohort_load::Sources,
         source: Option<syntax::SourceId>,
         position: Option<cohort_load::Position>,
         width: usize,
-    ) -> Option<Snippet> {
-        let line = sources.line_text(source?, position?.line)?;
-        Some(Snippet {
-            line: line.to_owned(),
-            width: width.max(1),
-        })
+    ) -> Option<cohort_load::Excerpt> {
+        sources.excerpt_at_position(source?, position?, width)
     }
 
     fn about_file(file: &str, message: String) -> Diagnostic {
@@ -595,6 +618,7 @@ impl Diagnostic {
 
     fn from_load(error: &cohort_load::LoadError, sources: &cohort_load::Sources) -> Diagnostic {
         let located = error.loc().and_then(|loc| sources.locate(loc));
+        let excerpt = error.loc().and_then(|loc| sources.excerpt(loc));
         let position = error.position().or(located.map(|(p, _)| p));
         let width = located.map_or(1, |(_, width)| width);
         let file = error
@@ -609,12 +633,13 @@ impl Diagnostic {
             criterion: error.criterion().map(str::to_owned),
             message: error.to_string(),
             help: error.help(),
-            snippet: Self::snippet(sources, error.source_id(), position, width),
+            snippet: excerpt.or_else(|| Self::snippet(sources, error.source_id(), position, width)),
         }
     }
 
     fn from_check(error: &cohort_check::CheckError, sources: &cohort_load::Sources) -> Diagnostic {
         let located = sources.locate(&error.loc);
+        let excerpt = sources.excerpt(&error.loc);
         let position = located.map(|(p, _)| p);
         let width = located.map_or(1, |(_, width)| width);
         let help = error.help().or_else(|| {
@@ -633,7 +658,7 @@ impl Diagnostic {
             criterion: error.criterion.clone(),
             message: error.to_string(),
             help,
-            snippet: Self::snippet(sources, error.loc.source, position, width),
+            snippet: excerpt.or_else(|| Self::snippet(sources, error.loc.source, position, width)),
         }
     }
 }
@@ -653,11 +678,11 @@ impl fmt::Display for Diagnostic {
             (Some(group), None) => write!(f, "\n  in group `{group}`")?,
             _ => {}
         }
-        if let (Some(snippet), Some(line), Some(column)) = (&self.snippet, self.line, self.column) {
+        if let (Some(snippet), Some(line)) = (&self.snippet, self.line) {
             let number = line.to_string();
             let gutter = " ".repeat(number.len());
-            let text = snippet.line.replace('\t', " ");
-            let pad = " ".repeat(text.chars().take(column.saturating_sub(1)).count());
+            let text = snippet.text.replace('\t', " ");
+            let pad = " ".repeat(text.chars().take(snippet.column.saturating_sub(1)).count());
             let carets = "^".repeat(snippet.width);
             write!(
                 f,

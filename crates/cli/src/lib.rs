@@ -379,9 +379,7 @@ fn report_problems(
     error: &cohort::Error,
     where_: &str,
 ) -> Result<u8, Failure> {
-    for diagnostic in error.diagnostics() {
-        writeln!(stdout, "{diagnostic}")?;
-    }
+    writeln!(stdout, "{error}")?;
     let count = error.diagnostics().len();
     writeln!(
         stdout,

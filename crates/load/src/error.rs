@@ -21,14 +21,18 @@ pub enum LoadError {
         source: std::io::Error,
     },
     /// The file is larger than [`crate::Limits::max_file_bytes`].
-    #[error("`{}` is {size} bytes, over the limit of {limit} bytes for a definitions file", path.display())]
+    #[error("`{}` is over the limit of {limit} bytes for a definitions file", path.display())]
     TooLarge {
         /// The file.
         path: PathBuf,
-        /// Its size.
-        size: u64,
         /// The limit.
         limit: u64,
+    },
+    /// The path is neither a regular file nor a directory (a FIFO, a device, a socket).
+    #[error("`{}` is not a regular file: only files and directories of definitions are read", path.display())]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
     },
     /// A directory tree deeper than [`crate::Limits::max_dir_depth`].
     #[error("`{}` is nested deeper than the limit of {limit} directory levels", path.display())]
@@ -46,18 +50,68 @@ pub enum LoadError {
         /// Where the first invalid byte is.
         position: Position,
     },
-    /// The YAML is malformed, or does not have the shape of a definition (an unknown key, a
-    /// list where text belongs...). serde_yaml stops at the first such error in a file.
+    /// The text is not YAML (a syntax error stops the file there), or it is over one of the
+    /// YAML limits (nesting depth, the size that aliases stand for).
     #[error("{message}")]
     Yaml {
         /// The source.
         source_id: SourceId,
         /// Where the YAML reader stopped.
         position: Option<Position>,
-        /// What it said, with the path of the YAML node (`groups[0].blocks[0][1]: ...`).
+        /// What is wrong.
         message: String,
-        /// The group being read, when known.
+        /// A likely fix.
+        help: Option<String>,
+    },
+    /// A key that a group, block, criterion or schema field does not have.
+    #[error("unknown key `{key}` in {what}")]
+    UnknownKey {
+        /// Where the key is.
+        loc: Loc,
+        /// The key written.
+        key: String,
+        /// What holds it: "a group", "a criterion"...
+        what: &'static str,
+        /// The keys it may have.
+        allowed: &'static [&'static str],
+        /// The nearest allowed key.
+        suggestion: Option<&'static str>,
+        /// The group, when known.
         group: Option<String>,
+    },
+    /// A key written twice in one mapping.
+    #[error("key `{key}` is given twice")]
+    DuplicateKey {
+        /// Where the second one is.
+        loc: Loc,
+        /// The key.
+        key: &'static str,
+        /// The group, when known.
+        group: Option<String>,
+    },
+    /// A node of the wrong kind: a list where text belongs, text where a list belongs...
+    #[error("{what} must be {expected}, found {found}")]
+    WrongType {
+        /// Where the node is.
+        loc: Loc,
+        /// What the node is for (`` `blocks` ``, "block 2"...).
+        what: String,
+        /// What it must be.
+        expected: &'static str,
+        /// What it is.
+        found: &'static str,
+        /// The group, when known.
+        group: Option<String>,
+    },
+    /// A criterion mapping without `operator`.
+    #[error("criterion has no `operator`")]
+    MissingOperator {
+        /// Where the criterion is.
+        loc: Loc,
+        /// The group.
+        group: String,
+        /// Which criterion.
+        criterion: String,
     },
     /// A field schema that is well-formed YAML but says something impossible (a dropdown
     /// without options, a field declared twice...).
@@ -196,9 +250,14 @@ impl LoadError {
             | LoadError::Syntax { loc, .. }
             | LoadError::Schema { loc, .. }
             | LoadError::WhereWithBlocks { loc, .. }
-            | LoadError::NestedGroups { loc, .. } => Some(loc),
+            | LoadError::NestedGroups { loc, .. }
+            | LoadError::UnknownKey { loc, .. }
+            | LoadError::DuplicateKey { loc, .. }
+            | LoadError::WrongType { loc, .. }
+            | LoadError::MissingOperator { loc, .. } => Some(loc),
             LoadError::Io { .. }
             | LoadError::TooLarge { .. }
+            | LoadError::NotAFile { .. }
             | LoadError::TooDeep { .. }
             | LoadError::NotUtf8 { .. }
             | LoadError::Markdown { .. }
@@ -211,6 +270,7 @@ impl LoadError {
         match self {
             LoadError::Io { path, .. }
             | LoadError::TooLarge { path, .. }
+            | LoadError::NotAFile { path }
             | LoadError::TooDeep { path, .. }
             | LoadError::NotUtf8 { path, .. } => Some(path),
             _ => None,
@@ -246,8 +306,11 @@ impl LoadError {
             | LoadError::EmptyBlock { group, .. }
             | LoadError::Syntax { group, .. }
             | LoadError::WhereWithBlocks { group, .. }
-            | LoadError::ValueAndValues { group, .. } => Some(group),
-            LoadError::Yaml { group, .. }
+            | LoadError::ValueAndValues { group, .. }
+            | LoadError::MissingOperator { group, .. } => Some(group),
+            LoadError::UnknownKey { group, .. }
+            | LoadError::DuplicateKey { group, .. }
+            | LoadError::WrongType { group, .. }
             | LoadError::InvalidMatch { group, .. }
             | LoadError::NestedGroups { group, .. } => group.as_deref(),
             _ => None,
@@ -258,7 +321,8 @@ impl LoadError {
     pub fn criterion(&self) -> Option<&str> {
         match self {
             LoadError::UnknownOperator { criterion, .. }
-            | LoadError::ValueAndValues { criterion, .. } => Some(criterion),
+            | LoadError::ValueAndValues { criterion, .. }
+            | LoadError::MissingOperator { criterion, .. } => Some(criterion),
             LoadError::Syntax { criterion, .. } => criterion.as_deref(),
             _ => None,
         }
@@ -277,13 +341,28 @@ impl LoadError {
             LoadError::UnknownOperator { .. } => {
                 Some("see the operator table in README.md for the accepted phrases".to_owned())
             }
-            LoadError::Yaml { message, .. }
-                if message.starts_with("fields") && message.contains("unknown field") =>
-            {
-                Some("a schema field has `name`, `type`, `level`, `options` and `description`".to_owned())
+            LoadError::Yaml { help, .. } => help.clone(),
+            LoadError::UnknownKey {
+                what,
+                allowed,
+                suggestion,
+                ..
+            } => {
+                let keys: Vec<String> = allowed.iter().map(|key| format!("`{key}`")).collect();
+                let has = format!("{what} has {}", keys.join(", "));
+                Some(match suggestion {
+                    Some(key) => format!("did you mean `{key}`? {has}"),
+                    None if *what == "a criterion" => {
+                        format!("{has}, or is one line of text")
+                    }
+                    None => has,
+                })
             }
-            LoadError::Yaml { message, .. } if message.contains("unknown field") => Some(
-                "a group has `name`, `description`, `match` and `blocks` (or `where`); a file may list groups under `groups`; a criterion has `field`, `operator`, `values` (or `value`) and `case_sensitive`, or is one line of text".to_owned(),
+            LoadError::MissingOperator { .. } => Some(
+                "add `operator:` with a phrase such as `contains any of` (see the operator table in README.md); check the indentation if it is there".to_owned(),
+            ),
+            LoadError::WrongType { expected, .. } if expected.starts_with("text") => Some(
+                "quote the value if it is meant as text, or check the indentation".to_owned(),
             ),
             _ => None,
         }

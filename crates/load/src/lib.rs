@@ -22,25 +22,35 @@
 //!
 //! # Errors and positions
 //!
-//! Structural YAML errors (bad syntax, an unknown key, a list where a string belongs) come
-//! from serde_yaml with their line and column; serde_yaml stops at the first one in a file.
-//! Everything found after the structure is read (an unknown operator, a missing name) is
-//! reported for every occurrence, and [`Sources::position`] finds its line and column from the
-//! node's path. See `ARCHITECTURE.md`, "Locations".
+//! A file is read into a YAML tree whose every node knows its bytes in the text, and then
+//! lowered to syntax trees. A YAML syntax error stops that file where it is (nothing after it
+//! can be read reliably); every other problem (an unknown key, a list where text belongs, an
+//! unknown operator, a missing name) is reported for every occurrence, each with its
+//! location, which [`Sources::position`] turns into line and column without reading the text
+//! again. See `ARCHITECTURE.md`, "Locations".
+//!
+//! # Limits
+//!
+//! Definitions come from many people and tenants, so every input is bounded ([`Limits`]):
+//! the bytes read from a file (counted as read, not as the file system reports them), how
+//! deep directories are followed, how deeply YAML lists and mappings nest, and how many bytes
+//! YAML aliases may stand for. Only regular files and directories are read: a FIFO or a
+//! device is refused, never waited on.
 
 mod error;
-mod locate;
+mod index;
+mod lower;
 mod markdown;
 mod print;
-mod raw;
 mod schema;
 mod sources;
+mod yaml;
 
 pub use error::LoadError;
 pub use markdown::{MarkdownError, import_markdown};
 pub use print::{PrintError, to_yaml};
 pub use schema::schema_to_yaml;
-pub use sources::{Position, Source, Sources};
+pub use sources::{Excerpt, Position, Source, Sources};
 
 use cohort_syntax::{GroupDef, SourceId};
 use std::path::Path;
@@ -49,10 +59,15 @@ use std::path::Path;
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Limits {
-    /// The largest definitions file read, in bytes.
+    /// The largest definitions or schema file read, in bytes (16 MiB).
     pub max_file_bytes: u64,
-    /// How deep a directory tree is followed.
+    /// How deep a directory tree is followed (16 levels).
     pub max_dir_depth: usize,
+    /// How deeply YAML lists and mappings may nest (64 levels; a definitions file needs 8).
+    pub max_yaml_depth: usize,
+    /// How many bytes the YAML aliases of one text may stand for, counted as if each alias
+    /// were a copy of its anchor's node (16 MiB).
+    pub max_alias_bytes: u64,
 }
 
 impl Default for Limits {
@@ -60,6 +75,17 @@ impl Default for Limits {
         Limits {
             max_file_bytes: 16 * 1024 * 1024,
             max_dir_depth: 16,
+            max_yaml_depth: 64,
+            max_alias_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+impl Limits {
+    fn yaml(&self) -> yaml::YamlLimits {
+        yaml::YamlLimits {
+            max_depth: self.max_yaml_depth,
+            max_expanded_bytes: usize::try_from(self.max_alias_bytes).unwrap_or(usize::MAX),
         }
     }
 }
@@ -98,12 +124,58 @@ impl Loader {
         }
     }
 
-    /// Reads definitions from `text`; `name` stands for the source in error messages.
+    /// Reads definitions from `text` (one or more YAML documents, each a group or a list of
+    /// groups under `groups`); `name` stands for the source in error messages.
     pub fn add_str(&mut self, name: &str, text: &str) -> SourceId {
-        let id = self.loaded.sources.add(name, text);
-        let groups = raw::parse(text, id, &mut self.loaded.errors);
-        self.loaded.groups.extend(groups);
+        let (id, tree) = self.read_yaml(name, text);
+        if let Some(tree) = tree {
+            let mut reader = lower::Reader {
+                tree: &tree,
+                source: id,
+                errors: &mut self.loaded.errors,
+            };
+            let groups = lower::groups(&mut reader);
+            self.loaded.groups.extend(groups);
+        }
         id
+    }
+
+    /// Adds `text` to the sources and reads it as YAML; a syntax error or a YAML limit is
+    /// recorded and gives no tree.
+    fn read_yaml(&mut self, name: &str, text: &str) -> (SourceId, Option<yaml::Tree>) {
+        let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+        let id = self.loaded.sources.add(name, text);
+        let Some((text, index)) = self.loaded.sources.indexed(id) else {
+            return (id, None);
+        };
+        match yaml::read(text, index, self.limits.yaml()) {
+            Ok(tree) => (id, Some(tree)),
+            Err(error) => {
+                let position = index.position(text, error.offset);
+                self.loaded.errors.push(LoadError::Yaml {
+                    source_id: id,
+                    position: Some(position),
+                    message: error.message,
+                    help: error.help,
+                });
+                (id, None)
+            }
+        }
+    }
+
+    /// The comments of the YAML `text`, as the byte offsets of their `#` (a `#` outside every
+    /// scalar), or `None` when `text` is not YAML within the limits. What `cohort fmt` uses to
+    /// refuse losing a comment.
+    ///
+    /// ```
+    /// let loader = cohort_load::Loader::new();
+    /// let text = "# kept\nname: 'a # b' # note\n";
+    /// assert_eq!(loader.comments(text), Some(vec![0, 21]));
+    /// ```
+    pub fn comments(&self, text: &str) -> Option<Vec<usize>> {
+        let index = index::TextIndex::new(text);
+        let tree = yaml::read(text, &index, self.limits.yaml()).ok()?;
+        Some(tree.comments(text))
     }
 
     /// Reads a field schema from `text` (several schemas add up); `name` stands for the
@@ -117,8 +189,11 @@ impl Loader {
     /// assert_eq!(loaded.schema.unwrap().fields[0].key(), "site:Exclude Windows 11 Installation");
     /// ```
     pub fn add_schema_str(&mut self, name: &str, text: &str) -> SourceId {
-        let id = self.loaded.sources.add(name, text);
-        let schema = schema::parse_schema(text, id, &mut self.loaded.errors);
+        let (id, tree) = self.read_yaml(name, text);
+        let schema = match tree {
+            Some(tree) => schema::parse_schema(&tree, id, &mut self.loaded.errors),
+            None => cohort_syntax::SchemaDef::default(),
+        };
         self.loaded
             .schema
             .get_or_insert_with(Default::default)
@@ -129,17 +204,7 @@ impl Loader {
 
     /// Reads a field schema file.
     pub fn add_schema_path(&mut self, path: &Path) {
-        let size = match std::fs::metadata(path) {
-            Ok(metadata) => metadata.len(),
-            Err(source) => {
-                self.loaded.errors.push(LoadError::Io {
-                    path: path.to_owned(),
-                    source,
-                });
-                return;
-            }
-        };
-        if let Some(text) = self.read_text(path, size) {
+        if let Some(text) = self.read_text(path) {
             self.add_schema_str(&path.display().to_string(), &text);
         }
     }
@@ -150,7 +215,8 @@ impl Loader {
         let id = self.loaded.sources.add(name, text);
         match import_markdown(text) {
             Ok(mut group) => {
-                raw::place(&mut group.condition, id, &cohort_syntax::NodePath::root());
+                let at = cohort_syntax::Loc::new(id, cohort_syntax::NodePath::root());
+                lower::place(&mut group.condition, &at);
                 group.loc = cohort_syntax::Loc::new(id, cohort_syntax::NodePath::root());
                 self.loaded.groups.push(group);
             }
@@ -212,30 +278,44 @@ impl Loader {
             for entry in entries {
                 self.add_path_at_depth(&entry, depth + 1, false);
             }
+        } else if !metadata.is_file() {
+            // A FIFO, socket or device: reading it could block forever or never end.
+            if named_by_user || is_definitions_file(path) {
+                self.loaded.errors.push(LoadError::NotAFile {
+                    path: path.to_owned(),
+                });
+            }
         } else if named_by_user || is_definitions_file(path) {
-            self.add_file(path, metadata.len());
+            self.add_file(path);
         }
     }
 
-    fn add_file(&mut self, path: &Path, size: u64) {
-        if let Some(text) = self.read_text(path, size) {
+    fn add_file(&mut self, path: &Path) {
+        if let Some(text) = self.read_text(path) {
             self.add_str(&path.display().to_string(), &text);
         }
     }
 
-    /// A file's text, within the size limit and in UTF-8; otherwise an error is recorded.
-    fn read_text(&mut self, path: &Path, size: u64) -> Option<String> {
-        if size > self.limits.max_file_bytes {
-            self.loaded.errors.push(LoadError::TooLarge {
-                path: path.to_owned(),
-                size,
-                limit: self.limits.max_file_bytes,
-            });
-            return None;
-        }
-        let bytes = match std::fs::read(path) {
-            Ok(bytes) => bytes,
-            Err(source) => {
+    /// A regular file's text, within the size limit (counted in bytes read) and in UTF-8;
+    /// otherwise an error is recorded.
+    fn read_text(&mut self, path: &Path) -> Option<String> {
+        let limit = self.limits.max_file_bytes;
+        let bytes = match read_bounded(path, limit) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => {
+                self.loaded.errors.push(LoadError::TooLarge {
+                    path: path.to_owned(),
+                    limit,
+                });
+                return None;
+            }
+            Err(ReadError::NotAFile) => {
+                self.loaded.errors.push(LoadError::NotAFile {
+                    path: path.to_owned(),
+                });
+                return None;
+            }
+            Err(ReadError::Io(source)) => {
                 self.loaded.errors.push(LoadError::Io {
                     path: path.to_owned(),
                     source,
@@ -262,6 +342,45 @@ impl Loader {
     pub fn finish(self) -> Loaded {
         self.loaded
     }
+}
+
+/// Why [`read_bounded`] read nothing.
+#[derive(Debug)]
+pub enum ReadError {
+    /// The path is not a regular file (a directory, a FIFO, a device, a socket).
+    NotAFile,
+    /// The operating system's error.
+    Io(std::io::Error),
+}
+
+/// The bytes of the regular file at `path`, or `Ok(None)` when it holds more than `limit`
+/// bytes (counted as they are read, so a file that grows, or lies about its size, is still
+/// cut off). A path that is not a regular file is refused before it is opened for reading.
+///
+/// ```
+/// let dir = std::env::temp_dir();
+/// let path = dir.join(format!("cohort-read-bounded-{}.yaml", std::process::id()));
+/// std::fs::write(&path, "name: G\n").unwrap();
+/// assert_eq!(cohort_load::read_bounded(&path, 100).unwrap(), Some(b"name: G\n".to_vec()));
+/// assert_eq!(cohort_load::read_bounded(&path, 3).unwrap(), None);
+/// assert!(matches!(cohort_load::read_bounded(&dir, 100), Err(cohort_load::ReadError::NotAFile)));
+/// std::fs::remove_file(&path).unwrap();
+/// ```
+pub fn read_bounded(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, ReadError> {
+    use std::io::Read;
+    let metadata = std::fs::metadata(path).map_err(ReadError::Io)?;
+    if !metadata.is_file() {
+        return Err(ReadError::NotAFile);
+    }
+    let file = std::fs::File::open(path).map_err(ReadError::Io)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len().min(limit)).unwrap_or(0));
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(ReadError::Io)?;
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > limit {
+        return Ok(None);
+    }
+    Ok(Some(bytes))
 }
 
 fn is_definitions_file(path: &Path) -> bool {

@@ -1,5 +1,6 @@
 //! The texts the loader read, and turning locations into lines and columns.
 
+use crate::index::{TextIndex, ceil_char_boundary, floor_char_boundary};
 use cohort_syntax::{Loc, SourceId};
 use std::fmt;
 
@@ -48,8 +49,28 @@ impl fmt::Display for Position {
 pub struct Source {
     /// The file's path as given, or the name given with the string.
     pub name: String,
-    /// The whole text.
+    /// The whole text (without a leading byte-order mark).
     pub text: String,
+    /// Its lines and characters, indexed once.
+    index: TextIndex,
+}
+
+/// A window of one source line around a location, for showing under a diagnostic: the
+/// whole line when it is short, otherwise about [`Excerpt::WINDOW`] bytes on each side of the
+/// location, marked `…` where cut.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Excerpt {
+    /// The text shown.
+    pub text: String,
+    /// The column (characters, from 1) in `text` where the location starts.
+    pub column: usize,
+    /// How many characters from `column` the location covers (at least 1).
+    pub width: usize,
+}
+
+impl Excerpt {
+    /// Bytes shown on each side of a location in a long line.
+    pub const WINDOW: usize = 60;
 }
 
 /// Every text the loader read, indexed by [`SourceId`].
@@ -64,6 +85,7 @@ impl Sources {
         self.sources.push(Source {
             name: name.to_owned(),
             text: text.to_owned(),
+            index: TextIndex::new(text),
         });
         id
     }
@@ -73,13 +95,18 @@ impl Sources {
         self.sources.get(usize::try_from(id.0).ok()?)
     }
 
+    /// The source with this id and its index, for the loader.
+    pub(crate) fn indexed(&self, id: SourceId) -> Option<(&str, &TextIndex)> {
+        let source = self.get(id)?;
+        Some((&source.text, &source.index))
+    }
+
     /// The name of the source of `loc`.
     pub fn name(&self, loc: &Loc) -> Option<&str> {
         Some(self.get(loc.source?)?.name.as_str())
     }
 
-    /// The line and column of the node at `loc`, found by walking its source to the node's
-    /// path. `None` when the location has no source or the path leads nowhere.
+    /// The line and column of the node at `loc`. `None` when the location has no source.
     ///
     /// ```
     /// use cohort_load::{Loader, Position};
@@ -98,34 +125,142 @@ impl Sources {
     /// A location inside a YAML string (a one-line criterion, a `where` condition) points
     /// into the YAML file.
     pub fn locate(&self, loc: &Loc) -> Option<(Position, usize)> {
+        let (offset, width) = self.offset(loc)?;
+        let source = self.get(loc.source?)?;
+        Some((source.index.position(&source.text, offset), width))
+    }
+
+    /// The byte offset of `loc` in its source, and its width in characters.
+    fn offset(&self, loc: &Loc) -> Option<(usize, usize)> {
         let source = self.get(loc.source?)?;
         let text = &source.text;
-        if loc.path.segments().is_empty()
-            && let Some(span) = loc.span
-        {
-            // A node of a text document (Markdown): the span is in the whole text.
-            let width = text
-                .get(span.start..span.end)
-                .map_or(1, |t| t.chars().count().max(1));
-            return Some((Position::of_offset(text, span.start), width));
-        }
-        let (scalar, index) = crate::locate::node(text, &loc.path)?;
-        let exact = loc
-            .span
-            .and_then(|span| crate::locate::inside_scalar(text, index, span));
-        match exact {
-            Some((offset, len)) => {
-                let width = text
-                    .get(offset..offset + len)
-                    .map_or(1, |t| t.chars().count().max(1));
-                Some((Position::of_offset(text, offset), width))
+        let width_of = |offset: usize, len: usize| {
+            text.get(offset..offset + len)
+                .map_or(1, |t| t.chars().count().max(1))
+        };
+        match (loc.node, loc.span) {
+            (Some(node), span) => {
+                match span.and_then(|span| inside_scalar(text, node.start, span)) {
+                    Some((offset, len)) => Some((offset, width_of(offset, len))),
+                    None => match text.get(node.start..node.end) {
+                        // A node on one line (a scalar, a flow collection): all of it.
+                        Some(one_line)
+                            if !one_line.is_empty()
+                                && one_line.len() <= Excerpt::WINDOW
+                                && !one_line.contains(['\n', '\r']) =>
+                        {
+                            Some((node.start, width_of(node.start, one_line.len())))
+                        }
+                        _ => Some((node.start, token_width(text, node.start))),
+                    },
+                }
             }
-            None => Some((scalar, crate::locate::token_width(text, index))),
+            // A node of a text document (Markdown): the span is in the whole text.
+            (None, Some(span)) => Some((span.start, width_of(span.start, span.len()))),
+            (None, None) => Some((0, 1)),
         }
     }
 
     /// The text of line `line` (from 1) of the source of `loc`.
     pub fn line_text(&self, loc_source: SourceId, line: usize) -> Option<&str> {
-        self.get(loc_source)?.text.lines().nth(line.checked_sub(1)?)
+        let source = self.get(loc_source)?;
+        let (start, end) = source.index.line_range(&source.text, line)?;
+        source.text.get(start..end)
     }
+
+    /// The line of `loc` cut to a window around it, for showing under a message.
+    pub fn excerpt(&self, loc: &Loc) -> Option<Excerpt> {
+        let (offset, width) = self.offset(loc)?;
+        self.excerpt_at(loc.source?, offset, width)
+    }
+
+    /// The line holding `position` cut to a window around it.
+    pub fn excerpt_at_position(
+        &self,
+        source: SourceId,
+        position: Position,
+        width: usize,
+    ) -> Option<Excerpt> {
+        let text = &self.get(source)?.text;
+        let (start, end) = self.get(source)?.index.line_range(text, position.line)?;
+        let offset = text
+            .get(start..end)?
+            .char_indices()
+            .nth(position.column.saturating_sub(1))
+            .map_or(end, |(at, _)| start + at);
+        self.excerpt_at(source, offset, width)
+    }
+
+    fn excerpt_at(&self, source: SourceId, offset: usize, width: usize) -> Option<Excerpt> {
+        let source = self.get(source)?;
+        let text = &source.text;
+        let position = source.index.position(text, offset);
+        let (line_start, line_end) = source.index.line_range(text, position.line)?;
+        let offset = offset.clamp(line_start, line_end);
+        if line_end - line_start <= 3 * Excerpt::WINDOW {
+            return Some(Excerpt {
+                text: text.get(line_start..line_end)?.to_owned(),
+                column: position.column,
+                width: width.max(1),
+            });
+        }
+        let from =
+            floor_char_boundary(text, offset.saturating_sub(Excerpt::WINDOW).max(line_start));
+        let to = ceil_char_boundary(text, (offset + Excerpt::WINDOW).min(line_end));
+        let before = if from > line_start { "…" } else { "" };
+        let after = if to < line_end { "…" } else { "" };
+        let shown = text.get(from..to)?;
+        let column = before.chars().count() + text.get(from..offset)?.chars().count() + 1;
+        let room = text.get(offset..to)?.chars().count().max(1);
+        Some(Excerpt {
+            text: format!("{before}{shown}{after}"),
+            column,
+            width: width.clamp(1, room),
+        })
+    }
+}
+
+/// Where the bytes `span` of the string scalar at `index` are in `text`, and how wide they
+/// are there: exact when the scalar is written as its value (plain, or quoted without
+/// escapes, on one line); otherwise `None`.
+fn inside_scalar(text: &str, index: usize, span: cohort_syntax::Span) -> Option<(usize, usize)> {
+    let raw = text.get(index..)?;
+    let (content, escape): (usize, Option<&str>) = match raw.chars().next()? {
+        '"' => (index + 1, Some("\\")),
+        '\'' => (index + 1, Some("''")),
+        '|' | '>' => return None,
+        _ => (index, None),
+    };
+    let covered = text.get(content..content.checked_add(span.end)?)?;
+    let escaped = escape.is_some_and(|e| covered.contains(e));
+    if escaped || covered.contains(['\n', '\r']) {
+        return None;
+    }
+    Some((content + span.start, span.len()))
+}
+
+/// The width of the scalar token at `index`, for carets: a quoted string to its closing
+/// quote, a plain scalar to the end of its value on that line (at most a window's width).
+fn token_width(text: &str, index: usize) -> usize {
+    let Some(raw) = text.get(index..) else {
+        return 1;
+    };
+    let line = raw.split(['\n', '\r']).next().unwrap_or_default();
+    let line = line
+        .get(..ceil_char_boundary(line, Excerpt::WINDOW))
+        .unwrap_or(line);
+    let width = match line.chars().next() {
+        Some(quote @ ('"' | '\'')) => line[1..].find(quote).map_or(line.len(), |end| end + 2),
+        Some('{' | '[' | '-') | None => 1,
+        Some(_) => line
+            .find([',', '}', ']'])
+            .or_else(|| line.find(": "))
+            .or_else(|| line.find(" #"))
+            .unwrap_or(line.len()),
+    };
+    line[..width.min(line.len())]
+        .trim_end()
+        .chars()
+        .count()
+        .max(1)
 }

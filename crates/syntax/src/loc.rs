@@ -1,10 +1,10 @@
 //! Source locations of syntax nodes.
 //!
-//! A definition loaded from YAML cannot know byte offsets of the nodes that parsed
-//! successfully (serde_yaml only reports positions on error), so a node records the
-//! [`NodePath`] that leads to it from the document root, plus the [`SourceId`] of the
-//! document. `cohort-load` turns such a location into `file:line:column` when an error needs
-//! one. See `ARCHITECTURE.md`, "Locations".
+//! A node read from a YAML document records the [`SourceId`] of the document, the byte range
+//! of its YAML node in that text (`node`), and the [`NodePath`] that leads to it from the
+//! document root (for messages such as `groups[0].blocks[1][0]`). `cohort-load` turns such a
+//! location into `file:line:column` when an error needs one, without reading the document
+//! again. See `ARCHITECTURE.md`, "Locations".
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -135,8 +135,8 @@ impl Span {
     }
 }
 
-/// Where a syntax node came from: a source, the path to the node inside it, and for nodes
-/// parsed from text, the byte span inside that text.
+/// Where a syntax node came from: a source, the YAML node inside it (its byte range and its
+/// path), and for nodes parsed from text, the byte span inside that text.
 ///
 /// `Loc` compares equal to every other `Loc` and hashes to nothing, so syntax trees compare
 /// by what they say, not by where they were written (Cedar's rule for its `Node::loc`).
@@ -154,6 +154,9 @@ pub struct Loc {
     pub source: Option<SourceId>,
     /// The path to the node inside that source.
     pub path: NodePath,
+    /// The bytes of the YAML node at `path` in the source's text, when the loader read it
+    /// from YAML.
+    pub node: Option<Span>,
     /// For a node parsed from text: its bytes in the text at `path` (a YAML string scalar,
     /// or the whole source when `path` is the root of a text file).
     pub span: Option<Span>,
@@ -165,6 +168,17 @@ impl Loc {
         Self {
             source: Some(source),
             path,
+            node: None,
+            span: None,
+        }
+    }
+
+    /// A location in `source` at `path`, whose YAML node covers the bytes `node`.
+    pub fn in_yaml(source: SourceId, path: NodePath, node: Span) -> Self {
+        Self {
+            source: Some(source),
+            path,
+            node: Some(node),
             span: None,
         }
     }
@@ -184,6 +198,19 @@ impl Loc {
         Loc {
             source: Some(source),
             path: path.clone(),
+            node: None,
+            span: self.span,
+        }
+    }
+
+    /// This location placed inside the string scalar at `at` (a location the loader made):
+    /// for nodes parsed from that string.
+    #[must_use]
+    pub fn placed_in(&self, at: &Loc) -> Loc {
+        Loc {
+            source: at.source,
+            path: at.path.clone(),
+            node: at.node,
             span: self.span,
         }
     }
