@@ -64,18 +64,31 @@ fn hostile_input_is_an_error_not_a_panic() {
         "x".repeat(1_000_000)
     );
     assert!(GroupSet::from_yaml_str(&long_name).is_ok());
-    let many_values = format!(
-        "name: G\nblocks: [[{{field: a, operator: is any of, values: [{}]}}]]\n",
-        (0..50_000)
-            .map(|i| i.to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
+    let values = |count: usize| {
+        format!(
+            "name: G\nblocks: [[{{field: a, operator: is any of, values: [{}]}}]]\n",
+            (0..count)
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    // The limit on values per criterion holds for lists too (not only for text criteria).
+    let Err(error) = GroupSet::from_yaml_str(&values(50_000)) else {
+        panic!("50,000 values were accepted");
+    };
+    assert!(
+        error
+            .to_string()
+            .contains("more than the limit of 10000 values"),
+        "{:.200}",
+        error.to_string()
     );
-    let groups = GroupSet::from_yaml_str(&many_values).unwrap();
+    let groups = GroupSet::from_yaml_str(&values(10_000)).unwrap();
     assert!(
         groups
             .evaluate(
-                &serde_json::json!({"a": "49999"}),
+                &serde_json::json!({"a": "9999"}),
                 cohort::Timestamp::UNIX_EPOCH
             )
             .contains("G")

@@ -3,6 +3,7 @@
 //! * `bitlocker`: the seed group end to end through the library.
 //! * `cli`: the `cohort` command line, run in-process through `cohort_cli::run`.
 //! * `corpus`: 50+ criterion lines in the styles people write, with their expected trees.
+//! * `deep`: attribute lists nested 100,000 deep, on every path.
 //! * `differential`: proptest, the compiled engine against the reference evaluator.
 //! * `diagnostics`: every kind of bad definition gives a located, named error.
 //! * `examples`: the shipped groups and fleet are valid, reproducible and meaningful.
@@ -17,6 +18,7 @@
 mod bitlocker;
 mod cli;
 mod corpus;
+mod deep;
 mod diagnostics;
 mod differential;
 mod examples;

@@ -56,6 +56,17 @@ pub enum CheckErrorKind {
         /// What the regex compiler said.
         reason: String,
     },
+    /// A regex that would take the group set's regexes past their memory budget.
+    #[error(
+        "regular expression `{pattern}` would take the regexes of the group set past their limit of {limit} bytes ({} MiB), compiled and matching",
+        .limit >> 20
+    )]
+    RegexBudget {
+        /// The pattern.
+        pattern: String,
+        /// The set's budget, in bytes ([`crate::REGEX_SET_BUDGET`]).
+        limit: usize,
+    },
     /// A relative-date operator got a value that is no duration.
     #[error("`{op}` takes a duration such as `30 days` or `12 hours`, found `{text}`")]
     BadDuration {
@@ -153,6 +164,14 @@ pub enum CheckErrorKind {
         /// The field written.
         field: String,
     },
+    /// A criterion with more values than any criterion may have.
+    #[error("criterion lists {found} values, more than the limit of {limit} values per criterion")]
+    TooManyValues {
+        /// How many values it lists.
+        found: usize,
+        /// The limit ([`crate::max_values`]).
+        limit: usize,
+    },
     /// Two groups with one name.
     #[error("group `{name}` is defined twice")]
     DuplicateGroup {
@@ -245,6 +264,14 @@ impl CheckError {
             CheckErrorKind::MemberOfWithField { .. } => {
                 Some("write it as `member of \"Group Name\"`".to_owned())
             }
+            CheckErrorKind::RegexBudget { .. } => Some(
+                "simplify the regexes of the set: counted repetitions of Unicode classes are large (`\\w{20}`); ASCII classes such as `[a-z0-9_]{20}` are small, or use `contains`, `starts with` or `is any of`"
+                    .to_owned(),
+            ),
+            CheckErrorKind::TooManyValues { .. } => Some(
+                "split the values between several criteria (joined by `or` for `is any of` and `contains any of`, by `and` for `contains all of`)"
+                    .to_owned(),
+            ),
             CheckErrorKind::EmptyValue { .. } => {
                 Some("to test for an empty attribute use `is blank`".to_owned())
             }

@@ -7,6 +7,7 @@
 //! criterion it came from.
 
 use crate::literal::Version;
+pub use crate::regex::Regex;
 use std::fmt;
 use std::sync::Arc;
 
@@ -98,7 +99,7 @@ pub enum Test {
     /// Ends with one of the values.
     EndsWith(Vec<String>),
     /// Matches one of the regular expressions.
-    Matches(Vec<regex::Regex>),
+    Matches(Vec<Regex>),
     /// Compared with a bound.
     Compare {
         /// The comparison.

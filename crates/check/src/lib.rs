@@ -43,9 +43,13 @@
 mod error;
 pub mod ir;
 pub mod literal;
+mod regex;
 mod schema;
+mod suggest;
 
 pub use error::{CheckError, CheckErrorKind};
+pub use regex::REGEX_SET_BUDGET;
+pub use suggest::SUGGESTION_BUDGET;
 
 use cohort_syntax::{Arity, Criterion, Expr, GroupDef, Literal, Loc, Operator};
 use ir::{
@@ -56,6 +60,12 @@ use std::sync::Arc;
 
 /// The largest compiled size of one regular expression, in bytes.
 pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// The most values one criterion may list, whatever its form (text, YAML list or map): the
+/// text parser's limit ([`cohort_syntax::Limits::max_values`]), applied to every criterion.
+pub fn max_values() -> usize {
+    cohort_syntax::Limits::default().max_values
+}
 
 /// Checks every group and lowers it to the IR; returns every error found.
 pub fn check(groups: &[GroupDef]) -> Result<CheckedSet, Vec<CheckError>> {
@@ -89,7 +99,9 @@ pub fn check_with_schema(
     groups: &[GroupDef],
     schema: Option<&cohort_syntax::SchemaDef>,
 ) -> Result<CheckedSet, Vec<CheckError>> {
-    let schema = schema.map(schema::SchemaIndex::new);
+    let budget = suggest::Budget::new();
+    let mut regexes = regex::RegexBudget::new();
+    let schema = schema.map(|schema| schema::SchemaIndex::new(schema, &budget));
     let mut errors = Vec::new();
     let mut checked = Vec::with_capacity(groups.len());
     let mut references: Vec<Vec<Reference>> = Vec::with_capacity(groups.len());
@@ -114,6 +126,7 @@ pub fn check_with_schema(
             counter: 0,
             references: Vec::new(),
             schema: schema.as_ref(),
+            regexes: &mut regexes,
         };
         let block_shaped = is_block_shaped(&group.condition);
         let condition = checker.expr(&group.condition, block_shaped, None);
@@ -126,7 +139,7 @@ pub fn check_with_schema(
             block_shaped,
         });
     }
-    let evaluation_order = resolve_references(&mut checked, &references, &mut errors);
+    let evaluation_order = resolve_references(&mut checked, &references, &mut errors, &budget);
     if errors.is_empty() {
         Ok(CheckedSet {
             groups: checked,
@@ -151,6 +164,7 @@ fn resolve_references(
     groups: &mut [CheckedGroup],
     references: &[Vec<Reference>],
     errors: &mut Vec<CheckError>,
+    budget: &suggest::Budget,
 ) -> Vec<usize> {
     let positions: HashMap<String, usize> = groups
         .iter()
@@ -159,6 +173,9 @@ fn resolve_references(
         .map(|(position, group)| (group.name.clone(), position))
         .collect();
     let mut edges: Vec<Vec<(usize, &Reference)>> = vec![Vec::new(); groups.len()];
+    let names = suggest::ByLength::new(groups.iter().map(|g| g.name.clone()));
+    // One suggestion per missing name, however often it is referenced.
+    let mut suggestions: HashMap<&str, Option<String>> = HashMap::new();
     for (from, group_references) in references.iter().enumerate() {
         let group_name = groups.get(from).map(|g| g.name.clone()).unwrap_or_default();
         for reference in group_references {
@@ -171,11 +188,12 @@ fn resolve_references(
                 None => errors.push(CheckError {
                     kind: CheckErrorKind::UnknownGroup {
                         name: reference.name.clone(),
-                        suggestion: cohort_syntax::nearest(
-                            &reference.name,
-                            groups.iter().map(|g| g.name.as_str()),
-                        )
-                        .map(str::to_owned),
+                        suggestion: suggestions
+                            .entry(&reference.name)
+                            .or_insert_with(|| {
+                                names.nearest(&reference.name, budget).map(str::to_owned)
+                            })
+                            .clone(),
                     },
                     loc: reference.loc.clone(),
                     group: group_name.clone(),
@@ -286,6 +304,8 @@ struct GroupChecker<'a> {
     references: Vec<Reference>,
     /// The field schema, when there is one.
     schema: Option<&'a schema::SchemaIndex<'a>>,
+    /// What remains of the set's regex budget.
+    regexes: &'a mut regex::RegexBudget,
 }
 
 impl GroupChecker<'_> {
@@ -333,6 +353,14 @@ impl GroupChecker<'_> {
         let errors_before = self.errors.len();
         let op = criterion.op;
         let values = &criterion.values;
+        if values.len() > max_values() {
+            let kind = CheckErrorKind::TooManyValues {
+                found: values.len(),
+                limit: max_values(),
+            };
+            self.error(kind, &criterion.loc, &label, &criterion.field);
+            return Condition::All(Vec::new());
+        }
         if op.operator == Operator::MemberOf {
             return self.member_of(criterion, label);
         }
@@ -347,7 +375,7 @@ impl GroupChecker<'_> {
             match schema.resolve(&criterion.field) {
                 Ok(declared) => {
                     field = declared.key();
-                    for problem in schema::validate(declared, criterion) {
+                    for problem in schema::validate(declared, criterion, schema.budget()) {
                         self.error(problem.kind, problem.loc, &label, &criterion.field);
                     }
                     if self.errors.len() > errors_before {
@@ -542,37 +570,30 @@ impl GroupChecker<'_> {
         texts
     }
 
-    fn regex(
-        &mut self,
-        criterion: &Criterion,
-        value: &Literal,
-        label: &str,
-    ) -> Option<regex::Regex> {
-        let built = regex::RegexBuilder::new(&value.text)
-            .case_insensitive(!criterion.case_sensitive)
-            .size_limit(REGEX_SIZE_LIMIT)
-            .build();
-        match built {
-            Ok(regex) => Some(regex),
-            Err(error) => {
-                let reason = match error {
-                    regex::Error::CompiledTooBig(limit) => {
-                        format!("it compiles to more than the limit of {limit} bytes")
-                    }
-                    other => {
-                        let text = other.to_string();
-                        let last = text.lines().last().unwrap_or_default().trim();
-                        last.strip_prefix("error: ").unwrap_or(last).to_owned()
-                    }
-                };
-                let kind = CheckErrorKind::BadRegex {
+    fn regex(&mut self, criterion: &Criterion, value: &Literal, label: &str) -> Option<ir::Regex> {
+        let error = match self.regexes.compile(&value.text, criterion.case_sensitive) {
+            Ok(regex) => return Some(regex),
+            Err(error) => error,
+        };
+        let kind = match error {
+            regex::RegexError::OverBudget => CheckErrorKind::RegexBudget {
+                pattern: value.text.clone(),
+                limit: REGEX_SET_BUDGET,
+            },
+            regex::RegexError::TooBig(limit) => CheckErrorKind::BadRegex {
+                pattern: value.text.clone(),
+                reason: format!("it compiles to more than the limit of {limit} bytes"),
+            },
+            regex::RegexError::Syntax(text) => {
+                let last = text.lines().last().unwrap_or_default().trim();
+                CheckErrorKind::BadRegex {
                     pattern: value.text.clone(),
-                    reason,
-                };
-                self.error(kind, &value.loc, label, &criterion.field);
-                None
+                    reason: last.strip_prefix("error: ").unwrap_or(last).to_owned(),
+                }
             }
-        }
+        };
+        self.error(kind, &value.loc, label, &criterion.field);
+        None
     }
 
     fn bound(&mut self, criterion: &Criterion, value: &Literal, label: &str) -> Option<Bound> {

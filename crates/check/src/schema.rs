@@ -11,7 +11,11 @@ use std::collections::HashMap;
 #[derive(Debug)]
 pub(crate) struct SchemaIndex<'s> {
     by_name: HashMap<&'s str, Vec<&'s FieldDef>>,
-    fields: &'s [FieldDef],
+    /// Every field as a criterion would name it (`level:Name` when the name is ambiguous),
+    /// in declaration order, indexed by length for suggestions.
+    names: crate::suggest::ByLength,
+    /// The set's suggestion budget.
+    budget: &'s crate::suggest::Budget,
 }
 
 /// One problem found in a criterion, and where.
@@ -21,14 +25,29 @@ pub(crate) struct Problem<'c> {
 }
 
 impl<'s> SchemaIndex<'s> {
-    pub(crate) fn new(schema: &'s SchemaDef) -> Self {
+    pub(crate) fn new(schema: &'s SchemaDef, budget: &'s crate::suggest::Budget) -> Self {
         let mut by_name: HashMap<&str, Vec<&FieldDef>> = HashMap::new();
         for field in &schema.fields {
             by_name.entry(field.name.as_str()).or_default().push(field);
         }
+        let names = schema
+            .fields
+            .iter()
+            .map(|field| {
+                let ambiguous = by_name
+                    .get(field.name.as_str())
+                    .is_some_and(|f| f.len() > 1);
+                if ambiguous {
+                    format!("{}:{}", field.level.name(), field.name)
+                } else {
+                    field.key()
+                }
+            })
+            .collect::<Vec<String>>();
         SchemaIndex {
+            names: crate::suggest::ByLength::new(names),
             by_name,
-            fields: &schema.fields,
+            budget,
         }
     }
 
@@ -63,25 +82,16 @@ impl<'s> SchemaIndex<'s> {
 
     /// The nearest declared field, as a criterion would name it.
     fn suggest(&self, written: &str) -> Option<String> {
-        let names: Vec<String> = self
-            .fields
-            .iter()
-            .map(|field| {
-                let ambiguous = self
-                    .by_name
-                    .get(field.name.as_str())
-                    .is_some_and(|f| f.len() > 1);
-                if ambiguous {
-                    format!("{}:{}", field.level.name(), field.name)
-                } else {
-                    field.key()
-                }
-            })
-            .collect();
         let (_, bare) = Level::split(written);
-        cohort_syntax::nearest(written, names.iter().map(String::as_str))
-            .or_else(|| cohort_syntax::nearest(bare, names.iter().map(String::as_str)))
+        self.names
+            .nearest(written, self.budget)
+            .or_else(|| self.names.nearest(bare, self.budget))
             .map(str::to_owned)
+    }
+
+    /// The set's suggestion budget.
+    pub(crate) fn budget(&self) -> &'s crate::suggest::Budget {
+        self.budget
     }
 }
 
@@ -151,7 +161,11 @@ pub(crate) fn suitable_operators(kind: &FieldKind) -> String {
 }
 
 /// Every problem of `criterion` on `field`.
-pub(crate) fn validate<'c>(field: &FieldDef, criterion: &'c Criterion) -> Vec<Problem<'c>> {
+pub(crate) fn validate<'c>(
+    field: &FieldDef,
+    criterion: &'c Criterion,
+    budget: &crate::suggest::Budget,
+) -> Vec<Problem<'c>> {
     let operator = criterion.op.operator;
     if !operator_suits(&field.kind, operator) {
         return vec![Problem {
@@ -214,11 +228,9 @@ pub(crate) fn validate<'c>(field: &FieldDef, criterion: &'c Criterion) -> Vec<Pr
                     kind: CheckErrorKind::NotAnOption {
                         field: field.key(),
                         value: value.text.clone(),
-                        suggestion: cohort_syntax::nearest(
-                            &value.text,
-                            options.iter().map(String::as_str),
-                        )
-                        .map(str::to_owned),
+                        suggestion: budget
+                            .nearest(&value.text, options.iter().map(String::as_str))
+                            .map(str::to_owned),
                         options: options.clone(),
                     },
                     loc: &value.loc,

@@ -272,3 +272,213 @@ fn member_of_takes_one_group_and_no_field() {
         "`member of` takes a group name, not a field: found field `Group`"
     );
 }
+
+/// Every criterion is held to the text parser's limit on values, whatever its form: here a
+/// syntax tree built directly, as the YAML map form builds it.
+#[test]
+fn criteria_with_too_many_values_are_refused_with_the_limit() {
+    assert_eq!(max_values(), cohort_syntax::Limits::default().max_values);
+    let values: Vec<String> = (0..20_000).map(|i| format!("v{i}")).collect();
+    let values: Vec<&str> = values.iter().map(String::as_str).collect();
+    for op in ["is any of", "contains any of", "matches", "member of"] {
+        let errors = check(&[group("G", vec![criterion(op, &values)])]).unwrap_err();
+        assert_eq!(errors.len(), 1, "{op}: {errors:?}");
+        assert!(matches!(
+            errors[0].kind,
+            CheckErrorKind::TooManyValues { found: 20_000, limit } if limit == max_values()
+        ));
+        assert_eq!(errors[0].group, "G");
+        assert_eq!(
+            errors[0].criterion.as_deref(),
+            Some("block 1, criterion 1 (`Field`)")
+        );
+        assert_eq!(
+            errors[0].to_string(),
+            "criterion lists 20000 values, more than the limit of 10000 values per criterion"
+        );
+    }
+    let at_limit = &values[..max_values()];
+    assert!(check(&[group("G", vec![criterion("is any of", at_limit)])]).is_ok());
+}
+
+/// 4,000 `member of` criteria naming missing groups, in a set of 4,000 groups of names of one
+/// length: every one is reported, the suggestion budget bounds the comparisons, and the first
+/// references still get their suggestion.
+#[test]
+fn suggestions_for_many_missing_groups_are_bounded() {
+    let mut groups: Vec<GroupDef> = (0..4_000)
+        .map(|i| group(&format!("Group {i:04}"), vec![criterion("equal", &["x"])]))
+        .collect();
+    groups.push(group(
+        "Referrer",
+        (0..4_000)
+            .map(|i| member_of(&format!("Gruop {i:04}"), false))
+            .collect(),
+    ));
+    let errors = check(&groups).unwrap_err();
+    assert_eq!(errors.len(), 4_000);
+    assert!(
+        errors
+            .iter()
+            .all(|e| matches!(e.kind, CheckErrorKind::UnknownGroup { .. }))
+    );
+    assert_eq!(
+        errors[0].help().as_deref(),
+        Some("did you mean `Group 0000`?")
+    );
+    let suggested = errors.iter().filter(|e| e.help().is_some()).count();
+    // Each missing name compares at most 4,000 names from a budget of SUGGESTION_BUDGET.
+    assert!(suggested >= SUGGESTION_BUDGET / 4_001, "{suggested}");
+    assert!(suggested < 4_000, "{suggested}");
+}
+
+/// A 100,000-character name gets no suggestion, and one repeated name is compared once.
+#[test]
+fn long_missing_names_get_no_suggestion() {
+    let long = "G".repeat(100_000);
+    let groups = vec![
+        group(&long[..99_999], vec![criterion("equal", &["x"])]),
+        group(
+            "Referrer",
+            vec![member_of(&long, false), member_of("Group A", false)],
+        ),
+        group("Group B", vec![criterion("equal", &["x"])]),
+    ];
+    let errors = check(&groups).unwrap_err();
+    assert_eq!(errors.len(), 2);
+    assert_eq!(errors[0].help(), None);
+    assert_eq!(errors[1].help().as_deref(), Some("did you mean `Group B`?"));
+}
+
+/// Schema suggestions are bounded too: a 100,000-character field name gets none, a typo
+/// still gets one.
+#[test]
+fn schema_suggestions_are_bounded() {
+    let field = |name: &str| cohort_syntax::FieldDef {
+        name: name.into(),
+        kind: cohort_syntax::FieldKind::Text,
+        level: cohort_syntax::Level::Endpoint,
+        description: None,
+        loc: Loc::default(),
+    };
+    let long = "F".repeat(100_000);
+    let schema = cohort_syntax::SchemaDef {
+        fields: vec![field(&long[..99_999]), field("Agent Version")],
+    };
+    let on = |name: &str| {
+        let mut c = criterion("equal", &["x"]);
+        c.field = name.to_owned();
+        c
+    };
+    let errors = check_with_schema(
+        &[group("G", vec![on(&long), on("Agent Verison")])],
+        Some(&schema),
+    )
+    .unwrap_err();
+    assert_eq!(errors.len(), 2);
+    assert!(matches!(
+        &errors[0].kind,
+        CheckErrorKind::UnknownField {
+            suggestion: None,
+            ..
+        }
+    ));
+    assert_eq!(
+        errors[1].help().as_deref(),
+        Some("did you mean `Agent Version`?")
+    );
+}
+
+/// 5,000 small case-insensitive counted repetitions of a Unicode class (each about 1 MiB
+/// compiled) exceed the set's regex budget: the first few compile, every later one is a
+/// located error that names the budget, the group and the criterion.
+#[test]
+fn a_set_of_regexes_past_the_budget_is_refused() {
+    let groups: Vec<GroupDef> = (0..5_000)
+        .map(|i| {
+            group(
+                &format!("G{i}"),
+                vec![criterion("matches", &[&format!("\\w{{20}}x{i}")])],
+            )
+        })
+        .collect();
+    let errors = check(&groups).unwrap_err();
+    assert!(errors.len() > 4_900, "{}", errors.len());
+    assert!(errors.len() < 5_000, "{}", errors.len());
+    for error in &errors {
+        assert!(
+            matches!(&error.kind, CheckErrorKind::RegexBudget { limit, .. } if *limit == REGEX_SET_BUDGET),
+            "{error}"
+        );
+        assert_eq!(
+            error.criterion.as_deref(),
+            Some("block 1, criterion 1 (`Field`)")
+        );
+    }
+    let last = errors.last().unwrap();
+    assert_eq!(last.group, "G4999");
+    assert_eq!(
+        last.to_string(),
+        "regular expression `\\w{20}x4999` would take the regexes of the group set past their limit of 67108864 bytes (64 MiB), compiled and matching"
+    );
+    assert!(last.help().unwrap().contains("ASCII classes"));
+}
+
+/// A set within the budget compiles, matches as the `regex` crate does (case folded with
+/// Unicode unless case-sensitive); a pattern written again is compiled once but its
+/// matching caches are charged for each criterion.
+#[test]
+fn a_set_of_regexes_within_the_budget_compiles_and_matches() {
+    let regex_of = |predicate: Predicate| {
+        let Test::Matches(regexes) = predicate.test else {
+            panic!()
+        };
+        regexes.into_iter().next().unwrap()
+    };
+    let mut groups: Vec<GroupDef> = (0..2_000)
+        .map(|i| {
+            group(
+                &format!("G{i}"),
+                vec![criterion("matches", &[&format!("^ws-{i:04}$")])],
+            )
+        })
+        .collect();
+    groups.extend((0..3).map(|i| {
+        group(
+            &format!("Large {i}"),
+            vec![criterion("matches", &["\\w{20}x0"])],
+        )
+    }));
+    let checked = check(&groups).unwrap();
+    assert_eq!(checked.groups.len(), 2_003);
+    let many_times: Vec<GroupDef> = (0..100)
+        .map(|i| {
+            group(
+                &format!("Large {i}"),
+                vec![criterion("matches", &["\\w{20}x0"])],
+            )
+        })
+        .collect();
+    let errors = check(&many_times).unwrap_err();
+    assert!(errors.len() > 80, "{}", errors.len());
+    let unicode = regex_of(predicate_of("matches", &["^été\\s+\\w{3}$"]));
+    assert!(unicode.is_match("ÉTÉ   Año"));
+    assert!(!unicode.is_match("ETE Ano!"));
+    let mut sensitive = criterion("matches", &["^Été"]);
+    sensitive.case_sensitive = true;
+    let checked = check(&[group("G", vec![sensitive])]).unwrap();
+    let Condition::Any(blocks) = &checked.groups[0].condition else {
+        panic!()
+    };
+    let Condition::All(items) = &blocks[0] else {
+        panic!()
+    };
+    let Condition::Predicate(predicate) = &items[0] else {
+        panic!()
+    };
+    let regex = regex_of(predicate.clone());
+    assert!(regex.is_match("Été"));
+    assert!(!regex.is_match("été"));
+    assert_eq!(regex.as_str(), "^Été");
+    assert!(regex.cost() < REGEX_SET_BUDGET / 1_000, "{}", regex.cost());
+}

@@ -307,11 +307,12 @@ enum Key {
     Opaque,
 }
 
-/// A value's hash, for dictionary encoding without copying the value.
+/// A value's hash, for dictionary encoding without copying the value (lists read
+/// [`MAX_LIST_DEPTH`](crate::MAX_LIST_DEPTH) deep, as everywhere).
 fn hash_of(attr: Attr<'_>) -> u64 {
     use std::hash::{Hash, Hasher};
-    fn feed(attr: Attr<'_>, hasher: &mut std::hash::DefaultHasher) {
-        match attr {
+    fn feed(attr: Attr<'_>, depth: usize, hasher: &mut std::hash::DefaultHasher) {
+        match attr.at_depth(depth) {
             Attr::Null => 0u8.hash(hasher),
             Attr::Bool(b) => (1u8, b).hash(hasher),
             Attr::Number(n) => (2u8, n.to_bits()).hash(hasher),
@@ -319,29 +320,33 @@ fn hash_of(attr: Attr<'_>) -> u64 {
             Attr::List(list) => {
                 (4u8, list.len()).hash(hasher);
                 for element in list.iter() {
-                    feed(element, hasher);
+                    feed(element, depth + 1, hasher);
                 }
             }
             Attr::Opaque => 5u8.hash(hasher),
         }
     }
     let mut hasher = std::hash::DefaultHasher::new();
-    feed(attr, &mut hasher);
+    feed(attr, 0, &mut hasher);
     hasher.finish()
 }
 
 fn key(attr: Attr<'_>) -> Key {
-    match attr {
-        Attr::Null => Key::Null,
-        Attr::Bool(b) => Key::Bool(b),
-        Attr::Number(n) => Key::Number(n.to_bits()),
-        Attr::Text(t) => Key::Text(t.to_owned()),
-        Attr::List(list) => Key::List(list.iter().map(key).collect()),
-        Attr::Opaque => Key::Opaque,
+    fn at(attr: Attr<'_>, depth: usize) -> Key {
+        match attr.at_depth(depth) {
+            Attr::Null => Key::Null,
+            Attr::Bool(b) => Key::Bool(b),
+            Attr::Number(n) => Key::Number(n.to_bits()),
+            Attr::Text(t) => Key::Text(t.to_owned()),
+            Attr::List(list) => Key::List(list.iter().map(|item| at(item, depth + 1)).collect()),
+            Attr::Opaque => Key::Opaque,
+        }
     }
+    at(attr, 0)
 }
 
-/// A dictionary entry: an owned copy of an attribute value.
+/// A dictionary entry: an owned copy of an attribute value, cut at
+/// [`MAX_LIST_DEPTH`](crate::MAX_LIST_DEPTH).
 #[derive(Clone, Debug)]
 enum Stored {
     Null,
@@ -356,7 +361,11 @@ enum Stored {
 
 impl Stored {
     fn of(attr: Attr<'_>) -> Stored {
-        match attr {
+        Stored::at(attr, 0)
+    }
+
+    fn at(attr: Attr<'_>, depth: usize) -> Stored {
+        match attr.at_depth(depth) {
             Attr::Null => Stored::Null,
             Attr::Bool(b) => Stored::Bool(b),
             Attr::Number(n) => Stored::Number(n),
@@ -365,14 +374,22 @@ impl Stored {
                 let folded = (folded != t).then(|| folded.into_owned());
                 Stored::Text(t.to_owned(), crate::matcher::Parsed::of(t), folded)
             }
-            Attr::List(list) => Stored::List(list.iter().map(Stored::of).collect()),
+            Attr::List(list) => Stored::List(
+                list.iter()
+                    .map(|item| Stored::at(item, depth + 1))
+                    .collect(),
+            ),
             Attr::Opaque => Stored::Opaque,
         }
     }
 
     /// Whether this is the value `attr` (numbers by bits, as dictionary keys compare them).
     fn is(&self, attr: Attr<'_>) -> bool {
-        match (self, attr) {
+        self.is_at(attr, 0)
+    }
+
+    fn is_at(&self, attr: Attr<'_>, depth: usize) -> bool {
+        match (self, attr.at_depth(depth)) {
             (Stored::Null, Attr::Null) | (Stored::Opaque, Attr::Opaque) => true,
             (Stored::Bool(a), Attr::Bool(b)) => *a == b,
             (Stored::Number(a), Attr::Number(b)) => a.to_bits() == b.to_bits(),
@@ -382,7 +399,7 @@ impl Stored {
                     && items
                         .iter()
                         .zip(list.iter())
-                        .all(|(item, element)| item.is(element))
+                        .all(|(item, element)| item.is_at(element, depth + 1))
             }
             _ => false,
         }
@@ -924,6 +941,43 @@ mod tests {
     use super::*;
     use cohort_syntax::{Criterion, Expr, GroupDef, Literal, Loc, Op, Operator};
     use serde_json::json;
+
+    /// Lists that differ only deeper than `MAX_LIST_DEPTH` are one dictionary value (they
+    /// read the same), whose stored copy is cut at that depth; hashing, comparing and keying
+    /// agree on it.
+    #[test]
+    fn lists_differing_only_past_the_depth_share_one_cut_entry() {
+        let nested = |depth: usize, leaf: &str| {
+            let mut value = json!(leaf);
+            for _ in 0..depth {
+                value = serde_json::Value::Array(vec![value]);
+            }
+            value
+        };
+        let depth = crate::MAX_LIST_DEPTH + 3;
+        let (a, b, c) = (nested(depth, "a"), nested(depth, "b"), nested(5, "a"));
+        let (a, b, c) = (&a, &b, &c);
+        fn list(value: &serde_json::Value) -> Attr<'_> {
+            match value {
+                serde_json::Value::Array(items) => Attr::List(items),
+                _ => Attr::Null,
+            }
+        }
+        assert_eq!(hash_of(list(a)), hash_of(list(b)));
+        assert_eq!(key(list(a)), key(list(b)));
+        assert_ne!(key(list(a)), key(list(c)));
+        let stored = Stored::of(list(a));
+        assert!(stored.is(list(b)));
+        assert!(!stored.is(list(c)));
+        let mut levels = 0;
+        let mut at = &stored;
+        while let Stored::List(items) = at {
+            levels += 1;
+            at = &items[0];
+        }
+        assert_eq!(levels, crate::MAX_LIST_DEPTH);
+        assert!(matches!(at, Stored::Opaque));
+    }
 
     /// Two values with one hash (forced here; SipHash makes it rare in practice) still get
     /// codes of their own.

@@ -200,11 +200,17 @@ fn reason(field: &str, matcher: Option<&Matcher>, outcome: Outcome, negated: boo
 /// An attribute value as text for people: JSON-like.
 pub(crate) fn render(attr: Attr<'_>) -> String {
     let mut out = String::new();
-    render_into(attr, &mut out);
+    render_into(attr, 0, &mut out);
     out
 }
 
-fn render_into(attr: Attr<'_>, out: &mut String) {
+/// Renders `attr`, found `depth` lists deep; lists past
+/// [`MAX_LIST_DEPTH`](crate::MAX_LIST_DEPTH) are not looked into (`[…]`).
+fn render_into(attr: Attr<'_>, depth: usize, out: &mut String) {
+    if matches!(attr, Attr::List(_)) && matches!(attr.at_depth(depth), Attr::Opaque) {
+        out.push_str("[…]");
+        return;
+    }
     match attr {
         Attr::Null => out.push_str("null"),
         Attr::Bool(b) => out.push_str(if b { "true" } else { "false" }),
@@ -220,7 +226,7 @@ fn render_into(attr: Attr<'_>, out: &mut String) {
                 if index > 0 {
                     out.push_str(", ");
                 }
-                render_into(item, out);
+                render_into(item, depth + 1, out);
             }
             out.push(']');
         }

@@ -315,23 +315,29 @@ impl<'p> MembershipTracker<'p> {
         changes: impl IntoIterator<Item = (&'v str, Option<Value>)>,
     ) -> Vec<MembershipEvent> {
         let Some(slot) = self.slots.get(id).copied() else {
+            // The values are dropped without recursion, however deeply they nest.
             let mut machine: HashMap<String, Value> = HashMap::new();
             for (field, value) in changes {
-                match value {
+                let replaced = match value {
                     Some(value) => machine.insert(field.to_owned(), value),
                     None => machine.remove(field),
                 };
+                replaced.into_iter().for_each(Value::dispose);
             }
-            return self.upsert(id, &machine);
+            let events = self.upsert(id, &machine);
+            machine.into_values().for_each(Value::dispose);
+            return events;
         };
         let mut changed = Vec::new();
         if let Some(Some((_, record))) = self.machines.get_mut(slot as usize) {
             for (field, value) in changes {
                 let Some(&index) = self.dependencies.field_index.get(field) else {
+                    value.into_iter().for_each(Value::dispose);
                     continue;
                 };
-                let value = value.as_ref().map(|v| OwnedAttr::of(v.as_attr()));
-                if record.set(index, value) {
+                let owned = value.as_ref().map(|v| OwnedAttr::of(v.as_attr()));
+                value.into_iter().for_each(Value::dispose);
+                if record.set(index, owned) {
                     changed.push(index);
                 }
             }

@@ -28,16 +28,50 @@ pub enum Attr<'a> {
     Opaque,
 }
 
+/// How many lists deep an attribute value is looked into.
+///
+/// The attribute itself is at depth 0 and the elements of a list at depth `d` are at depth
+/// `d + 1`; a list at depth `MAX_LIST_DEPTH` or deeper (a list inside 32 lists) is read as
+/// [`Attr::Opaque`], as a nested object is: not blank, and no other test holds on it. So a
+/// text inside up to 32 nested lists is an element of the attribute, and one inside 33 is
+/// not. Every path (row, record, columnar, explain, the live tracker) reads values this way,
+/// never recursing deeper, so an endpoint's hostile nesting cannot overflow the stack, and
+/// the owned copies cohort keeps (records, dictionaries) are cut at this depth.
+pub const MAX_LIST_DEPTH: usize = 32;
+
+impl<'a> Attr<'a> {
+    /// The value as read at `depth` lists deep: a list at [`MAX_LIST_DEPTH`] or deeper is
+    /// [`Attr::Opaque`].
+    #[inline]
+    pub(crate) fn at_depth(self, depth: usize) -> Attr<'a> {
+        match self {
+            Attr::List(_) if depth >= MAX_LIST_DEPTH => Attr::Opaque,
+            other => other,
+        }
+    }
+}
+
 impl std::fmt::Debug for Attr<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Attr::Null => f.write_str("Null"),
-            Attr::Bool(b) => write!(f, "Bool({b})"),
-            Attr::Number(n) => write!(f, "Number({n})"),
-            Attr::Text(t) => write!(f, "Text({t:?})"),
-            Attr::List(list) => f.debug_list().entries(list.iter()).finish(),
-            Attr::Opaque => f.write_str("Opaque"),
+        /// An attribute at a depth, for printing as the engine reads it.
+        struct At<'a>(Attr<'a>, usize);
+        impl std::fmt::Debug for At<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let At(attr, depth) = *self;
+                match attr.at_depth(depth) {
+                    Attr::Null => f.write_str("Null"),
+                    Attr::Bool(b) => write!(f, "Bool({b})"),
+                    Attr::Number(n) => write!(f, "Number({n})"),
+                    Attr::Text(t) => write!(f, "Text({t:?})"),
+                    Attr::List(list) => f
+                        .debug_list()
+                        .entries(list.iter().map(|item| At(item, depth + 1)))
+                        .finish(),
+                    Attr::Opaque => f.write_str("Opaque"),
+                }
+            }
         }
+        At(*self, 0).fmt(f)
     }
 }
 
@@ -193,7 +227,8 @@ impl Machine for Record {
     }
 }
 
-/// An owned copy of any attribute value (unlike [`Value`], it keeps [`Attr::Opaque`]).
+/// An owned copy of any attribute value (unlike [`Value`], it keeps [`Attr::Opaque`]), cut
+/// at [`MAX_LIST_DEPTH`] (so cloning, comparing, printing and dropping it recurse no deeper).
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum OwnedAttr {
     Null,
@@ -206,12 +241,20 @@ pub(crate) enum OwnedAttr {
 
 impl OwnedAttr {
     pub(crate) fn of(attr: Attr<'_>) -> OwnedAttr {
-        match attr {
+        OwnedAttr::at(attr, 0)
+    }
+
+    fn at(attr: Attr<'_>, depth: usize) -> OwnedAttr {
+        match attr.at_depth(depth) {
             Attr::Null => OwnedAttr::Null,
             Attr::Bool(b) => OwnedAttr::Bool(b),
             Attr::Number(n) => OwnedAttr::Number(n),
             Attr::Text(t) => OwnedAttr::Text(t.to_owned()),
-            Attr::List(list) => OwnedAttr::List(list.iter().map(OwnedAttr::of).collect()),
+            Attr::List(list) => OwnedAttr::List(
+                list.iter()
+                    .map(|item| OwnedAttr::at(item, depth + 1))
+                    .collect(),
+            ),
             Attr::Opaque => OwnedAttr::Opaque,
         }
     }
@@ -241,6 +284,13 @@ impl AttrList for Vec<OwnedAttr> {
 /// reading machines from JSON or YAML (`serde` untagged: `null`, `true`, `1.5`, `"text"`,
 /// `[...]`).
 ///
+/// Lists are read [`MAX_LIST_DEPTH`] deep. Like any recursive Rust value, a `Value` nested
+/// much deeper (tens of thousands of levels) overflows the stack when it is cloned, compared,
+/// printed or dropped by the embedder; values the tracker takes ([`MembershipTracker::update`])
+/// are dropped without recursion.
+///
+/// [`MembershipTracker::update`]: crate::MembershipTracker::update
+///
 /// ```
 /// use cohort::{Machine, Value};
 /// use std::collections::HashMap;
@@ -267,6 +317,20 @@ pub enum Value {
 }
 
 impl Value {
+    /// Drops the value without recursion (dropping a list nested 100,000 deep the usual way
+    /// overflows the stack): nested lists are taken apart one at a time.
+    pub(crate) fn dispose(self) {
+        if !matches!(self, Value::List(_)) {
+            return;
+        }
+        let mut stack = vec![self];
+        while let Some(value) = stack.pop() {
+            if let Value::List(items) = value {
+                stack.extend(items);
+            }
+        }
+    }
+
     /// The borrowed view of this value.
     pub fn as_attr(&self) -> Attr<'_> {
         match self {

@@ -30,7 +30,7 @@ pub(crate) enum Matcher {
     ContainsAll(Vec<String>),
     StartsWith(Vec<String>),
     EndsWith(Vec<String>),
-    Matches(Vec<regex::Regex>),
+    Matches(Vec<cohort_check::ir::Regex>),
     Compare(Comparison, Bound),
     Between(Bound, Bound),
     IsBlank,
@@ -248,9 +248,15 @@ impl Matcher {
         let Some(attr) = attr else {
             return self.on_missing();
         };
-        match attr {
+        self.run_at(attr, 0, ctx)
+    }
+
+    /// Runs the positive test on a value `depth` lists deep in an attribute (lists are read
+    /// [`MAX_LIST_DEPTH`](crate::MAX_LIST_DEPTH) deep, so this recurses no deeper).
+    fn run_at(&self, attr: Attr<'_>, depth: usize, ctx: &mut Context) -> Outcome {
+        match attr.at_depth(depth) {
             Attr::Null => self.on_missing(),
-            Attr::List(list) => self.on_list(list, ctx),
+            Attr::List(list) => self.on_list(list, depth, ctx),
             Attr::Opaque => match self {
                 Matcher::IsBlank => Outcome::Failed,
                 _ => Outcome::Unreadable,
@@ -266,7 +272,7 @@ impl Matcher {
         }
     }
 
-    fn on_list(&self, list: &dyn AttrList, ctx: &mut Context) -> Outcome {
+    fn on_list(&self, list: &dyn AttrList, depth: usize, ctx: &mut Context) -> Outcome {
         match self {
             Matcher::IsBlank => held(list.is_empty()),
             Matcher::ContainsAll(needles) => {
@@ -282,7 +288,7 @@ impl Matcher {
                 ctx.parsed = None;
                 ctx.folded = None;
                 for item in list.iter() {
-                    let item_outcome = self.run(Some(item), ctx);
+                    let item_outcome = self.run_at(item, depth + 1, ctx);
                     match item_outcome {
                         Outcome::Held => return Outcome::Held,
                         Outcome::Failed => any_readable = true,

@@ -1362,7 +1362,10 @@ impl Compiler {
 fn sharing_key(predicate: &Predicate) -> String {
     let test = match &predicate.test {
         Test::Matches(regexes) => {
-            let patterns: Vec<&str> = regexes.iter().map(regex::Regex::as_str).collect();
+            let patterns: Vec<&str> = regexes
+                .iter()
+                .map(cohort_check::ir::Regex::as_str)
+                .collect();
             format!("Matches({patterns:?})")
         }
         other => format!("{other:?}"),

@@ -422,6 +422,8 @@ mod tests {
         assert_eq!(Op::suggest("Stars with"), Some("starts with"));
         assert_eq!(Op::suggest("equls"), Some("equal"));
         assert_eq!(Op::suggest("frobnicates wildly"), None);
+        // A 100,000-character phrase gets no suggestion (at once).
+        assert_eq!(Op::suggest(&"contains ".repeat(11_112)), None);
     }
 
     #[test]

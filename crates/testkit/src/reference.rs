@@ -51,13 +51,19 @@ fn criterion(c: &Criterion, machine: &Map<String, Value>, now: i64) -> bool {
     if c.op.operator == Operator::IsBlank && flag == Some(false) {
         negated = !negated;
     }
-    positive(c, machine.get(&c.field), now) != negated
+    positive(c, machine.get(&c.field), 0, now) != negated
 }
 
-fn positive(c: &Criterion, value: Option<&Value>, now: i64) -> bool {
+/// How many lists deep values are looked into (README): a list inside this many lists is
+/// read like an object.
+const MAX_LIST_DEPTH: usize = 32;
+
+/// The positive test on a value found `depth` lists deep in the attribute.
+fn positive(c: &Criterion, value: Option<&Value>, depth: usize, now: i64) -> bool {
     match value {
         None | Some(Value::Null) => c.op.operator == Operator::IsBlank,
         Some(Value::Object(_)) => false,
+        Some(Value::Array(_)) if depth >= MAX_LIST_DEPTH => false,
         Some(Value::Array(items)) => match c.op.operator {
             Operator::IsBlank => items.is_empty(),
             Operator::ContainsAllOf => c.values.iter().all(|needle| {
@@ -65,7 +71,9 @@ fn positive(c: &Criterion, value: Option<&Value>, now: i64) -> bool {
                     text(item).is_some_and(|t| fold(c, &t).contains(&fold(c, &needle.text)))
                 })
             }),
-            _ => items.iter().any(|item| positive(c, Some(item), now)),
+            _ => items
+                .iter()
+                .any(|item| positive(c, Some(item), depth + 1, now)),
         },
         Some(scalar) => scalar_holds(c, scalar, now),
     }
