@@ -1,5 +1,7 @@
 //! `cohort fmt` and `cohort import`: canonical definition files, written safely.
 
+use crate::input::{MAX_DEFINITION_BYTES, Snapshot, read_limited, utf8};
+use crate::write::{Target, write_safely};
 use crate::{EXIT_INVALID, EXIT_OK, Failure};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -19,7 +21,8 @@ pub(crate) fn run(
     let mut unformatted = 0;
     for file in &files {
         let shown = file.display().to_string();
-        let Some((text, formatted)) = read_and_convert(file, out, cohort::format_yaml)? else {
+        let Some((snapshot, text, formatted)) = read_and_convert(file, out, cohort::format_yaml)?
+        else {
             failed = true;
             continue;
         };
@@ -46,8 +49,13 @@ pub(crate) fn run(
             failed = true;
             continue;
         }
-        match write_safely(file, &formatted.text) {
-            Ok(()) => writeln!(out, "reformatted {shown}")?,
+        match write_safely(
+            file,
+            formatted.text.as_bytes(),
+            Target::Replace(&snapshot),
+            force,
+        ) {
+            Ok(_) => writeln!(out, "reformatted {shown}")?,
             Err(e) => {
                 writeln!(out, "{shown}: not reformatted: {e}")?;
                 failed = true;
@@ -90,29 +98,6 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>, depth: usize) -> std::io::Resu
     Ok(())
 }
 
-/// Writes `text` to a temporary file beside `path` with `path`'s permissions, then renames it
-/// over `path`: a failure at any point leaves the original as it was.
-pub(crate) fn write_safely(path: &Path, text: &str) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temporary = path.with_file_name(format!(".{name}.cohort-fmt-{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temporary)?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-        if let Ok(metadata) = std::fs::metadata(path) {
-            std::fs::set_permissions(&temporary, metadata.permissions())?;
-        }
-        std::fs::rename(&temporary, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    result
-}
-
 pub(crate) fn import(
     files: &[PathBuf],
     out_dir: Option<&Path>,
@@ -121,7 +106,7 @@ pub(crate) fn import(
 ) -> Result<u8, Failure> {
     let mut failed = false;
     for (index, file) in files.iter().enumerate() {
-        let Some((_, yaml)) = read_and_convert(file, out, cohort::import_markdown)? else {
+        let Some((_, _, yaml)) = read_and_convert(file, out, cohort::import_markdown)? else {
             failed = true;
             continue;
         };
@@ -137,19 +122,15 @@ pub(crate) fn import(
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "group".into());
         let target = dir.join(format!("{stem}.yaml"));
-        if target.exists() && !force {
-            writeln!(
-                out,
-                "{}: exists; not overwritten (use --force)",
-                target.display()
-            )?;
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            writeln!(out, "{}: cannot create the directory: {e}", dir.display())?;
             failed = true;
             continue;
         }
-        match std::fs::create_dir_all(dir).and_then(|()| write_safely(&target, &yaml)) {
-            Ok(()) => writeln!(out, "wrote {}", target.display())?,
+        match write_safely(&target, yaml.as_bytes(), Target::Create, force) {
+            Ok(_) => writeln!(out, "wrote {}", target.display())?,
             Err(e) => {
-                writeln!(out, "{}: cannot write: {e}", target.display())?;
+                writeln!(out, "{}: {e}", target.display())?;
                 failed = true;
             }
         }
@@ -157,23 +138,29 @@ pub(crate) fn import(
     Ok(if failed { EXIT_INVALID } else { EXIT_OK })
 }
 
-/// Reads `file` and converts its text with `convert` (given the file's name for messages);
-/// prints why either step failed and returns `None` then.
+/// Reads `file` (a regular file, at most [`MAX_DEFINITION_BYTES`]) and converts its text
+/// with `convert` (given the file's name for messages); prints why either step failed and
+/// returns `None` then.
 fn read_and_convert<T>(
     file: &Path,
     out: &mut dyn Write,
     convert: impl FnOnce(&str, &str) -> Result<T, cohort::Error>,
-) -> Result<Option<(String, T)>, Failure> {
+) -> Result<Option<(Snapshot, String, T)>, Failure> {
     let shown = file.display().to_string();
-    let text = match std::fs::read_to_string(file) {
-        Ok(text) => text,
+    let read =
+        read_limited(file, MAX_DEFINITION_BYTES, "a definitions file").and_then(|snapshot| {
+            let text = utf8(&snapshot.bytes).map_err(|e| format!("`{shown}` is {e}"))?;
+            Ok((text.to_owned(), snapshot))
+        });
+    let (text, snapshot) = match read {
+        Ok(read) => read,
         Err(e) => {
-            writeln!(out, "{shown}: cannot read: {e}")?;
+            writeln!(out, "{e}")?;
             return Ok(None);
         }
     };
     match convert(&shown, &text) {
-        Ok(converted) => Ok(Some((text, converted))),
+        Ok(converted) => Ok(Some((snapshot, text, converted))),
         Err(error) => {
             writeln!(out, "{error}")?;
             Ok(None)

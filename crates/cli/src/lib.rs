@@ -8,8 +8,10 @@
 
 mod fmt;
 mod infer;
+mod input;
 mod machines;
 mod output;
+mod write;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use cohort::{GroupSet, Timestamp};
@@ -420,16 +422,9 @@ fn schema_command(command: SchemaCommand, stdout: &mut dyn Write) -> Result<u8, 
             );
             match out {
                 None => stdout.write_all(text.as_bytes())?,
-                Some(path) if path.exists() && !force => {
-                    return Err(Failure(format!(
-                        "error: {}: exists; not overwritten (use --force)",
-                        path.display()
-                    )));
-                }
                 Some(path) => {
-                    fmt::write_safely(&path, &text).map_err(|error| {
-                        Failure(format!("error: cannot write {}: {error}", path.display()))
-                    })?;
+                    write::write_safely(&path, text.as_bytes(), write::Target::Create, force)
+                        .map_err(|error| Failure(format!("error: {}: {error}", path.display())))?;
                     writeln!(stdout, "wrote {}", path.display())?;
                 }
             }
