@@ -6,6 +6,8 @@
 //! * `differential`: proptest, the compiled engine against the reference evaluator.
 //! * `diagnostics`: every kind of bad definition gives a located, named error.
 //! * `examples`: the shipped groups and fleet are valid, reproducible and meaningful.
+//! * `hostile_cli`: the command line against planted links, hard links, FIFOs, devices,
+//!   oversized documents and malformed machines files.
 //! * `markdown`: importing group documents written in Markdown.
 //! * `operators`: the README's operator table, row by row.
 //! * `roundtrip`: proptest, printing YAML and loading it back gives the same tree.
@@ -19,6 +21,7 @@ mod corpus;
 mod diagnostics;
 mod differential;
 mod examples;
+mod hostile_cli;
 mod live;
 mod markdown;
 mod operators;
