@@ -7,6 +7,8 @@
 //! Exit codes: 0 success, 1 invalid definitions or unreadable machines, 2 bad usage.
 
 mod fmt;
+#[doc(hidden)]
+pub mod fuzzing;
 mod infer;
 mod input;
 mod machines;
