@@ -21,7 +21,7 @@ pub fn read_machines(bytes: &[u8], format: &str) -> Result<usize, String> {
 /// [`read_machines`] accepts as `json`, with the same count.
 pub fn stream_machines(bytes: &[u8]) -> Result<usize, String> {
     let mut count = 0;
-    machines::stream_json(bytes, &mut |_| count += 1)?;
+    machines::stream_json(bytes, bytes.len(), &mut |_| count += 1)?;
     Ok(count)
 }
 

@@ -69,7 +69,8 @@ enum Command {
         command: SchemaCommand,
     },
     /// Rewrite definition files in canonical form (a safe write: a temporary file renamed
-    /// over the original).
+    /// over the original, keeping its owner and mode; a symbolic link is written through and
+    /// stays a link; a file that changed since it was read is left alone).
     Fmt {
         /// Definition files or directories.
         #[arg(required = true)]
@@ -77,7 +78,8 @@ enum Command {
         /// Only report the files that are not in canonical form; exit 1 if any.
         #[arg(long)]
         check: bool,
-        /// Rewrite files even when comments after the leading comment block would be lost.
+        /// Rewrite files even when comments after the leading comment block would be lost,
+        /// or when the file has other hard links (they keep the old text).
         #[arg(long)]
         force: bool,
     },

@@ -51,14 +51,19 @@ pub(crate) fn stream(
         return Ok(());
     }
     let file = open_regular(path)?;
+    let size = file
+        .metadata()
+        .map_or(0, |m| usize::try_from(m.len()).unwrap_or(0));
     let reader = std::io::BufReader::with_capacity(1 << 20, file);
-    stream_json(reader, &mut each).map_err(|e| format!("`{}`: {e}", path.display()))
+    stream_json(reader, size, &mut each).map_err(|e| format!("`{}`: {e}", path.display()))
 }
 
-/// Reads JSON machines from `reader`: a JSON array (or an object with a `machines` array)
-/// whole, objects one after another as a stream.
+/// Reads JSON machines from `reader`: a JSON array whole (`size`, the file's size if known,
+/// sizes the buffer), objects one after another (the first may be an object with a
+/// `machines` array) as a stream.
 pub(crate) fn stream_json(
     mut reader: impl BufRead,
+    size: usize,
     each: &mut dyn FnMut(MachineRecord),
 ) -> Result<(), String> {
     let buffer = reader.fill_buf().map_err(|e| format!("cannot read: {e}"))?;
@@ -72,11 +77,14 @@ pub(crate) fn stream_json(
         reader.consume(BOM.len());
     }
     if first == Some(b'[') {
-        let mut bytes = Vec::new();
+        // Only a hint: the bytes actually read decide.
+        let mut bytes = Vec::with_capacity(size.min(1 << 30));
         reader
             .read_to_end(&mut bytes)
             .map_err(|e| format!("cannot read: {e}"))?;
-        read_json(utf8(&bytes)?)?.into_iter().for_each(each);
+        let records = read_json(utf8(&bytes)?)?;
+        drop(bytes);
+        records.into_iter().for_each(each);
         return Ok(());
     }
     objects(
@@ -418,7 +426,7 @@ mod tests {
     /// Every machine `stream_json` hands over, as `eval` and `schema infer` read them.
     fn streamed(bytes: &[u8]) -> Result<Vec<MachineRecord>, String> {
         let mut records = Vec::new();
-        stream_json(bytes, &mut |r| records.push(r))?;
+        stream_json(bytes, bytes.len(), &mut |r| records.push(r))?;
         Ok(records)
     }
 
