@@ -440,3 +440,56 @@ fn invalid_utf8_and_non_objects_in_machines_are_located() {
         );
     }
 }
+
+#[test]
+fn fmt_of_a_directory_does_not_follow_links_out_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    let outside = dir.path().join("outside");
+    fs::create_dir_all(tree.join("real")).unwrap();
+    fs::create_dir(&outside).unwrap();
+    let inside = tree.join("real/a.yaml");
+    let elsewhere = outside.join("b.yaml");
+    fs::write(&inside, GROUP).unwrap();
+    fs::write(&elsewhere, GROUP).unwrap();
+    symlink("real/a.yaml", tree.join("inner.yaml")).unwrap();
+    symlink("../outside/b.yaml", tree.join("out.yaml")).unwrap();
+    symlink("../outside", tree.join("sub")).unwrap();
+    let run = cohort(&["fmt", &text(&tree)]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let canonical = fs::canonicalize(&outside).unwrap();
+    let skipped = |name: &str, target: &Path| {
+        format!(
+            "{}: skipped: a symbolic link to `{}`, outside `{}`\n",
+            tree.join(name).display(),
+            target.display(),
+            tree.display()
+        )
+    };
+    assert!(
+        run.stdout.starts_with(&format!(
+            "{}{}",
+            skipped("out.yaml", &canonical.join("b.yaml")),
+            skipped("sub", &canonical)
+        )),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(fs::read_to_string(&inside).unwrap(), FORMATTED);
+    assert_eq!(
+        fs::read_to_string(&elsewhere).unwrap(),
+        GROUP,
+        "not rewritten"
+    );
+    assert!(
+        fs::symlink_metadata(tree.join("inner.yaml"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+
+    // Named on the command line, the link is followed deliberately.
+    let run = cohort(&["fmt", &text(&tree.join("out.yaml"))]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(fs::read_to_string(&elsewhere).unwrap(), FORMATTED);
+}

@@ -14,8 +14,7 @@ pub(crate) fn run(
 ) -> Result<u8, Failure> {
     let mut files = Vec::new();
     for path in paths {
-        collect(path, &mut files, 0)
-            .map_err(|e| Failure(format!("error: cannot read `{}`: {e}", path.display())))?;
+        collect(path, &mut files, out)?;
     }
     let mut failed = false;
     let mut unformatted = 0;
@@ -72,26 +71,71 @@ pub(crate) fn run(
     })
 }
 
-fn collect(path: &Path, files: &mut Vec<PathBuf>, depth: usize) -> std::io::Result<()> {
+/// The files `fmt` rewrites for `path`: the path itself when it is not a directory (a
+/// symbolic link named on the command line is followed deliberately), else its `.yaml` and
+/// `.yml` files, 16 directory levels down. Inside the directory, a symbolic link is followed
+/// only when it leads to somewhere inside the directory given; a link leading out of it is
+/// reported and skipped, so that a link planted in a shared tree cannot make `fmt` rewrite
+/// files elsewhere.
+fn collect(path: &Path, files: &mut Vec<PathBuf>, out: &mut dyn Write) -> Result<(), Failure> {
     if !path.is_dir() {
         files.push(path.to_owned());
         return Ok(());
     }
+    let cannot_read =
+        |e: std::io::Error| Failure(format!("error: cannot read `{}`: {e}", path.display()));
+    let root = std::fs::canonicalize(path).map_err(cannot_read)?;
+    let mut skipped = Vec::new();
+    walk(path, &root, files, &mut skipped, 0).map_err(cannot_read)?;
+    for (link, target) in skipped {
+        writeln!(
+            out,
+            "{}: skipped: a symbolic link to `{}`, outside `{}`",
+            link.display(),
+            target.display(),
+            path.display()
+        )?;
+    }
+    Ok(())
+}
+
+/// [`collect`] in `dir`, `depth` levels below the directory given (`root`, canonical).
+fn walk(
+    dir: &Path,
+    root: &Path,
+    files: &mut Vec<PathBuf>,
+    skipped: &mut Vec<(PathBuf, PathBuf)>,
+    depth: usize,
+) -> std::io::Result<()> {
     if depth > 16 {
         return Ok(());
     }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(Result::ok)
         .map(|e| e.path())
         .collect();
     entries.sort();
     for entry in entries {
-        if entry.is_dir() {
-            collect(&entry, files, depth + 1)?;
-        } else if matches!(
+        let is_dir = entry.is_dir();
+        let is_definitions = matches!(
             entry.extension().and_then(|e| e.to_str()),
             Some("yaml" | "yml")
-        ) {
+        );
+        if !is_dir && !is_definitions {
+            continue;
+        }
+        let link = std::fs::symlink_metadata(&entry).is_ok_and(|m| m.file_type().is_symlink());
+        // A link to nothing is kept, for its name to be reported as unreadable.
+        if link
+            && let Ok(target) = std::fs::canonicalize(&entry)
+            && !target.starts_with(root)
+        {
+            skipped.push((entry, target));
+            continue;
+        }
+        if is_dir {
+            walk(&entry, root, files, skipped, depth + 1)?;
+        } else {
             files.push(entry);
         }
     }
