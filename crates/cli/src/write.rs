@@ -127,9 +127,11 @@ pub(crate) fn write_with_hook(
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
         _ => PathBuf::from("."),
     };
-    let name = final_path
+    // The target's name starts the temporary's, shortened so that the whole stays within
+    // the 255 bytes a file name may have.
+    let name: String = final_path
         .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
+        .map(|n| n.to_string_lossy().chars().take(64).collect())
         .unwrap_or_default();
     // A new file gets the permissions `File::create` would give (0666 less the umask); an
     // existing one is created private, then given the original's owner and mode.

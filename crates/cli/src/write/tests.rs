@@ -260,3 +260,15 @@ fn what_is_not_a_regular_file_is_not_written() {
     assert!(error.to_string().contains("is a directory"), "{error}");
     assert_eq!(names(dir.path()), ["fifo.yaml"]);
 }
+
+#[test]
+fn a_long_name_still_gets_a_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    // 255 bytes, the most a name may have: `.NAME.XXXXXX.tmp` would be too long.
+    let path = dir.path().join(format!("{}.yaml", "é".repeat(125)));
+    fs::write(&path, "name: G\n").unwrap();
+    let read = snapshot(&path);
+    write_safely(&path, b"name: New\n", Target::Replace(&read), false).unwrap();
+    assert_eq!(fs::read_to_string(&path).unwrap(), "name: New\n");
+    assert_eq!(names(dir.path()).len(), 1);
+}
