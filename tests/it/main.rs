@@ -7,6 +7,8 @@
 //! * `differential`: proptest, the compiled engine against the reference evaluator.
 //! * `diagnostics`: every kind of bad definition gives a located, named error.
 //! * `examples`: the shipped groups and fleet are valid, reproducible and meaningful.
+//! * `hostile_cli`: the command line against planted links, hard links, FIFOs, devices,
+//!   oversized documents and malformed machines files.
 //! * `hostile_load`: hostile definitions (aliases, nesting, comments, huge errors) through the library.
 //! * `markdown`: importing group documents written in Markdown.
 //! * `operators`: the README's operator table, row by row.
@@ -22,6 +24,7 @@ mod deep;
 mod diagnostics;
 mod differential;
 mod examples;
+mod hostile_cli;
 mod hostile_load;
 mod live;
 mod markdown;

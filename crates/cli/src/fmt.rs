@@ -1,5 +1,7 @@
 //! `cohort fmt` and `cohort import`: canonical definition files, written safely.
 
+use crate::input::{MAX_DEFINITION_BYTES, Snapshot, read_limited, utf8};
+use crate::write::{Target, write_safely};
 use crate::{EXIT_INVALID, EXIT_OK, Failure};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,14 +14,14 @@ pub(crate) fn run(
 ) -> Result<u8, Failure> {
     let mut files = Vec::new();
     for path in paths {
-        collect(path, &mut files, 0)
-            .map_err(|e| Failure(format!("error: cannot read `{}`: {e}", path.display())))?;
+        collect(path, &mut files, out)?;
     }
     let mut failed = false;
     let mut unformatted = 0;
     for file in &files {
         let shown = file.display().to_string();
-        let Some((text, formatted)) = read_and_convert(file, out, cohort::format_yaml)? else {
+        let Some((snapshot, text, formatted)) = read_and_convert(file, out, cohort::format_yaml)?
+        else {
             failed = true;
             continue;
         };
@@ -46,8 +48,13 @@ pub(crate) fn run(
             failed = true;
             continue;
         }
-        match write_safely(file, &formatted.text) {
-            Ok(()) => writeln!(out, "reformatted {shown}")?,
+        match write_safely(
+            file,
+            formatted.text.as_bytes(),
+            Target::Replace(&snapshot),
+            force,
+        ) {
+            Ok(_) => writeln!(out, "reformatted {shown}")?,
             Err(e) => {
                 writeln!(out, "{shown}: not reformatted: {e}")?;
                 failed = true;
@@ -64,53 +71,75 @@ pub(crate) fn run(
     })
 }
 
-fn collect(path: &Path, files: &mut Vec<PathBuf>, depth: usize) -> std::io::Result<()> {
+/// The files `fmt` rewrites for `path`: the path itself when it is not a directory (a
+/// symbolic link named on the command line is followed deliberately), else its `.yaml` and
+/// `.yml` files, 16 directory levels down. Inside the directory, a symbolic link is followed
+/// only when it leads to somewhere inside the directory given; a link leading out of it is
+/// reported and skipped, so that a link planted in a shared tree cannot make `fmt` rewrite
+/// files elsewhere.
+fn collect(path: &Path, files: &mut Vec<PathBuf>, out: &mut dyn Write) -> Result<(), Failure> {
     if !path.is_dir() {
         files.push(path.to_owned());
         return Ok(());
     }
+    let cannot_read =
+        |e: std::io::Error| Failure(format!("error: cannot read `{}`: {e}", path.display()));
+    let root = std::fs::canonicalize(path).map_err(cannot_read)?;
+    let mut skipped = Vec::new();
+    walk(path, &root, files, &mut skipped, 0).map_err(cannot_read)?;
+    for (link, target) in skipped {
+        writeln!(
+            out,
+            "{}: skipped: a symbolic link to `{}`, outside `{}`",
+            link.display(),
+            target.display(),
+            path.display()
+        )?;
+    }
+    Ok(())
+}
+
+/// [`collect`] in `dir`, `depth` levels below the directory given (`root`, canonical).
+fn walk(
+    dir: &Path,
+    root: &Path,
+    files: &mut Vec<PathBuf>,
+    skipped: &mut Vec<(PathBuf, PathBuf)>,
+    depth: usize,
+) -> std::io::Result<()> {
     if depth > 16 {
         return Ok(());
     }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(Result::ok)
         .map(|e| e.path())
         .collect();
     entries.sort();
     for entry in entries {
-        if entry.is_dir() {
-            collect(&entry, files, depth + 1)?;
-        } else if matches!(
+        let is_dir = entry.is_dir();
+        let is_definitions = matches!(
             entry.extension().and_then(|e| e.to_str()),
             Some("yaml" | "yml")
-        ) {
+        );
+        if !is_dir && !is_definitions {
+            continue;
+        }
+        let link = std::fs::symlink_metadata(&entry).is_ok_and(|m| m.file_type().is_symlink());
+        // A link to nothing is kept, for its name to be reported as unreadable.
+        if link
+            && let Ok(target) = std::fs::canonicalize(&entry)
+            && !target.starts_with(root)
+        {
+            skipped.push((entry, target));
+            continue;
+        }
+        if is_dir {
+            walk(&entry, root, files, skipped, depth + 1)?;
+        } else {
             files.push(entry);
         }
     }
     Ok(())
-}
-
-/// Writes `text` to a temporary file beside `path` with `path`'s permissions, then renames it
-/// over `path`: a failure at any point leaves the original as it was.
-pub(crate) fn write_safely(path: &Path, text: &str) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temporary = path.with_file_name(format!(".{name}.cohort-fmt-{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temporary)?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-        if let Ok(metadata) = std::fs::metadata(path) {
-            std::fs::set_permissions(&temporary, metadata.permissions())?;
-        }
-        std::fs::rename(&temporary, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    result
 }
 
 pub(crate) fn import(
@@ -121,7 +150,7 @@ pub(crate) fn import(
 ) -> Result<u8, Failure> {
     let mut failed = false;
     for (index, file) in files.iter().enumerate() {
-        let Some((_, yaml)) = read_and_convert(file, out, cohort::import_markdown)? else {
+        let Some((_, _, yaml)) = read_and_convert(file, out, cohort::import_markdown)? else {
             failed = true;
             continue;
         };
@@ -137,19 +166,15 @@ pub(crate) fn import(
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "group".into());
         let target = dir.join(format!("{stem}.yaml"));
-        if target.exists() && !force {
-            writeln!(
-                out,
-                "{}: exists; not overwritten (use --force)",
-                target.display()
-            )?;
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            writeln!(out, "{}: cannot create the directory: {e}", dir.display())?;
             failed = true;
             continue;
         }
-        match std::fs::create_dir_all(dir).and_then(|()| write_safely(&target, &yaml)) {
-            Ok(()) => writeln!(out, "wrote {}", target.display())?,
+        match write_safely(&target, yaml.as_bytes(), Target::Create, force) {
+            Ok(_) => writeln!(out, "wrote {}", target.display())?,
             Err(e) => {
-                writeln!(out, "{}: cannot write: {e}", target.display())?;
+                writeln!(out, "{}: {e}", target.display())?;
                 failed = true;
             }
         }
@@ -157,23 +182,29 @@ pub(crate) fn import(
     Ok(if failed { EXIT_INVALID } else { EXIT_OK })
 }
 
-/// Reads `file` and converts its text with `convert` (given the file's name for messages);
-/// prints why either step failed and returns `None` then.
+/// Reads `file` (a regular file, at most [`MAX_DEFINITION_BYTES`]) and converts its text
+/// with `convert` (given the file's name for messages); prints why either step failed and
+/// returns `None` then.
 fn read_and_convert<T>(
     file: &Path,
     out: &mut dyn Write,
     convert: impl FnOnce(&str, &str) -> Result<T, cohort::Error>,
-) -> Result<Option<(String, T)>, Failure> {
+) -> Result<Option<(Snapshot, String, T)>, Failure> {
     let shown = file.display().to_string();
-    let text = match std::fs::read_to_string(file) {
-        Ok(text) => text,
+    let read =
+        read_limited(file, MAX_DEFINITION_BYTES, "a definitions file").and_then(|snapshot| {
+            let text = utf8(&snapshot.bytes).map_err(|e| format!("`{shown}` is {e}"))?;
+            Ok((text.to_owned(), snapshot))
+        });
+    let (text, snapshot) = match read {
+        Ok(read) => read,
         Err(e) => {
-            writeln!(out, "{shown}: cannot read: {e}")?;
+            writeln!(out, "{e}")?;
             return Ok(None);
         }
     };
     match convert(&shown, &text) {
-        Ok(converted) => Ok(Some((text, converted))),
+        Ok(converted) => Ok(Some((snapshot, text, converted))),
         Err(error) => {
             writeln!(out, "{error}")?;
             Ok(None)

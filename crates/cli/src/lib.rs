@@ -7,9 +7,13 @@
 //! Exit codes: 0 success, 1 invalid definitions or unreadable machines, 2 bad usage.
 
 mod fmt;
+#[doc(hidden)]
+pub mod fuzzing;
 mod infer;
+mod input;
 mod machines;
 mod output;
+mod write;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use cohort::{GroupSet, Timestamp};
@@ -65,7 +69,8 @@ enum Command {
         command: SchemaCommand,
     },
     /// Rewrite definition files in canonical form (a safe write: a temporary file renamed
-    /// over the original).
+    /// over the original, keeping its owner and mode; a symbolic link is written through and
+    /// stays a link; a file that changed since it was read is left alone).
     Fmt {
         /// Definition files or directories.
         #[arg(required = true)]
@@ -73,7 +78,8 @@ enum Command {
         /// Only report the files that are not in canonical form; exit 1 if any.
         #[arg(long)]
         check: bool,
-        /// Rewrite files even when comments after the leading comment block would be lost.
+        /// Rewrite files even when comments after the leading comment block would be lost,
+        /// or when the file has other hard links (they keep the old text).
         #[arg(long)]
         force: bool,
     },
@@ -418,16 +424,9 @@ fn schema_command(command: SchemaCommand, stdout: &mut dyn Write) -> Result<u8, 
             );
             match out {
                 None => stdout.write_all(text.as_bytes())?,
-                Some(path) if path.exists() && !force => {
-                    return Err(Failure(format!(
-                        "error: {}: exists; not overwritten (use --force)",
-                        path.display()
-                    )));
-                }
                 Some(path) => {
-                    fmt::write_safely(&path, &text).map_err(|error| {
-                        Failure(format!("error: cannot write {}: {error}", path.display()))
-                    })?;
+                    write::write_safely(&path, text.as_bytes(), write::Target::Create, force)
+                        .map_err(|error| Failure(format!("error: {}: {error}", path.display())))?;
                     writeln!(stdout, "wrote {}", path.display())?;
                 }
             }
