@@ -63,8 +63,9 @@ struct ReadmeDoctests;
 
 pub use cohort_engine::{
     Attr, AttrList, Bitset, Change, ColumnarBuilder, ColumnarFleet, CriterionResult, ExplainNode,
-    Explanation, FieldRef, FleetMembership, GroupBitsets, GroupId, Machine, MembershipEvent,
-    MembershipTracker, Memberships, Plan, PlanId, Record, Scratch, Timestamp, Value,
+    Explanation, FieldRef, FleetMembership, GroupBitsets, GroupId, MAX_LIST_DEPTH, Machine,
+    MembershipEvent, MembershipTracker, Memberships, Plan, PlanId, Record, Scratch, Timestamp,
+    Value,
 };
 /// The syntax tree and operator vocabulary, for tools that work on definitions.
 pub use cohort_syntax as syntax;

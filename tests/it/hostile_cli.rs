@@ -493,3 +493,64 @@ fn fmt_of_a_directory_does_not_follow_links_out_of_it() {
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert_eq!(fs::read_to_string(&elsewhere).unwrap(), FORMATTED);
 }
+
+#[test]
+fn endpoint_text_cannot_send_terminal_escapes_to_people() {
+    let (dir, group) = with_group();
+    let machines = dir.path().join("m.json");
+    // An endpoint that names itself with a screen-clearing escape and a title change, and
+    // reports an OS string with a bidirectional override.
+    fs::write(
+        &machines,
+        r#"[{"id": "pc\u001b[2J\u001b]0;owned\u0007", "OS": "Linux"}, {"id": "bidi", "OS": "Lin\u202eux"}]"#,
+    )
+    .unwrap();
+    let table = cohort_within(&[
+        "eval",
+        "--groups",
+        &text(&group),
+        "--machines",
+        &text(&machines),
+    ]);
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    assert!(!table.stdout.contains('\u{1b}') && !table.stdout.contains('\u{7}'));
+    assert!(
+        table.stdout.contains("pc\\u{1b}[2J\\u{1b}]0;owned\\u{7}"),
+        "{}",
+        table.stdout
+    );
+    let explained = cohort_within(&[
+        "explain",
+        "--groups",
+        &text(&group),
+        "--machines",
+        &text(&machines),
+        "--machine",
+        "bidi",
+    ]);
+    assert!(
+        !explained.stdout.contains('\u{202e}'),
+        "{}",
+        explained.stdout
+    );
+    assert!(
+        explained.stdout.contains("\\u{202e}"),
+        "{}",
+        explained.stdout
+    );
+    // Output for tools keeps the data as it is (escaped by JSON itself).
+    let json = cohort_within(&[
+        "eval",
+        "--groups",
+        &text(&group),
+        "--machines",
+        &text(&machines),
+        "--format",
+        "json",
+    ]);
+    assert!(
+        json.stdout.contains(r#""pc\u001b[2J\u001b]0;owned\u0007""#),
+        "{}",
+        json.stdout
+    );
+}

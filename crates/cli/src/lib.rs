@@ -13,6 +13,7 @@ mod infer;
 mod input;
 mod machines;
 mod output;
+mod terminal;
 mod write;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -158,7 +159,7 @@ struct Input {
     schema: Option<PathBuf>,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     /// Aligned columns for people: group, count, first members.
     Table,
@@ -192,6 +193,25 @@ pub fn run(
             let _ = stream.write_all(rendered.as_bytes());
             return code;
         }
+    };
+    // Everything for people goes through `Printable` (endpoint data may hold terminal
+    // escapes); data for tools (JSON, CSV, YAML on standard output) is written as it is.
+    let mut stderr = terminal::Printable::new(stderr);
+    let stderr: &mut dyn Write = &mut stderr;
+    let for_tools = match &cli.command {
+        Command::Eval { format, .. } => *format != Format::Table,
+        Command::Import { out, .. } => out.is_none(),
+        Command::Schema {
+            command: SchemaCommand::Infer { out, .. },
+        } => out.is_none(),
+        _ => false,
+    };
+    let mut printable;
+    let stdout: &mut dyn Write = if for_tools {
+        stdout
+    } else {
+        printable = terminal::Printable::new(stdout);
+        &mut printable
     };
     let result = match cli.command {
         Command::Eval {
@@ -280,9 +300,18 @@ fn warn_about_unknown_fields<S: AsRef<str> + Ord>(
         if known.iter().any(|k| k.as_ref() == field) {
             continue;
         }
-        let close = known.iter().map(AsRef::as_ref).find(|name: &&str| {
-            cohort::syntax::edit_distance(&name.to_lowercase(), &field.to_lowercase()) == 1
-        });
+        if field.len() > cohort::syntax::MAX_SUGGESTION_INPUT {
+            continue;
+        }
+        let field_lower = field.to_lowercase();
+        let close = known
+            .iter()
+            .map(AsRef::as_ref)
+            .take(cohort::syntax::MAX_SUGGESTION_CANDIDATES)
+            .find(|name: &&str| {
+                name.len().abs_diff(field.len()) <= 4
+                    && cohort::syntax::within_edits(&name.to_lowercase(), &field_lower, 1)
+            });
         if let Some(name) = close {
             let _ = writeln!(
                 stderr,

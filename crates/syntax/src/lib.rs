@@ -44,4 +44,6 @@ pub use parse::{
 };
 pub use print::{condition_to_text, criterion_to_text, expr_to_text};
 pub use schema::{FieldDef, FieldKind, Level, SchemaDef};
-pub use suggest::{edit_distance, nearest};
+pub use suggest::{
+    MAX_SUGGESTION_CANDIDATES, MAX_SUGGESTION_INPUT, edit_distance, nearest, within_edits,
+};

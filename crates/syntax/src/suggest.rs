@@ -30,6 +30,21 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     distance_within(&a, &b, max).unwrap_or(max)
 }
 
+/// Whether `a` and `b` are at most `max` edits apart (as [`edit_distance`] counts them). Costs
+/// time in proportion to the shorter length times `max`, so it is safe on long inputs.
+///
+/// ```
+/// assert!(cohort_syntax::within_edits("Agent Verison", "Agent Version", 1));
+/// assert!(!cohort_syntax::within_edits(&"a".repeat(100_000), &"b".repeat(100_000), 1));
+/// let long = "x".repeat(100_000);
+/// assert!(cohort_syntax::within_edits(&long, &format!("{long}y"), 1));
+/// ```
+pub fn within_edits(a: &str, b: &str, max: usize) -> bool {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    distance_within(&a, &b, max).is_some()
+}
+
 /// The edit distance of [`edit_distance`] between `a` and `b` when it is at most `max`, else
 /// `None`. Only cells within `max` of the diagonal are computed, and the computation stops as
 /// soon as a whole row exceeds `max`.
@@ -45,7 +60,12 @@ fn distance_within(a: &[char], b: &[char], max: usize) -> Option<usize> {
     for i in 1..=a.len() {
         let low = i.saturating_sub(max).max(1);
         let high = (i + max).min(b.len());
-        current.fill(outside);
+        // Only the band and its two neighbours are ever read: reset just those, so a row
+        // costs O(max), not O(b.len()) (this row still holds row i - 3's values elsewhere).
+        let reset_to = (high + 1).min(b.len());
+        if let Some(cells) = current.get_mut(low - 1..=reset_to) {
+            cells.fill(outside);
+        }
         if let Some(first) = current.first_mut() {
             *first = i.min(outside);
         }
