@@ -554,3 +554,21 @@ fn endpoint_text_cannot_send_terminal_escapes_to_people() {
         json.stdout
     );
 }
+
+#[test]
+fn an_alias_bomb_in_a_yaml_machines_file_is_an_error() {
+    let (dir, group) = with_group();
+    let machines = dir.path().join("m.yaml");
+    // 1 MiB of text expanded 9,999 times took 10 GB and 32 s before.
+    let mut text = format!("- &a {{id: x, OS: '{}'}}\n", "x".repeat(1 << 20));
+    text.push_str(&"- *a\n".repeat(9_999));
+    fs::write(&machines, text).unwrap();
+    let run = eval(&group, &machines, &[]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("aliases in this file stand for more than"),
+        "{}",
+        run.stderr
+    );
+}

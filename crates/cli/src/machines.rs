@@ -355,7 +355,8 @@ fn unclosed_quote(bytes: &[u8]) -> Option<usize> {
 }
 
 fn read_yaml(text: &str) -> Result<Vec<MachineRecord>, String> {
-    let value: Value = serde_yaml::from_str(text).map_err(|e| format!("invalid YAML: {e}"))?;
+    let value =
+        yaml_to_json(cohort_load::read_yaml_data(text).map_err(|e| format!("invalid YAML: {e}"))?);
     let items = match value {
         Value::Array(items) => items,
         Value::Null => Vec::new(),
@@ -371,6 +372,26 @@ fn read_yaml(text: &str) -> Result<Vec<MachineRecord>, String> {
         .enumerate()
         .map(|(position, item)| object(item, || format!("machine {position}")))
         .collect()
+}
+
+/// YAML data as the JSON value a machine's attributes are read from.
+fn yaml_to_json(data: cohort_load::YamlData) -> Value {
+    use cohort_load::YamlData;
+    match data {
+        YamlData::Null => Value::Null,
+        YamlData::Bool(flag) => Value::Bool(flag),
+        YamlData::Int(int) => Value::from(int),
+        YamlData::Float(float) => serde_json::Number::from_f64(float)
+            .map_or_else(|| Value::String(float.to_string()), Value::Number),
+        YamlData::Text(text) => Value::String(text),
+        YamlData::List(items) => Value::Array(items.into_iter().map(yaml_to_json).collect()),
+        YamlData::Map(entries) => Value::Object(
+            entries
+                .into_iter()
+                .map(|(key, value)| (key, yaml_to_json(value)))
+                .collect(),
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -37,6 +37,7 @@
 //! YAML aliases may stand for. Only regular files and directories are read: a FIFO or a
 //! device is refused, never waited on.
 
+mod data;
 mod error;
 mod index;
 mod lower;
@@ -46,6 +47,7 @@ mod schema;
 mod sources;
 mod yaml;
 
+pub use data::{YamlData, YamlDataError, read_yaml_data};
 pub use error::LoadError;
 pub use markdown::{MarkdownError, import_markdown};
 pub use print::{PrintError, to_yaml};

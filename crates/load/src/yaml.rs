@@ -233,7 +233,7 @@ pub(crate) fn read(text: &str, index: &TextIndex, limits: YamlLimits) -> Result<
                 if builder.expanded > limits.max_expanded_bytes {
                     return Err(YamlError {
                         message: format!(
-                            "aliases in this file stand for more than {} bytes, the limit for a definitions file",
+                            "aliases in this file stand for more than {} bytes, the limit on what aliases may expand to",
                             limits.max_expanded_bytes
                         ),
                         help: Some(
