@@ -380,9 +380,13 @@ pub fn format_yaml(name: &str, text: &str) -> Result<Formatted, Error> {
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     let limits = cohort_load::Limits::default();
     let mut loader = cohort_load::Loader::with_limits(limits.clone());
-    let comments = loader.comments(text).unwrap_or_default();
-    loader.add_str(name, text);
+    let id = loader.add_str(name, text);
     let loaded = loader.finish();
+    let comments = loaded
+        .sources
+        .get(id)
+        .map(|source| source.comments().to_vec())
+        .unwrap_or_default();
     if !loaded.errors.is_empty() {
         let diagnostics = loaded
             .errors

@@ -151,7 +151,11 @@ impl Loader {
             return (id, None);
         };
         match yaml::read(text, index, self.limits.yaml()) {
-            Ok(tree) => (id, Some(tree)),
+            Ok(tree) => {
+                let comments = tree.comments(text);
+                self.loaded.sources.set_comments(id, comments);
+                (id, Some(tree))
+            }
             Err(error) => {
                 let position = index.position(text, error.offset);
                 self.loaded.errors.push(LoadError::Yaml {
@@ -163,21 +167,6 @@ impl Loader {
                 (id, None)
             }
         }
-    }
-
-    /// The comments of the YAML `text`, as the byte offsets of their `#` (a `#` outside every
-    /// scalar), or `None` when `text` is not YAML within the limits. What `cohort fmt` uses to
-    /// refuse losing a comment.
-    ///
-    /// ```
-    /// let loader = cohort_load::Loader::new();
-    /// let text = "# kept\nname: 'a # b' # note\n";
-    /// assert_eq!(loader.comments(text), Some(vec![0, 21]));
-    /// ```
-    pub fn comments(&self, text: &str) -> Option<Vec<usize>> {
-        let index = index::TextIndex::new(text);
-        let tree = yaml::read(text, &index, self.limits.yaml()).ok()?;
-        Some(tree.comments(text))
     }
 
     /// Reads a field schema from `text` (several schemas add up); `name` stands for the

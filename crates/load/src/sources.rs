@@ -53,6 +53,23 @@ pub struct Source {
     pub text: String,
     /// Its lines and characters, indexed once.
     index: TextIndex,
+    /// The byte offsets of its comments, for a YAML text that was read.
+    comments: Vec<usize>,
+}
+
+impl Source {
+    /// The byte offsets of the `#` of every comment of this YAML text (a `#` outside every
+    /// scalar), in order; empty for other texts and for YAML that could not be read.
+    ///
+    /// ```
+    /// let mut loader = cohort_load::Loader::new();
+    /// let id = loader.add_str("g.yaml", "# kept\nname: 'a # b' # note\nblocks: [[OS is x]]\n");
+    /// let loaded = loader.finish();
+    /// assert_eq!(loaded.sources.get(id).unwrap().comments(), [0, 21]);
+    /// ```
+    pub fn comments(&self) -> &[usize] {
+        &self.comments
+    }
 }
 
 /// A window of one source line around a location, for showing under a diagnostic: the
@@ -86,8 +103,18 @@ impl Sources {
             name: name.to_owned(),
             text: text.to_owned(),
             index: TextIndex::new(text),
+            comments: Vec::new(),
         });
         id
+    }
+
+    pub(crate) fn set_comments(&mut self, id: SourceId, comments: Vec<usize>) {
+        if let Some(source) = self
+            .sources
+            .get_mut(usize::try_from(id.0).unwrap_or(usize::MAX))
+        {
+            source.comments = comments;
+        }
     }
 
     /// The source with this id.
