@@ -7,6 +7,7 @@
 //! * `diagnostics`: every kind of bad definition gives a located, named error.
 //! * `examples`: the shipped groups and fleet are valid, reproducible and meaningful.
 //! * `markdown`: importing group documents written in Markdown.
+//! * `markdown_hostile`: pipes in code spans, CRLF, a byte-order mark, long tables, limits.
 //! * `operators`: the README's operator table, row by row.
 //! * `roundtrip`: proptest, printing YAML and loading it back gives the same tree.
 
@@ -21,6 +22,7 @@ mod differential;
 mod examples;
 mod live;
 mod markdown;
+mod markdown_hostile;
 mod operators;
 mod roundtrip;
 mod schema;
