@@ -124,13 +124,12 @@ pub fn import_markdown(text: &str) -> Result<GroupDef, Vec<MarkdownError>> {
         )]);
     }
     let mut errors = Errors::default();
-    let lines = lines(text);
-    let front = front_matter(&lines, &mut errors);
-    let name = summary_value(&lines, "Group Name").or_else(|| front.get("title").cloned());
+    let front = front_matter(text, &mut errors);
+    let name = summary_value(text, "Group Name").or_else(|| front.get("title").cloned());
     let description = front
         .get("description")
         .cloned()
-        .or_else(|| summary_value(&lines, "Description"));
+        .or_else(|| summary_value(text, "Description"));
     let Some(name) = name.filter(|n| !n.trim().is_empty()) else {
         errors.push(MarkdownError::new(
             1,
@@ -138,11 +137,11 @@ pub fn import_markdown(text: &str) -> Result<GroupDef, Vec<MarkdownError>> {
         ));
         return Err(errors.list);
     };
-    let blocks = criteria_table(&lines, &mut errors);
+    let blocks = criteria_table(text, &mut errors);
     if !errors.list.is_empty() {
         return Err(errors.list);
     }
-    let logic = Logic::read(&lines);
+    let logic = Logic::read(text);
     let items = blocks
         .into_iter()
         .map(|(number, criteria)| {
@@ -207,38 +206,40 @@ impl Line<'_> {
 
 /// The lines of `text` as [`str::lines`] splits them (on `\n` and `\r\n`), each with its
 /// byte offset in `text`; a byte-order mark at the start is not part of the first line.
-fn lines(text: &str) -> Vec<Line<'_>> {
+/// Each pass over the document walks the text again rather than keeping a list of lines
+/// (a text of empty lines would make that list many times larger than the text).
+fn lines(text: &str) -> impl Iterator<Item = Line<'_>> {
     let bom = text
         .strip_prefix('\u{feff}')
         .map_or(0, |_| '\u{feff}'.len_utf8());
     let mut start = bom;
-    let mut lines = Vec::new();
-    for piece in text[bom..].split_inclusive('\n') {
+    text[bom..].split_inclusive('\n').map(move |piece| {
         let line = match piece.strip_suffix('\n') {
             Some(line) => line.strip_suffix('\r').unwrap_or(line),
             None => piece,
         };
-        lines.push(Line { start, text: line });
+        let line = Line { start, text: line };
         start += piece.len();
-    }
-    lines
+        line
+    })
 }
 
 /// `key: value` pairs of the front matter (values unquoted).
-fn front_matter(lines: &[Line<'_>], errors: &mut Errors) -> HashMap<String, String> {
+fn front_matter(text: &str, errors: &mut Errors) -> HashMap<String, String> {
     let mut values = HashMap::new();
-    if lines.first().map(Line::trim) != Some("---") {
+    if lines(text).next().as_ref().map(Line::trim) != Some("---") {
         return values;
     }
-    let Some(end) = lines.iter().skip(1).position(|l| l.trim() == "---") else {
+    let Some(end) = lines(text).skip(1).position(|l| l.trim() == "---") else {
         errors.push(MarkdownError::new(
             1,
             "the front matter is not closed: expected a `---` line",
         ));
         return values;
     };
-    let yaml = lines[1..=end]
-        .iter()
+    let yaml = lines(text)
+        .skip(1)
+        .take(end)
         .map(|l| l.text)
         .collect::<Vec<_>>()
         .join("\n");
@@ -259,9 +260,9 @@ fn front_matter(lines: &[Line<'_>], errors: &mut Errors) -> HashMap<String, Stri
 }
 
 /// The value after `**Label:**` on a line, without backticks.
-fn summary_value(lines: &[Line<'_>], label: &str) -> Option<String> {
+fn summary_value(text: &str, label: &str) -> Option<String> {
     let marker = format!("**{label}:**");
-    lines.iter().find_map(|line| {
+    lines(text).find_map(|line| {
         let rest = line.text.split_once(&marker)?.1.trim();
         let value = rest.trim_matches('`').trim();
         (!value.is_empty()).then(|| value.to_owned())
@@ -277,9 +278,8 @@ struct Logic {
 
 impl Logic {
     /// Reads the whole document once (lines joined by spaces, so a sentence may wrap).
-    fn read(lines: &[Line<'_>]) -> Logic {
-        let text = lines
-            .iter()
+    fn read(text: &str) -> Logic {
+        let text = lines(text)
             .map(|l| l.text.to_lowercase())
             .collect::<Vec<_>>()
             .join(" ");
@@ -435,31 +435,26 @@ fn cell_values(cell: &Cell) -> Vec<String> {
 }
 
 /// The criteria of each block, in block order, from the "Group Criteria" table.
-fn criteria_table(lines: &[Line<'_>], errors: &mut Errors) -> BTreeMap<u32, Vec<Criterion>> {
+fn criteria_table(text: &str, errors: &mut Errors) -> BTreeMap<u32, Vec<Criterion>> {
     let mut blocks: BTreeMap<u32, Vec<Criterion>> = BTreeMap::new();
-    let section = lines.iter().position(|l| {
+    let section = lines(text).position(|l| {
         l.text.trim_start().starts_with('#') && l.text.to_lowercase().contains("group criteria")
     });
     let start = section.map_or(0, |s| s + 1);
-    let header = lines
-        .iter()
-        .enumerate()
-        .skip(start)
-        .find(|(_, l)| {
-            let lower = l.text.to_lowercase();
-            l.text.trim_start().starts_with('|')
-                && lower.contains("criteria")
-                && lower.contains("operator")
-        })
-        .map(|(index, _)| index);
-    let Some(header) = header else {
+    let header = lines(text).enumerate().skip(start).find(|(_, l)| {
+        let lower = l.text.to_lowercase();
+        l.text.trim_start().starts_with('|')
+            && lower.contains("criteria")
+            && lower.contains("operator")
+    });
+    let Some((header, header_line)) = header else {
         errors.push(MarkdownError::new(
             start + 1,
             "no criteria table: expected a table with the columns `Block | Criteria Name | Operator | Value(s)`",
         ));
         return blocks;
     };
-    let Some(header_cells) = cells(lines[header].text) else {
+    let Some(header_cells) = cells(header_line.text) else {
         errors.push(too_many_cells(header + 1));
         return blocks;
     };
@@ -483,7 +478,7 @@ fn criteria_table(lines: &[Line<'_>], errors: &mut Errors) -> BTreeMap<u32, Vec<
     let value_col = column(&["value"]);
     let mut rows = 0;
     let mut value_count = 0;
-    for (index, line) in lines.iter().enumerate().skip(header + 2) {
+    for (index, line) in lines(text).enumerate().skip(header + 2) {
         if !line.text.trim_start().starts_with('|') || errors.full() {
             break;
         }
