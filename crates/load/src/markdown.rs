@@ -259,14 +259,22 @@ fn front_matter(text: &str, errors: &mut Errors) -> HashMap<String, String> {
     values
 }
 
-/// The value after `**Label:**` on a line, without backticks.
+/// The value after `**Label:**` on a line, without backticks: the first line with the label
+/// and a value. The label is searched in the whole text (not line by line: a pattern search
+/// per line costs more than the line itself when lines are short).
 fn summary_value(text: &str, label: &str) -> Option<String> {
     let marker = format!("**{label}:**");
-    lines(text).find_map(|line| {
-        let rest = line.text.split_once(&marker)?.1.trim();
-        let value = rest.trim_matches('`').trim();
-        (!value.is_empty()).then(|| value.to_owned())
-    })
+    let mut rest = text;
+    while let Some(at) = rest.find(&marker) {
+        let after = &rest[at + marker.len()..];
+        let line = after.find('\n').map_or(after, |end| &after[..end]);
+        let value = line.trim().trim_matches('`').trim();
+        if !value.is_empty() {
+            return Some(value.to_owned());
+        }
+        rest = &after[line.len()..];
+    }
+    None
 }
 
 /// What the logic sentence says: the blocks whose criteria are alternatives ("ANY criteria
@@ -277,12 +285,14 @@ struct Logic {
 }
 
 impl Logic {
-    /// Reads the whole document once (lines joined by spaces, so a sentence may wrap).
+    /// Reads the whole document once (line endings read as spaces, so a sentence may wrap).
     fn read(text: &str) -> Logic {
-        let text = lines(text)
-            .map(|l| l.text.to_lowercase())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let text = text
+            .strip_prefix('\u{feff}')
+            .unwrap_or(text)
+            .to_lowercase()
+            .replace("\r\n", " ")
+            .replace('\n', " ");
         let mut any_blocks = HashSet::new();
         for phrase in ["any criteria in block ", "any of the criteria in block "] {
             for (at, _) in text.match_indices(phrase) {
@@ -442,10 +452,10 @@ fn criteria_table(text: &str, errors: &mut Errors) -> BTreeMap<u32, Vec<Criterio
     });
     let start = section.map_or(0, |s| s + 1);
     let header = lines(text).enumerate().skip(start).find(|(_, l)| {
-        let lower = l.text.to_lowercase();
-        l.text.trim_start().starts_with('|')
-            && lower.contains("criteria")
-            && lower.contains("operator")
+        l.text.trim_start().starts_with('|') && {
+            let lower = l.text.to_lowercase();
+            lower.contains("criteria") && lower.contains("operator")
+        }
     });
     let Some((header, header_line)) = header else {
         errors.push(MarkdownError::new(
@@ -509,7 +519,7 @@ fn criteria_table(text: &str, errors: &mut Errors) -> BTreeMap<u32, Vec<Criterio
         let Ok(block) = get(block_col).parse::<u32>() else {
             errors.push(MarkdownError::new(
                 number,
-                format!("block `{}` is not a number", get(block_col)),
+                format!("block `{}` is not a number", shown(get(block_col))),
             ));
             continue;
         };
@@ -522,7 +532,7 @@ fn criteria_table(text: &str, errors: &mut Errors) -> BTreeMap<u32, Vec<Criterio
         let Some(op) = Op::from_phrase(phrase) else {
             errors.push(MarkdownError {
                 help: Op::suggest(phrase).map(|s| format!("did you mean `{s}`?")),
-                ..MarkdownError::new(number, format!("unknown operator `{phrase}`"))
+                ..MarkdownError::new(number, format!("unknown operator `{}`", shown(phrase)))
             });
             continue;
         };
@@ -534,7 +544,7 @@ fn criteria_table(text: &str, errors: &mut Errors) -> BTreeMap<u32, Vec<Criterio
                         number,
                         format!(
                             "a backtick in the value cell `{}` opens no code span: expected a closing backtick",
-                            cell.text
+                            shown(&cell.text)
                         ),
                     )
                 });
@@ -577,6 +587,15 @@ fn criteria_table(text: &str, errors: &mut Errors) -> BTreeMap<u32, Vec<Criterio
         ));
     }
     blocks
+}
+
+/// A cell's text as error messages quote it: at most 80 characters.
+fn shown(text: &str) -> String {
+    const SHOWN: usize = 80;
+    match text.char_indices().nth(SHOWN) {
+        Some((end, _)) => format!("{}...", &text[..end]),
+        None => text.to_owned(),
+    }
 }
 
 fn too_many_cells(line: usize) -> MarkdownError {
@@ -698,6 +717,31 @@ mod tests {
         };
         assert!(matches!(blocks[0], Expr::All { .. }), "{:?}", blocks[0]);
         assert!(matches!(blocks[1], Expr::Any { .. }), "{:?}", blocks[1]);
+    }
+
+    #[test]
+    fn summary_values_are_the_first_label_with_a_value() {
+        let text =
+            "- **Group Name:**\r\n- **Group Name:** `Servers`  \r\n- **Group Name:** `Other`\n";
+        assert_eq!(
+            summary_value(text, "Group Name").as_deref(),
+            Some("Servers")
+        );
+        assert_eq!(summary_value(text, "Description"), None);
+        assert_eq!(
+            summary_value("**Description:** x", "Description").as_deref(),
+            Some("x")
+        );
+    }
+
+    #[test]
+    fn error_messages_quote_long_cells_shortened() {
+        let doc = format!("{HEAD}| {} | OS | Equal | `a` |\n", "x".repeat(10_000));
+        let errors = import_markdown(&doc).unwrap_err();
+        assert_eq!(
+            errors[0].message,
+            format!("block `{}...` is not a number", "x".repeat(80))
+        );
     }
 
     #[test]
