@@ -11,6 +11,7 @@
 //!   oversized documents and malformed machines files.
 //! * `hostile_load`: hostile definitions (aliases, nesting, comments, huge errors) through the library.
 //! * `markdown`: importing group documents written in Markdown.
+//! * `markdown_hostile`: pipes in code spans, CRLF, a byte-order mark, long tables, limits.
 //! * `operators`: the README's operator table, row by row.
 //! * `roundtrip`: proptest, printing YAML and loading it back gives the same tree.
 
@@ -28,6 +29,7 @@ mod hostile_cli;
 mod hostile_load;
 mod live;
 mod markdown;
+mod markdown_hostile;
 mod operators;
 mod roundtrip;
 mod schema;
