@@ -49,7 +49,11 @@ mod yaml;
 
 pub use data::{YamlData, YamlDataError, read_yaml_data};
 pub use error::LoadError;
-pub use markdown::{MarkdownError, import_markdown};
+pub use markdown::{MarkdownError, MarkdownLimit, import_markdown};
+/// The limits on Markdown group documents (see [`import_markdown`]).
+pub mod markdown_limits {
+    pub use crate::markdown::{MAX_CELLS, MAX_ERRORS, MAX_ROWS, MAX_TEXT_BYTES, MAX_VALUES};
+}
 pub use print::{PrintError, to_yaml};
 pub use schema::schema_to_yaml;
 pub use sources::{Excerpt, Position, Source, Sources};
