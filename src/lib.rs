@@ -433,6 +433,22 @@ pub fn format_yaml(name: &str, text: &str) -> Result<Formatted, Error> {
         }
     }
     let formatted = header + &body;
+    // The canonical text must load as the original did: canonical phrases are longer
+    // (`=` becomes `equal`), so a condition near a limit could grow past it.
+    let mut reloader = cohort_load::Loader::with_limits(limits.clone());
+    reloader.add_str(name, &formatted);
+    let reloaded = reloader.finish();
+    if let Some(error) = reloaded.errors.first() {
+        return Err(Error {
+            diagnostics: vec![Diagnostic::about_file(
+                name,
+                format!(
+                    "the canonical form would not load back ({}); the file is left as it is",
+                    Diagnostic::shortened(&error.to_string())
+                ),
+            )],
+        });
+    }
     if u64::try_from(formatted.len()).unwrap_or(u64::MAX) > limits.max_file_bytes {
         return Err(Error {
             diagnostics: vec![Diagnostic::about_file(
@@ -608,6 +624,45 @@ impl Diagnostic {
         sources.excerpt_at_position(source?, position?, width)
     }
 
+    /// The longest message, group name or criterion label a diagnostic keeps, in
+    /// characters: names and values quoted from a hostile file could otherwise make one
+    /// message megabytes long.
+    pub const MAX_TEXT: usize = 300;
+
+    /// The longest text quoted in backticks that a message keeps whole, in characters.
+    pub const MAX_QUOTED: usize = 80;
+
+    /// `text` with every backtick-quoted part cut to [`Diagnostic::MAX_QUOTED`] characters
+    /// (so that what is said about a long name or pattern survives), then the whole cut to
+    /// [`Diagnostic::MAX_TEXT`]; `…` marks each cut.
+    fn shortened(text: &str) -> String {
+        let cut = |part: &str, limit: usize| match part.char_indices().nth(limit) {
+            Some((at, _)) => format!("{}…", &part[..at]),
+            None => part.to_owned(),
+        };
+        let mut out = String::with_capacity(text.len().min(4 * Self::MAX_TEXT));
+        for (index, part) in text.split('`').enumerate() {
+            if index > 0 {
+                out.push('`');
+            }
+            if index % 2 == 1 {
+                out.push_str(&cut(part, Self::MAX_QUOTED));
+            } else {
+                out.push_str(part);
+            }
+        }
+        cut(&out, Self::MAX_TEXT)
+    }
+
+    /// This diagnostic with every text cut to [`Diagnostic::MAX_TEXT`] characters.
+    fn bounded(mut self) -> Diagnostic {
+        self.message = Self::shortened(&self.message);
+        self.group = self.group.as_deref().map(Self::shortened);
+        self.criterion = self.criterion.as_deref().map(Self::shortened);
+        self.help = self.help.as_deref().map(Self::shortened);
+        self
+    }
+
     fn about_file(file: &str, message: String) -> Diagnostic {
         Diagnostic {
             file: Some(file.to_owned()),
@@ -619,6 +674,7 @@ impl Diagnostic {
             help: None,
             snippet: None,
         }
+        .bounded()
     }
 
     fn from_load(error: &cohort_load::LoadError, sources: &cohort_load::Sources) -> Diagnostic {
@@ -640,6 +696,7 @@ impl Diagnostic {
             help: error.help(),
             snippet: excerpt.or_else(|| Self::snippet(sources, error.source_id(), position, width)),
         }
+        .bounded()
     }
 
     fn from_check(error: &cohort_check::CheckError, sources: &cohort_load::Sources) -> Diagnostic {
@@ -665,6 +722,7 @@ impl Diagnostic {
             help,
             snippet: excerpt.or_else(|| Self::snippet(sources, error.loc.source, position, width)),
         }
+        .bounded()
     }
 }
 

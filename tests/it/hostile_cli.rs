@@ -572,3 +572,14 @@ fn an_alias_bomb_in_a_yaml_machines_file_is_an_error() {
         run.stderr
     );
 }
+
+#[test]
+fn fmt_walks_each_directory_once_whatever_links_lead_to_it() {
+    let (dir, _group) = with_group();
+    for name in ["a", "b", "c"] {
+        symlink(".", dir.path().join(name)).unwrap();
+    }
+    let run = cohort_within(&["fmt", "--check", &text(dir.path())]);
+    // One file, reported once (three links to `.` made 3^16 walks before).
+    assert_eq!(run.stdout.matches("g.yaml").count(), 1, "{}", run.stdout);
+}

@@ -200,3 +200,73 @@ fn devices_and_fifos_are_refused_as_group_files() {
         );
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn links_in_a_groups_directory_stay_inside_it_and_cannot_loop() {
+    use std::os::unix::fs::symlink;
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("shadow");
+    std::fs::write(&secret, "root:*:20228:0:99999:7:::\n").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("g.yaml"), "name: G\nblocks: [[OS is x]]\n").unwrap();
+    for name in ["a", "b", "c"] {
+        symlink(".", dir.path().join(name)).unwrap();
+    }
+    // Loops through `.` are read once: one group, not 3^16 copies.
+    let groups = GroupSet::load(dir.path()).unwrap();
+    assert_eq!(groups.len(), 1);
+    // A link out of the directory is refused, and nothing of its target is quoted.
+    symlink(&secret, dir.path().join("evil.yaml")).unwrap();
+    let error = GroupSet::load(dir.path()).unwrap_err();
+    let shown = error.to_string();
+    assert!(
+        shown.contains("evil.yaml` is a link that leads outside"),
+        "{shown}"
+    );
+    assert!(!shown.contains("root:"), "{shown}");
+    // Named on the command line, a link is followed as the user asked.
+    let named = dir.path().join("named.yaml");
+    symlink(dir.path().join("g.yaml"), &named).unwrap();
+    assert!(GroupSet::load(&named).is_ok());
+}
+
+#[test]
+fn regex_work_is_bounded_however_patterns_are_repeated() {
+    // One refused pattern written 10,000 times (through an alias): refused once, then
+    // remembered (it took 40 s).
+    let text = format!(
+        "name: G\nblocks: [[{{field: H, operator: matches, values: [&r '\\w{{100}}x', {}]}}]]\n",
+        vec!["*r"; 9_999].join(", ")
+    );
+    let error = GroupSet::from_yaml_str(&text).unwrap_err();
+    assert!(!error.diagnostics().is_empty());
+    // A very long pattern is refused before it is parsed (100,000 `\pL` took 3 GB).
+    let long = format!(
+        "name: G\nblocks: [[{{field: H, operator: matches, value: '{}'}}]]\n",
+        "\\pL".repeat(100_000)
+    );
+    let error = GroupSet::from_yaml_str(&long).unwrap_err();
+    assert!(
+        messages(&error)[0].contains("longer than the limit of 16384 bytes"),
+        "{}",
+        messages(&error)[0]
+    );
+    // Many distinct patterns: parsing stops at the set's share, every one is an error or a
+    // regex, and the messages stay short.
+    let values: Vec<String> = (0..2_000)
+        .map(|i| format!("'\\w{{{}}}'", 100 + i))
+        .collect();
+    let many = format!(
+        "name: G\nblocks: [[{{field: H, operator: matches, values: [{}]}}]]\n",
+        values.join(", ")
+    );
+    let error = GroupSet::from_yaml_str(&many).unwrap_err();
+    assert!(error.diagnostics().len() > 1_900);
+    assert!(
+        error
+            .diagnostics()
+            .iter()
+            .all(|d| d.message().chars().count() <= 301)
+    );
+}

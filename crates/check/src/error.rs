@@ -141,8 +141,10 @@ pub enum CheckErrorKind {
         value: String,
         /// The nearest option.
         suggestion: Option<String>,
-        /// Every option.
+        /// The first options, in declaration order.
         options: Vec<String>,
+        /// How many options there are besides those.
+        more_options: usize,
     },
     /// `member of` names no group of the set.
     #[error("`member of` names `{name}`, but no group is called that")]
@@ -250,13 +252,22 @@ impl CheckError {
                 suggestion: Some(option),
                 ..
             } => Some(format!("did you mean `{option}`?")),
-            CheckErrorKind::NotAnOption { options, .. } => Some(format!(
-                "the options are {}",
+            CheckErrorKind::NotAnOption {
+                options,
+                more_options,
+                ..
+            } => Some(format!(
+                "the options are {}{}",
                 options
                     .iter()
                     .map(|o| format!("`{o}`"))
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join(", "),
+                if *more_options > 0 {
+                    format!(" and {more_options} more")
+                } else {
+                    String::new()
+                }
             )),
             CheckErrorKind::GroupCycle { .. } => Some(
                 "a group cannot depend on itself: remove one `member of` from the cycle".to_owned(),

@@ -48,7 +48,7 @@ mod schema;
 mod suggest;
 
 pub use error::{CheckError, CheckErrorKind};
-pub use regex::REGEX_SET_BUDGET;
+pub use regex::{MAX_PATTERN_BYTES, MAX_PATTERN_TOTAL, REGEX_SET_BUDGET};
 pub use suggest::SUGGESTION_BUDGET;
 
 use cohort_syntax::{Arity, Criterion, Expr, GroupDef, Literal, Loc, Operator};
@@ -375,7 +375,7 @@ impl GroupChecker<'_> {
             match schema.resolve(&criterion.field) {
                 Ok(declared) => {
                     field = declared.key();
-                    for problem in schema::validate(declared, criterion, schema.budget()) {
+                    for problem in schema::validate(declared, criterion, schema) {
                         self.error(problem.kind, problem.loc, &label, &criterion.field);
                     }
                     if self.errors.len() > errors_before {
@@ -579,6 +579,10 @@ impl GroupChecker<'_> {
             regex::RegexError::OverBudget => CheckErrorKind::RegexBudget {
                 pattern: value.text.clone(),
                 limit: REGEX_SET_BUDGET,
+            },
+            regex::RegexError::TooLong(limit) => CheckErrorKind::BadRegex {
+                pattern: value.text.clone(),
+                reason: format!("it is longer than the limit of {limit} bytes for a pattern"),
             },
             regex::RegexError::TooBig(limit) => CheckErrorKind::BadRegex {
                 pattern: value.text.clone(),

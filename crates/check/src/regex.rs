@@ -17,8 +17,12 @@
 //!   compiled automata, but is charged its matching caches again (`compiled + 2 × cache`),
 //!   since each criterion may search with caches of its own;
 //! * once one regex is refused, the set is over its budget: every later regex is only parsed
-//!   (so invalid ones are still reported as such) and refused without being compiled, so a
-//!   hostile set costs at most its budget in compilation.
+//!   (so invalid ones are still reported as such) and refused without being compiled;
+//! * parsing is bounded too: a pattern longer than [`MAX_PATTERN_BYTES`] is refused unread,
+//!   a pattern refused once is refused again without any work, and the distinct patterns of a
+//!   set are parsed up to [`MAX_PATTERN_TOTAL`] bytes, past which they are refused unread;
+//!   a pattern refused for its compiled size is charged the size limit it was built up to;
+//!   so a hostile set costs at most its budget in memory and a bounded amount of work.
 //!
 //! The charge covers one search at a time; each further thread searching at once has its own
 //! caches. Semantics are those of the `regex` crate (Unicode, leftmost-first, case folded
@@ -34,6 +38,14 @@ use std::sync::Arc;
 /// The most memory all the regexes of one group set may use, compiled and matching together,
 /// in bytes (64 MiB).
 pub const REGEX_SET_BUDGET: usize = 64 << 20;
+
+/// The longest pattern compiled, in bytes (16 KiB): parsing alone can be costly (a
+/// case-insensitive `\pL` is folded over all of Unicode), so length is checked first.
+pub const MAX_PATTERN_BYTES: usize = 16 << 10;
+
+/// The most bytes of distinct patterns one group set may have parsed (128 KiB): a pattern
+/// written again, or refused before, costs nothing more.
+pub const MAX_PATTERN_TOTAL: usize = 128 << 10;
 
 /// The smallest and largest cache of the lazy DFA of one regex, in bytes.
 const CACHE_MIN: usize = 4 << 10;
@@ -73,8 +85,10 @@ impl fmt::Debug for Regex {
 }
 
 /// Why a pattern was not compiled.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) enum RegexError {
+    /// Longer than [`MAX_PATTERN_BYTES`].
+    TooLong(usize),
     /// Not a valid regex: the compiler's message.
     Syntax(String),
     /// Larger compiled than one regex may be.
@@ -90,6 +104,10 @@ pub(crate) struct RegexBudget {
     /// Whether a regex was refused for the budget.
     exhausted: bool,
     compiled: HashMap<(String, bool), Regex>,
+    /// Patterns refused, and why: a pattern written again is refused again at once.
+    refused: HashMap<(String, bool), RegexError>,
+    /// Bytes of distinct patterns parsed so far.
+    parsed: usize,
 }
 
 impl RegexBudget {
@@ -98,6 +116,8 @@ impl RegexBudget {
             remaining: REGEX_SET_BUDGET,
             exhausted: false,
             compiled: HashMap::new(),
+            refused: HashMap::new(),
+            parsed: 0,
         }
     }
 
@@ -120,14 +140,35 @@ impl RegexBudget {
             again.cost = cost;
             return Ok(again);
         }
-        let result = self.build(pattern, case_sensitive);
+        if let Some(error) = self.refused.get(&key) {
+            return Err(error.clone());
+        }
+        let result = if pattern.len() > MAX_PATTERN_BYTES {
+            Err(RegexError::TooLong(MAX_PATTERN_BYTES))
+        } else if self.parsed.saturating_add(pattern.len()) > MAX_PATTERN_TOTAL {
+            // Not even parsed: the set has had its share of regex work.
+            Err(RegexError::OverBudget)
+        } else {
+            self.parsed += pattern.len();
+            self.build(pattern, case_sensitive)
+        };
         match &result {
             Ok(regex) => {
                 self.remaining -= regex.cost;
                 self.compiled.insert(key, regex.clone());
             }
-            Err(RegexError::OverBudget) => self.exhausted = true,
-            Err(_) => {}
+            Err(error) => {
+                match error {
+                    RegexError::OverBudget => self.exhausted = true,
+                    // Finding that a pattern is too big took building it up to the limit:
+                    // that work is charged, so that many such patterns exhaust the budget.
+                    RegexError::TooBig(limit) => {
+                        self.remaining = self.remaining.saturating_sub(*limit);
+                    }
+                    RegexError::TooLong(_) | RegexError::Syntax(_) => {}
+                }
+                self.refused.insert(key, error.clone());
+            }
         }
         result
     }

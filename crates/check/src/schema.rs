@@ -5,7 +5,7 @@
 use crate::error::CheckErrorKind;
 use crate::literal::{Version, parse_date, parse_flag, parse_number};
 use cohort_syntax::{Criterion, FieldDef, FieldKind, Level, Literal, Loc, Operator, SchemaDef};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// A schema indexed by field name.
 #[derive(Debug)]
@@ -16,6 +16,10 @@ pub(crate) struct SchemaIndex<'s> {
     names: crate::suggest::ByLength,
     /// The set's suggestion budget.
     budget: &'s crate::suggest::Budget,
+    /// The options of each dropdown (by record key), as written and case-folded, built once:
+    /// checking each value against every option, folding every option each time, made a
+    /// hostile group cost seconds per thousand values.
+    options: HashMap<String, (HashSet<&'s str>, HashSet<String>)>,
 }
 
 /// One problem found in a criterion, and where.
@@ -44,10 +48,25 @@ impl<'s> SchemaIndex<'s> {
                 }
             })
             .collect::<Vec<String>>();
+        let options = schema
+            .fields
+            .iter()
+            .filter_map(|field| match &field.kind {
+                FieldKind::Dropdown { options } => Some((
+                    field.key(),
+                    (
+                        options.iter().map(String::as_str).collect(),
+                        options.iter().map(|option| option.to_lowercase()).collect(),
+                    ),
+                )),
+                _ => None,
+            })
+            .collect();
         SchemaIndex {
             names: crate::suggest::ByLength::new(names),
             by_name,
             budget,
+            options,
         }
     }
 
@@ -160,12 +179,16 @@ pub(crate) fn suitable_operators(kind: &FieldKind) -> String {
         .join(", ")
 }
 
+/// How many options an error about a dropdown value lists.
+const OPTIONS_SHOWN: usize = 10;
+
 /// Every problem of `criterion` on `field`.
 pub(crate) fn validate<'c>(
     field: &FieldDef,
     criterion: &'c Criterion,
-    budget: &crate::suggest::Budget,
+    index: &SchemaIndex<'_>,
 ) -> Vec<Problem<'c>> {
+    let budget = index.budget();
     let operator = criterion.op.operator;
     if !operator_suits(&field.kind, operator) {
         return vec![Problem {
@@ -217,21 +240,23 @@ pub(crate) fn validate<'c>(
                 .is_none()
                 .then(|| wrong(value, "a version such as `10.0.19045`")),
             FieldKind::Dropdown { options } if operator != Operator::Between => {
-                let is_option = options.iter().any(|option| {
+                let key = field.key();
+                let is_option = index.options.get(&key).is_some_and(|(exact, folded)| {
                     if criterion.case_sensitive {
-                        *option == value.text
+                        exact.contains(value.text.as_str())
                     } else {
-                        option.to_lowercase() == value.text.to_lowercase()
+                        folded.contains(&value.text.to_lowercase())
                     }
                 });
                 (!is_option).then(|| Problem {
                     kind: CheckErrorKind::NotAnOption {
-                        field: field.key(),
+                        field: key,
                         value: value.text.clone(),
                         suggestion: budget
                             .nearest(&value.text, options.iter().map(String::as_str))
                             .map(str::to_owned),
-                        options: options.clone(),
+                        options: options.iter().take(OPTIONS_SHOWN).cloned().collect(),
+                        more_options: options.len().saturating_sub(OPTIONS_SHOWN),
                     },
                     loc: &value.loc,
                 })

@@ -86,7 +86,8 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>, out: &mut dyn Write) -> Result
         |e: std::io::Error| Failure(format!("error: cannot read `{}`: {e}", path.display()));
     let root = std::fs::canonicalize(path).map_err(cannot_read)?;
     let mut skipped = Vec::new();
-    walk(path, &root, files, &mut skipped, 0).map_err(cannot_read)?;
+    let mut visited = std::collections::HashSet::from([root.clone()]);
+    walk(path, &root, files, &mut skipped, &mut visited, 0).map_err(cannot_read)?;
     for (link, target) in skipped {
         writeln!(
             out,
@@ -105,6 +106,7 @@ fn walk(
     root: &Path,
     files: &mut Vec<PathBuf>,
     skipped: &mut Vec<(PathBuf, PathBuf)>,
+    visited: &mut std::collections::HashSet<PathBuf>,
     depth: usize,
 ) -> std::io::Result<()> {
     if depth > 16 {
@@ -133,8 +135,14 @@ fn walk(
             skipped.push((entry, target));
             continue;
         }
+        // Every directory and file is taken once, however many links lead to it: links to
+        // `.` would otherwise make the walk exponential in its depth.
+        let canonical = std::fs::canonicalize(&entry).unwrap_or_else(|_| entry.clone());
+        if !visited.insert(canonical) {
+            continue;
+        }
         if is_dir {
-            walk(&entry, root, files, skipped, depth + 1)?;
+            walk(&entry, root, files, skipped, visited, depth + 1)?;
         } else {
             files.push(entry);
         }

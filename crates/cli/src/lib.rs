@@ -296,28 +296,55 @@ fn warn_about_unknown_fields<S: AsRef<str> + Ord>(
     known: &std::collections::BTreeSet<S>,
     stderr: &mut dyn Write,
 ) {
+    /// Warnings printed before "... and N more".
+    const SHOWN: usize = 20;
+    let names: std::collections::HashSet<&str> = known.iter().map(AsRef::as_ref).collect();
+    // Folded once, shortest first, and only names a suggestion could be made from.
+    let folded: Vec<(String, &str)> = names
+        .iter()
+        .filter(|name| name.len() <= cohort::syntax::MAX_SUGGESTION_INPUT + 4)
+        .take(cohort::syntax::MAX_SUGGESTION_CANDIDATES)
+        .map(|name| (name.to_lowercase(), *name))
+        .collect();
+    let mut warned = 0;
+    let mut unwarned = 0;
+    // Edit-distance checks allowed in all: hostile files could otherwise ask for billions.
+    let mut comparisons: usize = 1_000_000;
     for field in groups.plan().fields() {
-        if known.iter().any(|k| k.as_ref() == field) {
-            continue;
-        }
-        if field.len() > cohort::syntax::MAX_SUGGESTION_INPUT {
+        if names.contains(field) || field.len() > cohort::syntax::MAX_SUGGESTION_INPUT {
             continue;
         }
         let field_lower = field.to_lowercase();
-        let close = known
-            .iter()
-            .map(AsRef::as_ref)
-            .take(cohort::syntax::MAX_SUGGESTION_CANDIDATES)
-            .find(|name: &&str| {
-                name.len().abs_diff(field.len()) <= 4
-                    && cohort::syntax::within_edits(&name.to_lowercase(), &field_lower, 1)
-            });
-        if let Some(name) = close {
-            let _ = writeln!(
-                stderr,
-                "warning: no machine has the field `{field}` that the groups test; did you mean `{name}`?"
-            );
+        let close = folded.iter().find(|(lower, _)| {
+            if lower.len().abs_diff(field_lower.len()) > 4 || comparisons == 0 {
+                return false;
+            }
+            comparisons -= 1;
+            cohort::syntax::within_edits(lower, &field_lower, 1)
+        });
+        if let Some((_, name)) = close {
+            if warned < SHOWN {
+                let _ = writeln!(
+                    stderr,
+                    "warning: no machine has the field `{field}` that the groups test; did you mean `{name}`?"
+                );
+                warned += 1;
+            } else {
+                unwarned += 1;
+            }
         }
+    }
+    if comparisons == 0 {
+        let _ = writeln!(
+            stderr,
+            "warning: too many field names to look for all misspellings; some were not checked"
+        );
+    }
+    if unwarned > 0 {
+        let _ = writeln!(
+            stderr,
+            "warning: ... and {unwarned} more fields that no machine has, each one edit from one that some machine has"
+        );
     }
 }
 

@@ -28,6 +28,14 @@ pub enum LoadError {
         /// The limit.
         limit: u64,
     },
+    /// A symbolic link found in a directory that leads outside it.
+    #[error("`{}` is a link that leads outside `{}`: not read", path.display(), root.display())]
+    LinkOutside {
+        /// The link.
+        path: PathBuf,
+        /// The directory named by the user.
+        root: PathBuf,
+    },
     /// The path is neither a regular file nor a directory (a FIFO, a device, a socket).
     #[error("`{}` is not a regular file: only files and directories of definitions are read", path.display())]
     NotAFile {
@@ -258,6 +266,7 @@ impl LoadError {
             LoadError::Io { .. }
             | LoadError::TooLarge { .. }
             | LoadError::NotAFile { .. }
+            | LoadError::LinkOutside { .. }
             | LoadError::TooDeep { .. }
             | LoadError::NotUtf8 { .. }
             | LoadError::Markdown { .. }
@@ -271,6 +280,7 @@ impl LoadError {
             LoadError::Io { path, .. }
             | LoadError::TooLarge { path, .. }
             | LoadError::NotAFile { path }
+            | LoadError::LinkOutside { path, .. }
             | LoadError::TooDeep { path, .. }
             | LoadError::NotUtf8 { path, .. } => Some(path),
             _ => None,
@@ -358,6 +368,9 @@ impl LoadError {
                     None => has,
                 })
             }
+            LoadError::LinkOutside { .. } => Some(
+                "links in a groups directory are followed only inside it; name the file on the command line to read it".to_owned(),
+            ),
             LoadError::MissingOperator { .. } => Some(
                 "add `operator:` with a phrase such as `contains any of` (see the operator table in README.md); check the indentation if it is there".to_owned(),
             ),

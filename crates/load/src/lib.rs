@@ -234,10 +234,19 @@ impl Loader {
 
     /// Reads a definitions file, or every `*.yaml` / `*.yml` file below a directory.
     pub fn add_path(&mut self, path: &Path) {
-        self.add_path_at_depth(path, 0, true);
+        let mut walk = Walk {
+            root: None,
+            visited: std::collections::HashSet::new(),
+        };
+        self.add_path_at_depth(path, 0, &mut walk);
     }
 
-    fn add_path_at_depth(&mut self, path: &Path, depth: usize, named_by_user: bool) {
+    /// Reads `path`: named by the user when `walk.root` is `None`, otherwise found in the
+    /// directory `walk.root`. Inside a directory, a symbolic link is followed only when it
+    /// leads inside that directory (a link to `/etc/shadow` named `x.yaml` is an error, not
+    /// read), and a directory already read is not read again (links to `.` cannot loop).
+    fn add_path_at_depth(&mut self, path: &Path, depth: usize, walk: &mut Walk) {
+        let named_by_user = walk.root.is_none();
         let metadata = match std::fs::metadata(path) {
             Ok(metadata) => metadata,
             Err(source) => {
@@ -248,6 +257,24 @@ impl Loader {
                 return;
             }
         };
+        if !named_by_user && (metadata.is_dir() || is_definitions_file(path)) {
+            let is_link = std::fs::symlink_metadata(path)
+                .map(|m| m.file_type().is_symlink())
+                .unwrap_or(false);
+            if is_link {
+                let inside = match (std::fs::canonicalize(path), &walk.root) {
+                    (Ok(target), Some(root)) => target.starts_with(root),
+                    _ => false,
+                };
+                if !inside {
+                    self.loaded.errors.push(LoadError::LinkOutside {
+                        path: path.to_owned(),
+                        root: walk.root.clone().unwrap_or_default(),
+                    });
+                    return;
+                }
+            }
+        }
         if metadata.is_dir() {
             if depth >= self.limits.max_dir_depth {
                 self.loaded.errors.push(LoadError::TooDeep {
@@ -256,6 +283,14 @@ impl Loader {
                 });
                 return;
             }
+            let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+            if !walk.visited.insert(canonical.clone()) {
+                return;
+            }
+            let mut inner = Walk {
+                root: Some(walk.root.clone().unwrap_or(canonical)),
+                visited: std::mem::take(&mut walk.visited),
+            };
             let mut entries = match std::fs::read_dir(path) {
                 Ok(entries) => entries
                     .filter_map(Result::ok)
@@ -266,13 +301,15 @@ impl Loader {
                         path: path.to_owned(),
                         source,
                     });
+                    walk.visited = inner.visited;
                     return;
                 }
             };
             entries.sort();
             for entry in entries {
-                self.add_path_at_depth(&entry, depth + 1, false);
+                self.add_path_at_depth(&entry, depth + 1, &mut inner);
             }
+            walk.visited = inner.visited;
         } else if !metadata.is_file() {
             // A FIFO, socket or device: reading it could block forever or never end.
             if named_by_user || is_definitions_file(path) {
@@ -337,6 +374,14 @@ impl Loader {
     pub fn finish(self) -> Loaded {
         self.loaded
     }
+}
+
+/// Where a directory walk is.
+struct Walk {
+    /// The directory the user named (canonical), once inside it.
+    root: Option<std::path::PathBuf>,
+    /// The directories read so far (canonical).
+    visited: std::collections::HashSet<std::path::PathBuf>,
 }
 
 /// Why [`read_bounded`] read nothing.

@@ -333,8 +333,19 @@ fn scalar_extent(text: &str, start: usize, end: usize, style: ScalarStyle) -> (u
         while bytes.get(at).is_some_and(|b| !b.is_ascii_whitespace()) {
             at += 1;
         }
-        while bytes.get(at).is_some_and(u8::is_ascii_whitespace) {
-            at += 1;
+        // Between the properties and the value there may be white space, line breaks and
+        // comments (`where: !!str # note` then the value on the next line): none of it is the
+        // scalar's, so a comment there stays a comment.
+        loop {
+            while bytes.get(at).is_some_and(u8::is_ascii_whitespace) {
+                at += 1;
+            }
+            if bytes.get(at) != Some(&b'#') {
+                break;
+            }
+            while bytes.get(at).is_some_and(|&b| b != b'\n') {
+                at += 1;
+            }
         }
     }
     let content = ceil_char_boundary(text, at);
@@ -412,6 +423,10 @@ mod tests {
         assert_eq!(
             spans("b: 'q''r'  # c\nc: \"a\\\"b\" # d\nt: !!str 10.10\né: &x ü\n"),
             ["b", "'q''r'", "c", "\"a\\\"b\"", "t", "10.10", "é", "ü"]
+        );
+        assert_eq!(
+            spans("a: !!str # c4\n  OS = x\nb: &w # c5\n  y\n"),
+            ["a", "OS = x", "b", "y"]
         );
         assert_eq!(
             spans("v: | # header\n  a # not a comment\nw: x\n"),
