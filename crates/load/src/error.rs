@@ -28,6 +28,16 @@ pub enum LoadError {
         /// The limit.
         limit: u64,
     },
+    /// More definitions than one loader reads in all ([`crate::Limits::max_total_bytes`]).
+    #[error(
+        "the definitions read exceed the limit of {limit} bytes in all (files, and criteria written as text, counted each time an alias repeats them)"
+    )]
+    TotalTooLarge {
+        /// The limit.
+        limit: u64,
+        /// Where reading stopped, when inside a file.
+        loc: Option<Loc>,
+    },
     /// A symbolic link found in a directory that leads outside it.
     #[error("`{}` is a link that leads outside `{}`: not read", path.display(), root.display())]
     LinkOutside {
@@ -263,6 +273,7 @@ impl LoadError {
             | LoadError::DuplicateKey { loc, .. }
             | LoadError::WrongType { loc, .. }
             | LoadError::MissingOperator { loc, .. } => Some(loc),
+            LoadError::TotalTooLarge { loc, .. } => loc.as_ref(),
             LoadError::Io { .. }
             | LoadError::TooLarge { .. }
             | LoadError::NotAFile { .. }
@@ -368,6 +379,9 @@ impl LoadError {
                     None => has,
                 })
             }
+            LoadError::TotalTooLarge { .. } => Some(
+                "split the groups into several sets, or write conditions once instead of through aliases".to_owned(),
+            ),
             LoadError::LinkOutside { .. } => Some(
                 "links in a groups directory are followed only inside it; name the file on the command line to read it".to_owned(),
             ),

@@ -74,6 +74,17 @@ pub struct Limits {
     /// How many bytes the YAML aliases of one text may stand for, counted as if each alias
     /// were a copy of its anchor's node (16 MiB).
     pub max_alias_bytes: u64,
+    /// How many bytes one loader reads in all (32 MiB): every file and string added, and
+    /// every criterion or condition parsed from a YAML string, each time an alias repeats it.
+    /// Loading takes roughly 100 to 150 bytes of memory per byte of definitions, so this
+    /// bounds the memory a set of hostile files can claim to a few GiB.
+    pub max_total_bytes: u64,
+}
+
+impl Default for Loader {
+    fn default() -> Self {
+        Loader::new()
+    }
 }
 
 impl Default for Limits {
@@ -83,6 +94,7 @@ impl Default for Limits {
             max_dir_depth: 16,
             max_yaml_depth: 64,
             max_alias_bytes: 16 * 1024 * 1024,
+            max_total_bytes: 32 * 1024 * 1024,
         }
     }
 }
@@ -110,21 +122,27 @@ pub struct Loaded {
 }
 
 /// Reads definitions from strings, files and directories, collecting every error.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Loader {
     limits: Limits,
     loaded: Loaded,
+    budget: lower::Budget,
 }
 
 impl Loader {
     /// A loader with the default [`Limits`].
     pub fn new() -> Self {
-        Self::default()
+        Self::with_limits(Limits::default())
     }
 
     /// A loader with the given limits.
     pub fn with_limits(limits: Limits) -> Self {
         Loader {
+            budget: lower::Budget {
+                remaining: limits.max_total_bytes,
+                limit: limits.max_total_bytes,
+                reported: false,
+            },
             limits,
             loaded: Loaded::default(),
         }
@@ -139,6 +157,7 @@ impl Loader {
                 tree: &tree,
                 source: id,
                 errors: &mut self.loaded.errors,
+                budget: &mut self.budget,
             };
             let groups = lower::groups(&mut reader);
             self.loaded.groups.extend(groups);
@@ -151,6 +170,9 @@ impl Loader {
     fn read_yaml(&mut self, name: &str, text: &str) -> (SourceId, Option<yaml::Tree>) {
         let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
         let id = self.loaded.sources.add(name, text);
+        if !self.budget.take(text.len(), &mut self.loaded.errors, None) {
+            return (id, None);
+        }
         let Some((text, index)) = self.loaded.sources.indexed(id) else {
             return (id, None);
         };
@@ -186,7 +208,9 @@ impl Loader {
     pub fn add_schema_str(&mut self, name: &str, text: &str) -> SourceId {
         let (id, tree) = self.read_yaml(name, text);
         let schema = match tree {
-            Some(tree) => schema::parse_schema(&tree, id, &mut self.loaded.errors),
+            Some(tree) => {
+                schema::parse_schema(&tree, id, &mut self.loaded.errors, &mut self.budget)
+            }
             None => cohort_syntax::SchemaDef::default(),
         };
         self.loaded
@@ -208,6 +232,9 @@ impl Loader {
     /// for it in error messages.
     pub fn add_markdown(&mut self, name: &str, text: &str) -> SourceId {
         let id = self.loaded.sources.add(name, text);
+        if !self.budget.take(text.len(), &mut self.loaded.errors, None) {
+            return id;
+        }
         match import_markdown(text) {
             Ok(mut group) => {
                 let at = cohort_syntax::Loc::new(id, cohort_syntax::NodePath::root());

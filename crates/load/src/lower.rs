@@ -21,6 +21,45 @@ pub(crate) struct Reader<'a> {
     pub(crate) tree: &'a Tree,
     pub(crate) source: SourceId,
     pub(crate) errors: &'a mut Vec<LoadError>,
+    /// What the loader may still read in all.
+    pub(crate) budget: &'a mut Budget,
+}
+
+/// The bytes one loader may read in all ([`crate::Limits::max_total_bytes`]): every text
+/// added, and every criterion or condition parsed from a YAML string (a string used through
+/// several aliases counts each time, since each use is parsed into a tree of its own).
+#[derive(Debug)]
+pub(crate) struct Budget {
+    pub(crate) remaining: u64,
+    pub(crate) limit: u64,
+    /// Whether the error for running out was reported (it is reported once).
+    pub(crate) reported: bool,
+}
+
+impl Budget {
+    /// Takes `bytes` from the budget; `false` (and the error, the first time) when they are
+    /// not there.
+    pub(crate) fn take(
+        &mut self,
+        bytes: usize,
+        errors: &mut Vec<LoadError>,
+        loc: Option<Loc>,
+    ) -> bool {
+        let bytes = u64::try_from(bytes).unwrap_or(u64::MAX);
+        if bytes <= self.remaining {
+            self.remaining -= bytes;
+            return true;
+        }
+        self.remaining = 0;
+        if !self.reported {
+            self.reported = true;
+            errors.push(LoadError::TotalTooLarge {
+                limit: self.limit,
+                loc,
+            });
+        }
+        false
+    }
 }
 
 /// The entries of a mapping, by key, after unknown and repeated keys were reported.
@@ -587,6 +626,9 @@ impl Reader<'_> {
         criterion: Option<String>,
         parse: impl FnOnce(&str) -> Result<Expr, cohort_syntax::ParseError>,
     ) -> Option<Expr> {
+        if !self.budget.take(text.len(), self.errors, Some(at.clone())) {
+            return None;
+        }
         match parse(text) {
             Ok(mut expr) => {
                 place(&mut expr, at);
@@ -1001,5 +1043,41 @@ mod tests {
         assert!(messages[1].contains("over the limit of 64 bytes"));
         assert!(!messages[1].contains("100"));
         assert!(messages[2].starts_with("cannot read"));
+    }
+
+    #[test]
+    fn conditions_repeated_through_aliases_count_against_the_total() {
+        // A condition used by 15 groups through an alias, in each of three texts: within each
+        // text's alias budget, but each use is parsed into a tree of its own (about 150 bytes
+        // of memory a byte), so every use counts against the loader's total.
+        let mut loader = Loader::with_limits(crate::Limits {
+            max_total_bytes: 1_000_000,
+            ..crate::Limits::default()
+        });
+        let condition = vec!["f = 1"; 3_000].join(" or ");
+        for file in 0..3 {
+            let mut text = format!("groups:\n- name: F{file}G0\n  where: &w '{condition}'\n");
+            for i in 1..15 {
+                text.push_str(&format!("- name: F{file}G{i}\n  where: *w\n"));
+            }
+            loader.add_str(&format!("{file}.yaml"), &text);
+        }
+        let loaded = loader.finish();
+        let [error] = loaded.errors.as_slice() else {
+            panic!("{:?}", loaded.errors);
+        };
+        assert!(
+            error
+                .to_string()
+                .contains("exceed the limit of 1000000 bytes in all"),
+            "{error}"
+        );
+        assert_eq!(loaded.sources.name(error.loc().unwrap()), Some("2.yaml"));
+        // The first two texts are read whole; the third stops where the budget ran out.
+        assert!(
+            (2 * 15..3 * 15).contains(&loaded.groups.len()),
+            "{}",
+            loaded.groups.len()
+        );
     }
 }

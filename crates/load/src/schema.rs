@@ -33,11 +33,13 @@ pub(crate) fn parse_schema(
     tree: &Tree,
     source: SourceId,
     errors: &mut Vec<LoadError>,
+    budget: &mut crate::lower::Budget,
 ) -> SchemaDef {
     let mut reader = Reader {
         tree,
         source,
         errors,
+        budget,
     };
     let mut fields = Vec::new();
     let mut seen: HashMap<(String, Level), usize> = HashMap::new();

@@ -33,9 +33,12 @@ pub enum PathSeg {
 /// assert_eq!(path.to_string(), "groups[0].blocks[1][0]");
 /// assert_eq!(path.key_itself("operatr").to_string(), "groups[0].blocks[1][0].operatr (key)");
 /// ```
+///
+/// Cloning a path is cheap (its steps are shared), as every located node of a syntax tree holds
+/// one.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct NodePath {
-    segments: Vec<PathSeg>,
+    segments: std::sync::Arc<[PathSeg]>,
     key_itself: bool,
 }
 
@@ -48,10 +51,17 @@ impl NodePath {
     /// The value under `key` of the mapping at this path.
     #[must_use]
     pub fn key(&self, key: &str) -> Self {
-        let mut next = self.clone();
-        next.segments.push(PathSeg::Key(key.to_owned()));
-        next.key_itself = false;
-        next
+        self.then(PathSeg::Key(key.to_owned()))
+    }
+
+    fn then(&self, segment: PathSeg) -> Self {
+        let mut segments = Vec::with_capacity(self.segments.len() + 1);
+        segments.extend_from_slice(&self.segments);
+        segments.push(segment);
+        NodePath {
+            segments: segments.into(),
+            key_itself: false,
+        }
     }
 
     /// The key `key` itself (not its value) of the mapping at this path: where an error about
@@ -66,10 +76,7 @@ impl NodePath {
     /// The element at `index` of the sequence at this path.
     #[must_use]
     pub fn index(&self, index: usize) -> Self {
-        let mut next = self.clone();
-        next.segments.push(PathSeg::Index(index));
-        next.key_itself = false;
-        next
+        self.then(PathSeg::Index(index))
     }
 
     /// The steps from the root.

@@ -133,6 +133,24 @@ fn phrases() -> &'static [(Vec<&'static str>, Op)] {
     })
 }
 
+/// The positions in [`phrases`] of the phrases starting with each character, longest first:
+/// an operator is looked for at every word of a criterion, so trying only the phrases that
+/// can match there keeps long conditions fast.
+fn phrases_by_first_char() -> &'static std::collections::HashMap<char, Vec<usize>> {
+    static INDEX: std::sync::OnceLock<std::collections::HashMap<char, Vec<usize>>> =
+        std::sync::OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut index: std::collections::HashMap<char, Vec<usize>> =
+            std::collections::HashMap::new();
+        for (position, (words, _)) in phrases().iter().enumerate() {
+            if let Some(first) = words.first().and_then(|w| w.chars().next()) {
+                index.entry(first).or_default().push(position);
+            }
+        }
+        index
+    })
+}
+
 fn is_symbol(c: char) -> bool {
     matches!(c, '=' | '!' | '<' | '>' | '~')
 }
@@ -174,23 +192,26 @@ pub(crate) fn starts_with_keyword(text: &str) -> bool {
 /// The longest operator phrase at the start of `input`: its op and the length matched.
 pub(crate) fn operator(input: &str) -> Option<(Op, usize)> {
     let first = input.chars().next()?.to_ascii_lowercase();
-    phrases().iter().find_map(|(words, op)| {
-        if !words.first()?.starts_with(first) {
-            return None;
-        }
-        let mut rest = input;
-        for (index, w) in words.iter().enumerate() {
-            if index > 0 {
-                let (after, spaces) = multispace0::<&str, nom::error::Error<&str>>(rest).ok()?;
-                if spaces.is_empty() {
-                    return None;
+    let phrases = phrases();
+    phrases_by_first_char()
+        .get(&first)?
+        .iter()
+        .find_map(|&index| {
+            let (words, op) = phrases.get(index)?;
+            let mut rest = input;
+            for (index, w) in words.iter().enumerate() {
+                if index > 0 {
+                    let (after, spaces) =
+                        multispace0::<&str, nom::error::Error<&str>>(rest).ok()?;
+                    if spaces.is_empty() {
+                        return None;
+                    }
+                    rest = after;
                 }
-                rest = after;
+                rest = word(w)(rest).ok()?.0;
             }
-            rest = word(w)(rest).ok()?.0;
-        }
-        Some((*op, input.len() - rest.len()))
-    })
+            Some((*op, input.len() - rest.len()))
+        })
 }
 
 /// Whether `input` starts with a `member of` phrase (a criterion with no field).
