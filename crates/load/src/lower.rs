@@ -143,6 +143,16 @@ impl<'a> Reader<'a> {
         Some(Entries { found, path })
     }
 
+    /// Reports a missing key with `error`, unless a problem was reported since
+    /// `errors_before`: an unknown key there is most likely the missing one misspelt
+    /// (`operatr`), and one error says it. Always `None`, for the caller to return.
+    fn missing<T>(&mut self, errors_before: usize, error: impl FnOnce() -> LoadError) -> Option<T> {
+        if self.errors.len() == errors_before {
+            self.errors.push(error());
+        }
+        None
+    }
+
     /// Reports that the node `id` is not `expected`.
     pub(crate) fn wrong_type(
         &mut self,
@@ -409,17 +419,12 @@ impl Reader<'_> {
                     None => Join::All,
                 };
                 let Some((list, list_path)) = entries.get("criteria") else {
-                    if self.errors.len() > errors_before {
-                        // An unknown key (most likely a misspelt `criteria`) is reported.
-                        return None;
-                    }
                     let loc = self.loc(id, path);
-                    self.errors.push(LoadError::EmptyBlock {
+                    return self.missing(errors_before, || LoadError::EmptyBlock {
                         loc,
                         group: group.to_owned(),
                         block: number,
                     });
-                    return None;
                 };
                 let items = self.items(
                     list,
@@ -495,17 +500,12 @@ impl Reader<'_> {
             .unwrap_or_default();
         let label = format!("{label} (`{field}`)");
         let Some((op_id, op_path)) = entries.get("operator") else {
-            if self.errors.len() > errors_before {
-                // An unknown key (most likely a misspelt `operator`) is already reported.
-                return None;
-            }
             let loc = self.loc(id, path);
-            self.errors.push(LoadError::MissingOperator {
+            return self.missing(errors_before, || LoadError::MissingOperator {
                 loc,
                 group: group.to_owned(),
                 criterion: label,
             });
-            return None;
         };
         let phrase = self
             .text(op_id, &op_path, "`operator`", Some(group))
