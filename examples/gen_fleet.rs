@@ -6,7 +6,8 @@
 //! cargo run --release --example gen_fleet -- 1000000 --ndjson /tmp/fleet-1m.ndjson
 //! ```
 //!
-//! With `--ndjson PATH`, the machines go to PATH as NDJSON (one object per line) instead.
+//! With `--ndjson PATH`, the machines go to PATH as NDJSON (one object per line) instead;
+//! with `--csv PATH`, to PATH as CSV.
 //!
 //! The fleet is reproducible: the same count and seed always write the same bytes, and
 //! `tests/it/examples.rs` checks the shipped files against the generator.
@@ -26,6 +27,14 @@ fn main() -> std::io::Result<()> {
     };
     let machines = fleet::generate(count, fleet::EXAMPLE_SEED);
     let args: Vec<String> = std::env::args().collect();
+    if let Some(position) = args.iter().position(|a| a == "--csv") {
+        let path = args.get(position + 1).ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "--csv needs a path")
+        })?;
+        write_safely(Path::new(path), &fleet::to_csv(&machines))?;
+        println!("wrote {count} machines to {path}");
+        return Ok(());
+    }
     if let Some(position) = args.iter().position(|a| a == "--ndjson") {
         let path = args.get(position + 1).ok_or_else(|| {
             std::io::Error::new(std::io::ErrorKind::InvalidInput, "--ndjson needs a path")
