@@ -170,7 +170,8 @@ impl Loader {
     fn read_yaml(&mut self, name: &str, text: &str) -> (SourceId, Option<yaml::Tree>) {
         let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
         let id = self.loaded.sources.add(name, text);
-        if !self.budget.take(text.len(), &mut self.loaded.errors, None) {
+        let at = cohort_syntax::Loc::new(id, cohort_syntax::NodePath::root());
+        if !self.budget.take(text.len(), &mut self.loaded.errors, Some(at)) {
             return (id, None);
         }
         let Some((text, index)) = self.loaded.sources.indexed(id) else {
@@ -232,7 +233,8 @@ impl Loader {
     /// for it in error messages.
     pub fn add_markdown(&mut self, name: &str, text: &str) -> SourceId {
         let id = self.loaded.sources.add(name, text);
-        if !self.budget.take(text.len(), &mut self.loaded.errors, None) {
+        let at = cohort_syntax::Loc::new(id, cohort_syntax::NodePath::root());
+        if !self.budget.take(text.len(), &mut self.loaded.errors, Some(at)) {
             return id;
         }
         match import_markdown(text) {

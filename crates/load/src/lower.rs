@@ -1080,4 +1080,21 @@ mod tests {
             loaded.groups.len()
         );
     }
+
+    #[test]
+    fn files_past_the_total_are_refused_by_name() {
+        let mut loader = Loader::with_limits(crate::Limits {
+            max_total_bytes: 100,
+            ..crate::Limits::default()
+        });
+        let text = "name: G\nblocks: [[{field: OS, operator: is, value: x}]]\n";
+        loader.add_str("a.yaml", text);
+        loader.add_str("b.yaml", text);
+        let loaded = loader.finish();
+        let [error] = loaded.errors.as_slice() else {
+            panic!("{:?}", loaded.errors);
+        };
+        assert_eq!(loaded.sources.name(error.loc().unwrap()), Some("b.yaml"));
+        assert_eq!(loaded.groups.len(), 1);
+    }
 }
