@@ -171,7 +171,10 @@ impl Loader {
         let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
         let id = self.loaded.sources.add(name, text);
         let at = cohort_syntax::Loc::new(id, cohort_syntax::NodePath::root());
-        if !self.budget.take(text.len(), &mut self.loaded.errors, Some(at)) {
+        if !self
+            .budget
+            .take(text.len(), &mut self.loaded.errors, Some(at))
+        {
             return (id, None);
         }
         let Some((text, index)) = self.loaded.sources.indexed(id) else {
@@ -234,7 +237,10 @@ impl Loader {
     pub fn add_markdown(&mut self, name: &str, text: &str) -> SourceId {
         let id = self.loaded.sources.add(name, text);
         let at = cohort_syntax::Loc::new(id, cohort_syntax::NodePath::root());
-        if !self.budget.take(text.len(), &mut self.loaded.errors, Some(at)) {
+        if !self
+            .budget
+            .take(text.len(), &mut self.loaded.errors, Some(at))
+        {
             return id;
         }
         match import_markdown(text) {
