@@ -698,6 +698,15 @@ mod tests {
         loader.finish()
     }
 
+    /// The texts of every value of the first group, in order.
+    fn value_texts(loaded: &Loaded) -> Vec<&str> {
+        loaded.groups[0]
+            .condition
+            .criteria()
+            .flat_map(|c| c.values.iter().map(|v| v.text.as_str()))
+            .collect()
+    }
+
     #[track_caller]
     fn position_of(loaded: &Loaded, error: &LoadError) -> (usize, usize) {
         let position = error
@@ -752,11 +761,7 @@ mod tests {
             "name: V\nblocks:\n- - {field: Agent Version, operator: '>', value: 10.10}\n  - {field: Agent Version, operator: '<', values: [10.20, 'x y', true, 7]}\n",
         );
         assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
-        let texts: Vec<&str> = loaded.groups[0]
-            .condition
-            .criteria()
-            .flat_map(|c| c.values.iter().map(|v| v.text.as_str()))
-            .collect();
+        let texts = value_texts(&loaded);
         assert_eq!(texts, ["10.10", "10.20", "x y", "true", "7"]);
     }
 
@@ -966,11 +971,7 @@ mod tests {
             "name: V\nblocks:\n- - {field: Agent Version, operator: '>', values: 10.10}\n  - {field: Code, operator: is, values: 0x1F}\n",
         );
         assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
-        let texts: Vec<&str> = loaded.groups[0]
-            .condition
-            .criteria()
-            .flat_map(|c| c.values.iter().map(|v| v.text.as_str()))
-            .collect();
+        let texts = value_texts(&loaded);
         assert_eq!(texts, ["10.10", "0x1F"]);
     }
 
