@@ -12,7 +12,6 @@ use crate::Timestamp;
 use crate::machine::{Attr, AttrList, Machine};
 use crate::matcher::{Context, Outcome, element_contains};
 use crate::plan::{Formula, GroupId, Plan};
-use std::collections::HashMap;
 
 /// A set of machine positions, one bit each.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -236,7 +235,8 @@ struct ListItems {
 
 impl ListItems {
     fn of(values: &[Stored]) -> Option<ListItems> {
-        let mut keys: HashMap<Key, u32> = HashMap::new();
+        let state = foldhash::fast::RandomState::default();
+        let mut keys: hashbrown::HashTable<(u64, u32)> = hashbrown::HashTable::new();
         let mut items: Vec<Stored> = Vec::new();
         let mut masks = Vec::with_capacity(values.len());
         let mut any_list = false;
@@ -248,14 +248,25 @@ impl ListItems {
                     if matches!(element, Stored::List(_)) {
                         return None;
                     }
-                    let next = items.len() as u32;
-                    let bit = *keys.entry(key(element.as_attr())).or_insert(next);
-                    if bit == next {
-                        if items.len() == 64 {
-                            return None;
+                    let hash = hash_of(element.as_attr(), &state);
+                    let found = keys.find(hash, |&(_, bit)| {
+                        items
+                            .as_slice()
+                            .get(bit as usize)
+                            .is_some_and(|item| item.is(element.as_attr()))
+                    });
+                    let bit = match found {
+                        Some(&(_, bit)) => bit,
+                        None => {
+                            if items.len() == 64 {
+                                return None;
+                            }
+                            let bit = items.len() as u32;
+                            keys.insert_unique(hash, (hash, bit), |&(hash, _)| hash);
+                            items.push(element.clone());
+                            bit
                         }
-                        items.push(element.clone());
-                    }
+                    };
                     mask |= 1 << bit;
                 }
             }
@@ -296,22 +307,13 @@ impl Column {
     }
 }
 
-/// A hashable identity of a value, for dictionary encoding.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum Key {
-    Null,
-    Bool(bool),
-    Number(u64),
-    Text(String),
-    List(Vec<Key>),
-    Opaque,
-}
-
 /// A value's hash, for dictionary encoding without copying the value (lists read
-/// [`MAX_LIST_DEPTH`](crate::MAX_LIST_DEPTH) deep, as everywhere).
-fn hash_of(attr: Attr<'_>) -> u64 {
-    use std::hash::{Hash, Hasher};
-    fn feed(attr: Attr<'_>, depth: usize, hasher: &mut std::hash::DefaultHasher) {
+/// [`MAX_LIST_DEPTH`](crate::MAX_LIST_DEPTH) deep, as everywhere). The hasher is seeded at
+/// random for each store, so values an endpoint chose cannot be made to collide on purpose;
+/// equal hashes are told apart by comparing the values.
+fn hash_of(attr: Attr<'_>, state: &foldhash::fast::RandomState) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    fn feed(attr: Attr<'_>, depth: usize, hasher: &mut impl Hasher) {
         match attr.at_depth(depth) {
             Attr::Null => 0u8.hash(hasher),
             Attr::Bool(b) => (1u8, b).hash(hasher),
@@ -326,23 +328,9 @@ fn hash_of(attr: Attr<'_>) -> u64 {
             Attr::Opaque => 5u8.hash(hasher),
         }
     }
-    let mut hasher = std::hash::DefaultHasher::new();
+    let mut hasher = state.build_hasher();
     feed(attr, 0, &mut hasher);
     hasher.finish()
-}
-
-fn key(attr: Attr<'_>) -> Key {
-    fn at(attr: Attr<'_>, depth: usize) -> Key {
-        match attr.at_depth(depth) {
-            Attr::Null => Key::Null,
-            Attr::Bool(b) => Key::Bool(b),
-            Attr::Number(n) => Key::Number(n.to_bits()),
-            Attr::Text(t) => Key::Text(t.to_owned()),
-            Attr::List(list) => Key::List(list.iter().map(|item| at(item, depth + 1)).collect()),
-            Attr::Opaque => Key::Opaque,
-        }
-    }
-    at(attr, 0)
 }
 
 /// A dictionary entry: an owned copy of an attribute value, cut at
@@ -461,90 +449,235 @@ impl AttrList for Vec<Stored> {
     }
 }
 
-/// Builds a [`ColumnarFleet`] one machine at a time (for streaming input).
+/// Builds a [`ColumnarFleet`] one machine at a time (for streaming input), or in chunks on
+/// several threads that are then appended in order.
+///
+/// ```
+/// use cohort::{Attr, GroupSet, Timestamp};
+///
+/// let groups = GroupSet::from_yaml_str("name: Low Disk\nwhere: '[Free Disk %] < 10'").unwrap();
+/// let mut builder = groups.plan().columnar_builder();
+/// assert_eq!(builder.fields(), ["Free Disk %"]);
+/// // Values by field position, as a reader that knows the plan's fields hands them over.
+/// builder.push_values(&[Some(Attr::Number(4.0))]);
+/// // A chunk filled elsewhere (another thread) joins after the machines pushed so far.
+/// let mut chunk = builder.chunk();
+/// chunk.push_values(&[Some(Attr::Number(55.0))]);
+/// chunk.push_values(&[Some(Attr::Number(7.5))]);
+/// builder.append(chunk);
+/// let fleet = builder.finish();
+/// let members = fleet.evaluate(Timestamp::UNIX_EPOCH);
+/// assert_eq!(members.members(groups.id("Low Disk").unwrap()).iter().collect::<Vec<_>>(), [0, 2]);
+/// ```
 #[derive(Debug)]
 pub struct ColumnarBuilder<'p> {
     plan: &'p Plan,
     fields: Vec<String>,
-    /// By field: each distinct value's code, by the value's hash (the value itself is in
-    /// `values`, so the builder allocates nothing per distinct value but the value, and
-    /// frees nothing when it finishes: freeing millions of keys made the allocator's next
-    /// large request pay for merging them, about a second on a million hostnames).
-    dictionaries: Vec<HashMap<u64, u32>>,
-    /// Values whose hash collided with another value's: by value.
-    collisions: Vec<HashMap<Key, u32>>,
-    values: Vec<Vec<Stored>>,
-    codes: Vec<Vec<u32>>,
+    /// The hasher of every dictionary, shared with the chunks made by
+    /// [`ColumnarBuilder::chunk`] so that appending them reuses their hashes.
+    state: std::sync::Arc<foldhash::fast::RandomState>,
+    columns: Vec<ColumnBuilder>,
     machines: usize,
+}
+
+/// One field's column as it is built: its distinct values, a hash table of their codes, and
+/// each machine's code (0: missing).
+#[derive(Debug)]
+struct ColumnBuilder {
+    /// `(hash, code)` of every distinct value (the value itself is in `values`, so the
+    /// builder allocates nothing per distinct value but the value, and frees nothing when it
+    /// finishes: freeing millions of keys made the allocator's next large request pay for
+    /// merging them, about a second on a million hostnames).
+    index: hashbrown::HashTable<(u64, u32)>,
+    values: Vec<Stored>,
+    codes: Vec<u32>,
+}
+
+impl ColumnBuilder {
+    fn new() -> ColumnBuilder {
+        ColumnBuilder {
+            index: hashbrown::HashTable::new(),
+            values: vec![Stored::Null],
+            codes: Vec::new(),
+        }
+    }
+
+    /// The code of `attr` (whose hash is `hash`), added to the dictionary if new; `make`
+    /// makes the stored copy.
+    fn code_of(&mut self, attr: Attr<'_>, hash: u64, make: impl FnOnce() -> Stored) -> u32 {
+        let values = &self.values;
+        let found = self.index.find(hash, |&(_, code)| {
+            values
+                .as_slice()
+                .get(code as usize)
+                .is_some_and(|value| value.is(attr))
+        });
+        match found {
+            Some(&(_, code)) => code,
+            None => {
+                let code = u32::try_from(self.values.len()).unwrap_or(u32::MAX);
+                self.index
+                    .insert_unique(hash, (hash, code), |&(hash, _)| hash);
+                self.values.push(make());
+                code
+            }
+        }
+    }
 }
 
 impl<'p> ColumnarBuilder<'p> {
     /// A builder for the fields `plan` tests.
     pub fn new(plan: &'p Plan) -> Self {
         let fields: Vec<String> = plan.fields().into_iter().map(str::to_owned).collect();
-        let count = fields.len();
+        let columns = fields.iter().map(|_| ColumnBuilder::new()).collect();
         ColumnarBuilder {
             plan,
             fields,
-            dictionaries: vec![HashMap::new(); count],
-            collisions: vec![HashMap::new(); count],
-            values: (0..count).map(|_| vec![Stored::Null]).collect(),
-            codes: vec![Vec::new(); count],
+            state: std::sync::Arc::new(foldhash::fast::RandomState::default()),
+            columns,
+            machines: 0,
+        }
+    }
+
+    /// The fields stored, in the order [`ColumnarBuilder::push_values`] takes their values
+    /// (the order of [`Plan::fields`]).
+    pub fn fields(&self) -> &[String] {
+        &self.fields
+    }
+
+    /// The number of machines pushed or appended so far.
+    pub fn machine_count(&self) -> usize {
+        self.machines
+    }
+
+    /// An empty builder for the same plan, to fill on another thread and then
+    /// [`append`](ColumnarBuilder::append) to this one.
+    pub fn chunk(&self) -> ColumnarBuilder<'p> {
+        ColumnarBuilder {
+            plan: self.plan,
+            fields: self.fields.clone(),
+            state: self.state.clone(),
+            columns: self.fields.iter().map(|_| ColumnBuilder::new()).collect(),
             machines: 0,
         }
     }
 
     /// Appends one machine (its position is the number of machines pushed before it).
     pub fn push<M: Machine + ?Sized>(&mut self, machine: &M) {
-        for (index, field) in self.fields.iter().enumerate() {
+        let state = &*self.state;
+        for (column, field) in self.columns.iter_mut().zip(&self.fields) {
             let code = match machine.attr(field) {
                 None => 0,
-                Some(attr) => {
-                    let (Some(dictionary), Some(collisions), Some(values)) = (
-                        self.dictionaries.get_mut(index),
-                        self.collisions.get_mut(index),
-                        self.values.get_mut(index),
-                    ) else {
-                        continue;
-                    };
-                    let next = u32::try_from(values.len()).unwrap_or(u32::MAX);
-                    let hash = hash_of(attr);
-                    match dictionary.get(&hash) {
-                        None => {
-                            dictionary.insert(hash, next);
-                            values.push(Stored::of(attr));
-                            next
-                        }
-                        Some(&code)
-                            if values
-                                .as_slice()
-                                .get(code as usize)
-                                .is_some_and(|v| v.is(attr)) =>
-                        {
-                            code
-                        }
-                        // Another value has this hash: the rare slow path, by value.
-                        Some(_) => *collisions.entry(key(attr)).or_insert_with(|| {
-                            values.push(Stored::of(attr));
-                            next
-                        }),
-                    }
-                }
+                Some(attr) => column.code_of(attr, hash_of(attr, state), || Stored::of(attr)),
             };
-            if let Some(codes) = self.codes.get_mut(index) {
-                codes.push(code);
-            }
+            column.codes.push(code);
         }
         self.machines += 1;
+    }
+
+    /// Appends one machine given by the values of [`ColumnarBuilder::fields`], in that
+    /// order: `None` (or a position past the end of `values`) is a missing attribute.
+    pub fn push_values(&mut self, values: &[Option<Attr<'_>>]) {
+        let state = &*self.state;
+        for (position, column) in self.columns.iter_mut().enumerate() {
+            let code = match values.get(position).copied().flatten() {
+                None => 0,
+                Some(attr) => column.code_of(attr, hash_of(attr, state), || Stored::of(attr)),
+            };
+            column.codes.push(code);
+        }
+        self.machines += 1;
+    }
+
+    /// Appends every machine of `chunk` after the machines of this builder, in order. The
+    /// chunk is best made by [`ColumnarBuilder::chunk`]: each of its distinct values is then
+    /// looked up once, by the hash it already has. A chunk for another plan contributes the
+    /// fields both plans test (the others are missing on its machines).
+    pub fn append(&mut self, chunk: ColumnarBuilder<'_>) {
+        let same_hasher = std::sync::Arc::ptr_eq(&self.state, &chunk.state);
+        let state = &*self.state;
+        let machines = chunk.machines;
+        let mut chunk_columns: Vec<Option<(String, ColumnBuilder)>> = chunk
+            .fields
+            .into_iter()
+            .zip(chunk.columns)
+            .map(Some)
+            .collect();
+        for (position, (column, field)) in self.columns.iter_mut().zip(&self.fields).enumerate() {
+            let same_position = chunk_columns
+                .get(position)
+                .and_then(Option::as_ref)
+                .is_some_and(|(name, _)| name == field);
+            let taken = if same_position {
+                chunk_columns.get_mut(position).and_then(Option::take)
+            } else {
+                chunk_columns
+                    .iter_mut()
+                    .find(|entry| entry.as_ref().is_some_and(|(name, _)| name == field))
+                    .and_then(Option::take)
+            };
+            let Some((_, other)) = taken else {
+                column.codes.extend(std::iter::repeat_n(0, machines));
+                continue;
+            };
+            let mut hashes = vec![0u64; other.values.len()];
+            if same_hasher {
+                for &(hash, code) in other.index.iter() {
+                    if let Some(slot) = hashes.get_mut(code as usize) {
+                        *slot = hash;
+                    }
+                }
+            }
+            // The chunk's code 0 is "missing", as here.
+            let mut remap = Vec::with_capacity(other.values.len());
+            for (code, value) in other.values.into_iter().enumerate() {
+                if code == 0 {
+                    remap.push(0);
+                    continue;
+                }
+                let hash = match hashes.get(code) {
+                    Some(&hash) if same_hasher => hash,
+                    _ => hash_of(value.as_attr(), state),
+                };
+                let attr_owner = value;
+                let global = {
+                    let values = &column.values;
+                    column
+                        .index
+                        .find(hash, |&(_, existing)| {
+                            values
+                                .as_slice()
+                                .get(existing as usize)
+                                .is_some_and(|v| v.is(attr_owner.as_attr()))
+                        })
+                        .map(|&(_, existing)| existing)
+                };
+                let global = global.unwrap_or_else(|| {
+                    let code = u32::try_from(column.values.len()).unwrap_or(u32::MAX);
+                    column
+                        .index
+                        .insert_unique(hash, (hash, code), |&(hash, _)| hash);
+                    column.values.push(attr_owner);
+                    code
+                });
+                remap.push(global);
+            }
+            column.codes.extend(
+                other
+                    .codes
+                    .iter()
+                    .map(|&code| remap.get(code as usize).copied().unwrap_or(0)),
+            );
+        }
+        self.machines += machines;
     }
 
     /// The finished store.
     pub fn finish(self) -> ColumnarFleet<'p> {
         let columns = self
-            .values
+            .columns
             .into_iter()
-            .zip(self.codes)
-            .map(|(values, codes)| {
+            .map(|ColumnBuilder { values, codes, .. }| {
                 let codes = if values.len() <= 1 << 8 {
                     Codes::U8(codes.into_iter().map(|c| c as u8).collect())
                 } else if values.len() <= 1 << 16 {
@@ -655,9 +788,15 @@ fn held_on(
 const PARALLEL_THRESHOLD: usize = 1 << 16;
 
 impl Plan {
+    /// A builder that stores machines column by column for this plan's fields, one at a
+    /// time or in chunks.
+    pub fn columnar_builder(&self) -> ColumnarBuilder<'_> {
+        ColumnarBuilder::new(self)
+    }
+
     /// Stores `machines` column by column for this plan's fields.
     pub fn columnar<M: Machine>(&self, machines: impl IntoIterator<Item = M>) -> ColumnarFleet<'_> {
-        let mut builder = ColumnarBuilder::new(self);
+        let mut builder = self.columnar_builder();
         for machine in machines {
             builder.push(&machine);
         }
@@ -943,8 +1082,8 @@ mod tests {
     use serde_json::json;
 
     /// Lists that differ only deeper than `MAX_LIST_DEPTH` are one dictionary value (they
-    /// read the same), whose stored copy is cut at that depth; hashing, comparing and keying
-    /// agree on it.
+    /// read the same), whose stored copy is cut at that depth; hashing and comparing agree on
+    /// it.
     #[test]
     fn lists_differing_only_past_the_depth_share_one_cut_entry() {
         let nested = |depth: usize, leaf: &str| {
@@ -963,9 +1102,9 @@ mod tests {
                 _ => Attr::Null,
             }
         }
-        assert_eq!(hash_of(list(a)), hash_of(list(b)));
-        assert_eq!(key(list(a)), key(list(b)));
-        assert_ne!(key(list(a)), key(list(c)));
+        let state = foldhash::fast::RandomState::default();
+        assert_eq!(hash_of(list(a), &state), hash_of(list(b), &state));
+        assert_ne!(hash_of(list(a), &state), hash_of(list(c), &state));
         let stored = Stored::of(list(a));
         assert!(stored.is(list(b)));
         assert!(!stored.is(list(c)));
@@ -979,10 +1118,7 @@ mod tests {
         assert!(matches!(at, Stored::Opaque));
     }
 
-    /// Two values with one hash (forced here; SipHash makes it rare in practice) still get
-    /// codes of their own.
-    #[test]
-    fn values_whose_hashes_collide_keep_codes_of_their_own() {
+    fn os_plan() -> Plan {
         let group = GroupDef {
             name: "G".into(),
             description: None,
@@ -993,24 +1129,95 @@ mod tests {
             )),
             loc: Loc::default(),
         };
-        let plan = Plan::compile(&cohort_check::check(&[group]).unwrap());
-        let mut builder = ColumnarBuilder::new(&plan);
-        builder.push(&json!({"OS": "Windows"}));
-        // Make "Linux" collide with "Windows".
-        let windows = hash_of(Attr::Text("Windows"));
-        let windows_code = builder.dictionaries[0][&windows];
-        builder.dictionaries[0].insert(hash_of(Attr::Text("Linux")), windows_code);
+        Plan::compile(&cohort_check::check(&[group]).unwrap())
+    }
+
+    /// Two values with one hash (forced here; a random-seeded hash makes it rare in
+    /// practice) still get codes of their own.
+    #[test]
+    fn values_whose_hashes_collide_keep_codes_of_their_own() {
+        let mut column = ColumnBuilder::new();
+        let windows = column.code_of(Attr::Text("Windows"), 7, || {
+            Stored::of(Attr::Text("Windows"))
+        });
+        let linux = column.code_of(Attr::Text("Linux"), 7, || Stored::of(Attr::Text("Linux")));
+        assert_ne!(windows, linux);
+        assert_eq!(
+            column.code_of(Attr::Text("Linux"), 7, || Stored::Null),
+            linux
+        );
+        assert_eq!(
+            column.code_of(Attr::Text("Windows"), 7, || Stored::Null),
+            windows
+        );
+        assert_eq!(column.values.len(), 3, "missing, Windows, Linux");
+    }
+
+    /// Chunks filled apart and appended in order store what pushing every machine into one
+    /// builder stores, whichever builder each chunk came from.
+    #[test]
+    fn appended_chunks_equal_one_builder() {
+        let plan = os_plan();
+        let machines: Vec<serde_json::Value> = (0..500)
+            .map(|i| match i % 4 {
+                0 => json!({"OS": "Linux"}),
+                1 => json!({"OS": format!("Windows {}", i % 7)}),
+                2 => json!({}),
+                _ => json!({"OS": ["Linux", i]}),
+            })
+            .collect();
+        let whole = plan.columnar(&machines).evaluate(Timestamp::UNIX_EPOCH);
+        for size in [1, 7, 64, 499] {
+            let mut builder = plan.columnar_builder();
+            let stranger = ColumnarBuilder::new(&plan);
+            for (index, part) in machines.chunks(size).enumerate() {
+                let mut chunk = if index % 2 == 0 {
+                    builder.chunk()
+                } else {
+                    stranger.chunk()
+                };
+                for machine in part {
+                    chunk.push(machine);
+                }
+                builder.append(chunk);
+            }
+            assert_eq!(builder.machine_count(), machines.len());
+            let distinct = builder.columns[0].values.len();
+            assert_eq!(distinct, 1 + 1 + 7 + 125, "each value once, size {size}");
+            let fleet = builder.finish();
+            assert_eq!(fleet.evaluate(Timestamp::UNIX_EPOCH), whole, "size {size}");
+        }
+    }
+
+    /// A chunk of another plan gives the fields both plans test; the others are missing.
+    #[test]
+    fn a_chunk_of_another_plan_gives_the_shared_fields() {
+        let plan = os_plan();
+        let other = Plan::compile(
+            &cohort_check::check(&[GroupDef {
+                name: "H".into(),
+                description: None,
+                condition: Expr::Criterion(Criterion::new(
+                    "Site",
+                    Op::positive(Operator::Equal),
+                    vec![Literal::new("HQ")],
+                )),
+                loc: Loc::default(),
+            }])
+            .unwrap(),
+        );
+        let mut builder = plan.columnar_builder();
+        let mut chunk = other.columnar_builder();
+        chunk.push(&json!({"OS": "Linux", "Site": "HQ"}));
         builder.push(&json!({"OS": "Linux"}));
-        builder.push(&json!({"OS": "Linux"}));
-        builder.push(&json!({"OS": "Windows"}));
-        assert_eq!(builder.collisions[0].len(), 1);
-        let fleet = builder.finish();
-        let members: Vec<usize> = fleet
+        builder.append(chunk);
+        let members: Vec<usize> = builder
+            .finish()
             .evaluate(Timestamp::UNIX_EPOCH)
             .members(GroupId(0))
             .iter()
             .collect();
-        assert_eq!(members, [1, 2]);
+        assert_eq!(members, [0]);
     }
 
     #[test]
@@ -1028,7 +1235,12 @@ mod tests {
         for (i, a) in attrs.iter().enumerate() {
             for (j, b) in attrs.iter().enumerate() {
                 assert_eq!(Stored::of(*a).is(*b), i == j, "{a:?} against {b:?}");
-                assert_eq!(hash_of(*a) == hash_of(*b), i == j, "{a:?} against {b:?}");
+                let state = foldhash::fast::RandomState::default();
+                assert_eq!(
+                    hash_of(*a, &state) == hash_of(*b, &state),
+                    i == j,
+                    "{a:?} against {b:?}"
+                );
             }
         }
     }
