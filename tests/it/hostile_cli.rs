@@ -385,7 +385,7 @@ fn a_csv_with_an_unclosed_quote_is_an_error_not_lost_machines() {
     assert_eq!(
         run.stderr,
         format!(
-            "error: `{}`: invalid CSV: the quoted field that starts on line 3 is never closed (a `\"` is missing), so every row after it would be read as part of that field\n",
+            "error: `{}`: line 3: invalid CSV: this quoted field is never closed (a `\"` is missing), so every row after it would be read as part of it\n",
             csv.display()
         )
     );
@@ -405,7 +405,7 @@ fn invalid_utf8_and_non_objects_in_machines_are_located() {
         (
             "bad.csv",
             b"id,OS\na,Linux\nb,Lin\xFFux\n",
-            "not valid UTF-8 text: first invalid byte at line 3, column 6 (byte offset 19)",
+            "1 bad record:\n  line 3: the value of `OS` is not valid UTF-8 text",
         ),
         (
             "bad.json",
@@ -415,17 +415,17 @@ fn invalid_utf8_and_non_objects_in_machines_are_located() {
         (
             "bad.ndjson",
             b"{\"id\": \"a\"}\n{\"id\": \"b\xC3(\"}\n",
-            "not valid UTF-8 text: first invalid byte at line 2, column 10",
+            "1 bad record:\n  line 2, column 10: not valid UTF-8 text",
         ),
         (
             "number.ndjson",
             b"{\"id\": \"a\"}\n\n\n42\n{\"id\": \"b\"}\n",
-            "line 4: invalid type: integer `42`, expected a machine, an object of attributes",
+            "1 bad record:\n  line 4, column 2: invalid type: integer `42`, expected a machine, an object of attributes",
         ),
         (
             "syntax.ndjson",
             b"{\"id\": \"a\"}\n\n{\"id\": \"b\",}\n",
-            "invalid JSON: trailing comma at line 3 column 12",
+            "1 bad record:\n  line 3, column 12: invalid JSON: trailing comma",
         ),
     ];
     for (name, bytes, message) in cases {

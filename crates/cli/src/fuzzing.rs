@@ -1,19 +1,19 @@
 //! Entry points for the fuzz targets in `fuzz/` (not part of the API): the machine readers on
 //! bytes instead of files. They never panic; every failure is an error message.
 
-use crate::machines::{self, MachineFormat};
+use cohort_fleet::Format;
 
 /// Reads `bytes` as a whole machines file in `format` (`json`, `ndjson`, `csv` or `yaml`), as
 /// `cohort explain` does; returns how many machines it holds, or the error.
 pub fn read_machines(bytes: &[u8], format: &str) -> Result<usize, String> {
     let format = match format {
-        "json" => MachineFormat::Json,
-        "ndjson" => MachineFormat::Ndjson,
-        "csv" => MachineFormat::Csv,
-        "yaml" => MachineFormat::Yaml,
+        "json" => Format::Json,
+        "ndjson" => Format::Ndjson,
+        "csv" => Format::Csv,
+        "yaml" => Format::Yaml,
         other => return Err(format!("unknown machines format `{other}`")),
     };
-    machines::records(bytes, format).map(|records| records.len())
+    cohort_fleet::records(bytes, format).map(|records| records.len())
 }
 
 /// Reads `bytes` as a JSON or NDJSON machines file the way `cohort eval` does, as a stream;
@@ -21,7 +21,12 @@ pub fn read_machines(bytes: &[u8], format: &str) -> Result<usize, String> {
 /// [`read_machines`] accepts as `json`, with the same count.
 pub fn stream_machines(bytes: &[u8]) -> Result<usize, String> {
     let mut count = 0;
-    machines::stream_json(bytes, bytes.len(), &mut |_| count += 1)?;
+    let source = cohort_fleet::Source::Reader {
+        name: "input".to_owned(),
+        reader: Box::new(bytes),
+    };
+    cohort_fleet::for_each_record(source, Format::Json, &mut |_| count += 1)
+        .map_err(|error| error.to_string())?;
     Ok(count)
 }
 

@@ -4,7 +4,7 @@
 
 use std::fs::{File, Metadata};
 use std::io::Read;
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 /// The largest definitions file (group YAML for `fmt`, a Markdown document for `import`) the
@@ -42,25 +42,7 @@ impl Stamp {
     }
 }
 
-/// What a file that is not a regular file is, for messages: `a FIFO`, `a directory`...
-pub(crate) fn not_regular(metadata: &Metadata) -> Option<&'static str> {
-    let kind = metadata.file_type();
-    if kind.is_file() {
-        None
-    } else if kind.is_dir() {
-        Some("a directory")
-    } else if kind.is_fifo() {
-        Some("a FIFO")
-    } else if kind.is_char_device() {
-        Some("a character device")
-    } else if kind.is_block_device() {
-        Some("a block device")
-    } else if kind.is_socket() {
-        Some("a socket")
-    } else {
-        Some("not a regular file")
-    }
-}
+pub(crate) use cohort_fleet::{not_regular, utf8};
 
 /// Opens `path` for reading when it is a regular file (checked before opening, following
 /// symbolic links, and again on the open file). Errors name the file.
@@ -114,35 +96,6 @@ pub(crate) fn read_at_most(reader: impl Read, limit: u64) -> std::io::Result<Vec
     Ok(bytes)
 }
 
-/// Reads the regular file `path` whole, with no limit (machines files can be large), counting
-/// nothing but still refusing what is not a regular file.
-pub(crate) fn read_regular(path: &Path) -> Result<Vec<u8>, String> {
-    let mut file = open_regular(path)?;
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-    Ok(bytes)
-}
-
-/// `bytes` as text, or where its first invalid UTF-8 byte is.
-pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, String> {
-    std::str::from_utf8(bytes).map_err(|error| {
-        format!(
-            "not valid UTF-8 text: first invalid byte at {}",
-            position(bytes, error.valid_up_to())
-        )
-    })
-}
-
-/// `line L, column C (byte offset B)` of the byte at `offset`: line and column 1-based, the
-/// column counted in bytes, the offset from 0.
-pub(crate) fn position(bytes: &[u8], offset: usize) -> String {
-    let before = bytes.get(..offset).unwrap_or(bytes);
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let column = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
-    format!("line {line}, column {column} (byte offset {offset})")
-}
-
 /// A byte count for people: `16 MiB`, `512 KiB`, `100 bytes`.
 fn human(bytes: u64) -> String {
     if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
@@ -181,7 +134,9 @@ mod tests {
             error.contains("it is a directory, expected a regular file"),
             "{error}"
         );
-        let error = read_regular(Path::new("/dev/zero")).unwrap_err();
+        let error = read_limited(Path::new("/dev/zero"), 10, "a test")
+            .err()
+            .unwrap();
         assert!(
             error.contains("`/dev/zero`: it is a character device"),
             "{error}"
@@ -195,15 +150,5 @@ mod tests {
                 "{error}"
             );
         }
-    }
-
-    #[test]
-    fn invalid_utf8_is_located() {
-        let error = utf8(b"ok\nab\xffc").unwrap_err();
-        assert_eq!(
-            error,
-            "not valid UTF-8 text: first invalid byte at line 2, column 3 (byte offset 5)"
-        );
-        assert_eq!(position(b"", 0), "line 1, column 1 (byte offset 0)");
     }
 }

@@ -4,7 +4,8 @@
 //! needed to evaluate a group. [`run`] takes the arguments and the two output streams, so
 //! tests run the whole CLI in-process.
 //!
-//! Exit codes: 0 success, 1 invalid definitions or unreadable machines, 2 bad usage.
+//! Exit codes: 0 success, 1 invalid definitions or unreadable machines, 2 bad usage, 3
+//! machines records left out (`--on-error skip`).
 
 mod fmt;
 #[doc(hidden)]
@@ -20,7 +21,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use cohort::{GroupSet, Timestamp};
 use machines::{MachineFormat, Machines};
 use std::ffi::OsString;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 /// Exit code for success.
@@ -29,6 +30,8 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_INVALID: u8 = 1;
 /// Exit code for bad usage.
 pub const EXIT_USAGE: u8 = 2;
+/// Exit code for a run that left bad machine records out (`--on-error skip`).
+pub const EXIT_SKIPPED: u8 = 3;
 
 #[derive(Parser)]
 #[command(
@@ -151,12 +154,24 @@ struct Input {
     /// The attribute that identifies a machine.
     #[arg(long, default_value = "id")]
     id_field: String,
+    /// What to do with a machine record that cannot be read: `fail` reports every bad
+    /// record and exits 1; `skip` leaves them out, says how many, and exits 3.
+    #[arg(long, value_enum, default_value_t = OnError::Fail)]
+    on_error: OnError,
     /// The evaluation time for relative dates (RFC 3339); default: now.
     #[arg(long, value_parser = parse_now)]
     now: Option<Timestamp>,
     /// A field schema to validate the criteria against.
     #[arg(long)]
     schema: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OnError {
+    /// Report every bad record, then exit 1.
+    Fail,
+    /// Leave bad records out, say how many, exit 3.
+    Skip,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -357,29 +372,22 @@ fn eval(
 ) -> Result<u8, Failure> {
     let groups = load_groups(&input.groups, input.schema.as_deref())?;
     let now = input.now.unwrap_or_else(Timestamp::now);
-    let show_progress = std::io::stderr().is_terminal();
     let started = std::time::Instant::now();
-    let mut builder = cohort::ColumnarBuilder::new(groups.plan());
-    let mut ids: Vec<String> = Vec::new();
-    let mut seen_fields = std::collections::BTreeSet::new();
-    machines::stream(&input.machines, input.machines_format, |record| {
-        let position = ids.len();
-        if position < FIELD_SAMPLE {
-            seen_fields.extend(record.keys().cloned());
-        }
-        ids.push(machines::id_of(&record, position, &input.id_field));
-        builder.push(&record);
-        if show_progress && position % 50_000 == 49_999 {
-            let _ = write!(stderr, "\rreading machines: {}", position + 1);
-        }
-    })
-    .map_err(|error| Failure(format!("error: {error}")))?;
-    if show_progress && ids.len() >= 50_000 {
-        let _ = writeln!(stderr, "\rreading machines: {}", ids.len());
-    }
-    warn_about_unknown_fields(&groups, &seen_fields, stderr);
-    let fleet = builder.finish();
-    let read = started.elapsed();
+    let format_of_file = machines::resolve(&input.machines, input.machines_format)
+        .map_err(|error| Failure(format!("error: {error}")))?;
+    let mut options = cohort_fleet::Options::new(format_of_file);
+    options.id_field = input.id_field.clone();
+    options.on_error = match input.on_error {
+        OnError::Fail => cohort_fleet::OnError::Fail,
+        OnError::Skip => cohort_fleet::OnError::Skip,
+    };
+    let read = cohort_fleet::read(groups.plan(), machines::source(&input.machines), &options)
+        .map_err(|error| Failure(format!("error: {error}")))?;
+    warn_about_unknown_fields(&groups, read.field_names(), stderr);
+    report_skipped(&read, stderr);
+    let fleet = read.columns();
+    let ids = read.ids();
+    let read_time = started.elapsed();
     let evaluation_started = std::time::Instant::now();
     let members = fleet.evaluate(now);
     let evaluated = evaluation_started.elapsed();
@@ -391,7 +399,7 @@ fn eval(
             members: members
                 .members(id)
                 .iter()
-                .filter_map(|p| ids.get(p).map(String::as_str))
+                .filter_map(|p| ids.get(p))
                 .collect(),
         })
         .collect();
@@ -403,19 +411,52 @@ fn eval(
     if timings {
         writeln!(
             stderr,
-            "read and encoded {} machines in {:.3} s ({} KiB of columns); evaluated {} groups in {:.3} s",
+            "read and encoded {} machines in {:.3} s ({} KiB of columns, {} KiB of ids); evaluated {} groups in {:.3} s{}",
             ids.len(),
-            read.as_secs_f64(),
+            read_time.as_secs_f64(),
             fleet.heap_bytes() / 1024,
+            ids.heap_bytes() / 1024,
             groups.len(),
-            evaluated.as_secs_f64()
+            evaluated.as_secs_f64(),
+            peak_memory().map_or_else(String::new, |kib| format!(
+                "; peak memory {} MiB",
+                kib / 1024
+            ))
         )?;
     }
-    Ok(EXIT_OK)
+    Ok(if read.skipped_count() > 0 {
+        EXIT_SKIPPED
+    } else {
+        EXIT_OK
+    })
 }
 
-/// How many machines' field names are sampled for the misspelled-field warning.
-const FIELD_SAMPLE: usize = 10_000;
+/// With `--on-error skip`: how many bad records were left out, and the first of them.
+fn report_skipped(read: &cohort_fleet::Fleet<'_>, stderr: &mut dyn Write) {
+    let count = read.skipped_count();
+    if count == 0 {
+        return;
+    }
+    let _ = writeln!(
+        stderr,
+        "warning: skipped {count} bad record{} of the machines file:",
+        if count == 1 { "" } else { "s" }
+    );
+    for error in read.skipped().iter().take(cohort_fleet::SHOWN) {
+        let _ = writeln!(stderr, "  {error}");
+    }
+    let shown = read.skipped().len().min(cohort_fleet::SHOWN);
+    if count > shown {
+        let _ = writeln!(stderr, "  ... and {} more", count - shown);
+    }
+}
+
+/// The process's peak resident memory in KiB (Linux: `VmHWM` in `/proc/self/status`).
+fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
 
 fn check(
     paths: &[PathBuf],
@@ -468,7 +509,9 @@ fn schema_command(command: SchemaCommand, stdout: &mut dyn Write) -> Result<u8, 
             force,
         } => {
             let mut inference = infer::Inference::new(max_options);
-            machines::stream(&machines, machines_format, |record| {
+            let format = machines::resolve(&machines, machines_format)
+                .map_err(|error| Failure(format!("error: {error}")))?;
+            cohort_fleet::for_each_record(machines::source(&machines), format, &mut |record| {
                 inference.observe(&record)
             })
             .map_err(|error| Failure(format!("error: {error}")))?;

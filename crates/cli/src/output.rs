@@ -5,7 +5,7 @@ use std::io::{self, Write};
 /// One group's members, by machine id, in input order.
 pub(crate) struct GroupResult<'a> {
     pub(crate) name: String,
-    pub(crate) members: Vec<&'a str>,
+    pub(crate) members: Vec<std::borrow::Cow<'a, str>>,
 }
 
 /// How many member ids the table shows per group.
@@ -38,8 +38,8 @@ pub(crate) fn table(
             .members
             .iter()
             .take(TABLE_MEMBERS)
-            .copied()
-            .collect::<Vec<_>>()
+            .map(|member| &**member)
+            .collect::<Vec<&str>>()
             .join(", ");
         if group.members.len() > TABLE_MEMBERS {
             shown.push_str(&format!(", ... (+{})", group.members.len() - TABLE_MEMBERS));
@@ -92,7 +92,7 @@ pub(crate) fn csv(out: &mut dyn Write, groups: &[GroupResult<'_>]) -> io::Result
     for group in groups {
         for member in &group.members {
             writer
-                .write_record([group.name.as_str(), *member])
+                .write_record([group.name.as_str(), &**member])
                 .map_err(csv_error)?;
         }
     }

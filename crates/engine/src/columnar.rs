@@ -578,9 +578,30 @@ impl<'p> ColumnarBuilder<'p> {
     /// Appends one machine given by the values of [`ColumnarBuilder::fields`], in that
     /// order: `None` (or a position past the end of `values`) is a missing attribute.
     pub fn push_values(&mut self, values: &[Option<Attr<'_>>]) {
+        self.push_with(|position| values.get(position).copied().flatten());
+    }
+
+    /// Appends one machine whose value of the field at each position of
+    /// [`ColumnarBuilder::fields`] is `value_at(position)` (`None`: missing). Readers that
+    /// keep a record's values in their own buffers use it to hand them over without
+    /// collecting them first.
+    ///
+    /// ```
+    /// use cohort::{Attr, GroupSet, Timestamp};
+    ///
+    /// let groups = GroupSet::from_yaml_str("name: Linux\nwhere: 'OS starts with Ubuntu'").unwrap();
+    /// let mut builder = groups.plan().columnar_builder();
+    /// let texts = ["Ubuntu 24.04", "Windows 11"];
+    /// for text in texts {
+    ///     builder.push_with(|_position| Some(Attr::Text(text)));
+    /// }
+    /// let members = builder.finish().evaluate(Timestamp::UNIX_EPOCH);
+    /// assert_eq!(members.members(groups.id("Linux").unwrap()).count(), 1);
+    /// ```
+    pub fn push_with<'a>(&mut self, mut value_at: impl FnMut(usize) -> Option<Attr<'a>>) {
         let state = &*self.state;
         for (position, column) in self.columns.iter_mut().enumerate() {
-            let code = match values.get(position).copied().flatten() {
+            let code = match value_at(position) {
                 None => 0,
                 Some(attr) => column.code_of(attr, hash_of(attr, state), || Stored::of(attr)),
             };

@@ -1,0 +1,277 @@
+//! CSV machines: a header row of field names, then one machine per row, read in parallel
+//! over chunks of whole rows. Only the columns the groups test and the id column are read;
+//! an empty cell is a missing attribute and a cell holding a JSON array
+//! (`["Chrome","7-Zip"]`) is a list, as everywhere in cohort.
+
+use crate::json::{ERRORS_KEPT, Items, list_of};
+use crate::pipeline::{ChunkParser, Parsed};
+use crate::{Ids, RecordError};
+use cohort_engine::{Attr, ColumnarBuilder};
+
+/// Which header column feeds each plan field, and which is the id.
+pub(crate) struct CsvParser {
+    /// By plan field position: its column (the last of that name, as a map keeps the last).
+    columns: Vec<Option<usize>>,
+    id: Option<usize>,
+    names: Vec<String>,
+}
+
+/// A header row, read from the start of a CSV text.
+pub(crate) struct Header {
+    pub(crate) names: Vec<String>,
+    /// The bytes the header takes, its line end included.
+    pub(crate) length: usize,
+}
+
+/// Reads the header row at the start of `bytes`; `None` for a text without one (no
+/// machines).
+pub(crate) fn header(bytes: &[u8]) -> Result<Option<Header>, RecordError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut record = csv::ByteRecord::new();
+    match reader.read_byte_record(&mut record) {
+        Ok(true) => {}
+        Ok(false) => return Ok(None),
+        Err(error) => {
+            return Err(RecordError {
+                line: 1,
+                column: None,
+                message: format!("invalid CSV header: {error}"),
+            });
+        }
+    }
+    let names = record
+        .iter()
+        .enumerate()
+        .map(|(index, name)| {
+            String::from_utf8(name.to_vec()).map_err(|_| RecordError {
+                line: 1,
+                column: None,
+                message: format!("the name of column {} is not valid UTF-8 text", index + 1),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(Header {
+        names,
+        length: usize::try_from(reader.position().byte()).unwrap_or(bytes.len()),
+    }))
+}
+
+impl CsvParser {
+    pub(crate) fn new(header: &Header, fields: &[String], id_field: &str) -> CsvParser {
+        let last = |name: &str| header.names.iter().rposition(|n| n == name);
+        CsvParser {
+            columns: fields.iter().map(|field| last(field)).collect(),
+            id: last(id_field),
+            names: header.names.clone(),
+        }
+    }
+}
+
+impl<'p> ChunkParser<'p> for CsvParser {
+    fn parse(
+        &self,
+        bytes: &[u8],
+        _sequence: usize,
+        last: bool,
+        builder: ColumnarBuilder<'p>,
+    ) -> Parsed<'p> {
+        let mut builder = builder;
+        let mut ids = Ids::default();
+        let mut errors = Vec::new();
+        let mut error_count = 0;
+        let mut fail = |line: u64, message: String| {
+            error_count += 1;
+            if errors.len() < ERRORS_KEPT {
+                errors.push(RecordError {
+                    line,
+                    column: None,
+                    message,
+                });
+            }
+        };
+        let fatal = if last {
+            unclosed_quote(bytes).map(|line| RecordError {
+                line,
+                column: None,
+                message: "invalid CSV: this quoted field is never closed (a `\"` is missing), so every row after it would be read as part of it".to_owned(),
+            })
+        } else {
+            None
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(bytes);
+        let mut record = csv::ByteRecord::new();
+        let mut lists: Vec<Option<Items<'static>>> = self.columns.iter().map(|_| None).collect();
+        while fatal.is_none() {
+            let line = reader.position().line();
+            match reader.read_byte_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(error) => {
+                    fail(line, format!("invalid CSV: {error}"));
+                    continue;
+                }
+            }
+            let line = record.position().map_or(line, csv::Position::line);
+            if record.len() != self.names.len() {
+                fail(
+                    line,
+                    format!(
+                        "the row has {} fields, the header {}",
+                        record.len(),
+                        self.names.len()
+                    ),
+                );
+                continue;
+            }
+            // Every cell read must be text; then lists are read, then the row is stored.
+            let columns = self.columns.iter().chain(std::iter::once(&self.id));
+            let bad = columns.flatten().copied().find(|&column| {
+                record
+                    .get(column)
+                    .is_some_and(|bytes| std::str::from_utf8(bytes).is_err())
+            });
+            if let Some(column) = bad {
+                let name = self.names.get(column).map_or("", String::as_str);
+                fail(
+                    line,
+                    format!("the value of `{name}` is not valid UTF-8 text"),
+                );
+                continue;
+            }
+            let text = |column: Option<usize>| {
+                column
+                    .and_then(|column| record.get(column))
+                    .filter(|bytes| !bytes.is_empty())
+                    .and_then(|bytes| std::str::from_utf8(bytes).ok())
+            };
+            for (slot, column) in lists.iter_mut().zip(&self.columns) {
+                *slot = text(*column)
+                    .filter(|t| t.starts_with('['))
+                    .and_then(list_of)
+                    .map(Items::into_owned);
+            }
+            builder.push_with(|position| match lists.get(position) {
+                Some(Some(items)) => Some(Attr::List(items)),
+                _ => text(self.columns.get(position).copied().flatten()).map(Attr::Text),
+            });
+            ids.push(text(self.id));
+        }
+        Parsed {
+            builder,
+            ids,
+            errors,
+            error_count,
+            newlines: memchr::memchr_iter(b'\n', bytes).count() as u64,
+            field_names: Vec::new(),
+            framing: crate::json::Framing::default(),
+            fatal,
+        }
+    }
+}
+
+/// The length of the whole rows at the start of `block` (which starts at a row's start): up
+/// to its last line end outside a quoted field, as the csv crate reads quotes (RFC 4180: a
+/// quote opens a field only at its start; `""` inside one is a quote).
+pub(crate) fn whole_rows(block: &[u8]) -> usize {
+    let mut whole = 0;
+    let mut at = 0;
+    while let Some(found) = block
+        .get(at..)
+        .and_then(|rest| memchr::memchr2(b'"', b'\n', rest))
+    {
+        let here = at + found;
+        if block.get(here) == Some(&b'\n') {
+            whole = here + 1;
+            at = here + 1;
+            continue;
+        }
+        let opens = here == 0 || matches!(block.get(here - 1), Some(b',' | b'\n' | b'\r'));
+        if !opens {
+            at = here + 1;
+            continue;
+        }
+        // Inside a quoted field: to its closing quote, past `""`.
+        let mut inside = here + 1;
+        loop {
+            match block
+                .get(inside..)
+                .and_then(|rest| memchr::memchr(b'"', rest))
+            {
+                None => return whole,
+                Some(offset) => {
+                    let quote = inside + offset;
+                    if block.get(quote + 1) == Some(&b'"') {
+                        inside = quote + 2;
+                    } else {
+                        at = quote + 1;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    whole
+}
+
+/// The line on which a quoted field starts that the end of `bytes` leaves open, as the csv
+/// crate reads quotes; the csv crate itself takes the rest of the text as that field's.
+pub(crate) fn unclosed_quote(bytes: &[u8]) -> Option<u64> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let mut state = State::FieldStart;
+    let mut line = 1;
+    let mut opened_on = 1;
+    for &byte in bytes {
+        state = match (state, byte) {
+            (State::Quoted, b'"') => State::QuoteInQuoted,
+            (State::Quoted, _) => State::Quoted,
+            (State::QuoteInQuoted, b'"') => State::Quoted,
+            (State::FieldStart, b'"') => {
+                opened_on = line;
+                State::Quoted
+            }
+            (_, b',' | b'\n' | b'\r') => State::FieldStart,
+            (_, _) => State::Unquoted,
+        };
+        if byte == b'\n' {
+            line += 1;
+        }
+    }
+    (state == State::Quoted).then_some(opened_on)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_cut_at_line_ends_outside_quotes() {
+        let text = b"a,\"x\ny\",b\nc,\"\"\"\",d\ne,\"open\n";
+        let whole = whole_rows(text);
+        assert_eq!(&text[..whole], b"a,\"x\ny\",b\nc,\"\"\"\",d\n");
+        assert_eq!(
+            whole_rows(b"say \"hi\nnext\n"),
+            13,
+            "a quote inside a field is text"
+        );
+        assert_eq!(whole_rows(b"no line end"), 0);
+        assert_eq!(unclosed_quote(b"a\n\"b\"\"\n"), Some(2));
+        assert_eq!(unclosed_quote(b"a\n\"b\"\"\"\n"), None);
+        assert_eq!(
+            unclosed_quote(b"\"a\"x\"\n"),
+            None,
+            "a quote after the field is text"
+        );
+    }
+}

@@ -1,0 +1,203 @@
+//! Reading in parallel: the calling thread reads blocks and cuts them at record boundaries,
+//! worker threads parse the chunks into columnar chunks, and one thread appends the parsed
+//! chunks to the store in file order.
+//!
+//! Memory is bounded: at most [`IN_FLIGHT`] chunks exist at once (read, being parsed, or
+//! parsed and waiting for an earlier one), each about [`BLOCK`] bytes of text plus what was
+//! parsed from it. A record longer than [`MAX_RECORD_BYTES`] is an error rather than a reason
+//! to hold the rest of the input.
+
+use crate::RecordError;
+use cohort_engine::ColumnarBuilder;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+
+/// The bytes read at a time (a chunk is one block, cut back to its last whole record).
+pub(crate) const BLOCK: usize = 4 << 20;
+
+/// The most chunks alive at once.
+const IN_FLIGHT: usize = 8;
+
+/// The longest record by default ([`Options::max_record_bytes`](crate::Options)): a line
+/// (NDJSON) or row (CSV) longer than this is refused, so that a file without line ends or
+/// with a quote never closed cannot make the reader hold all of it.
+pub const MAX_RECORD_BYTES: usize = 64 << 20;
+
+/// What a worker makes of a chunk.
+pub(crate) struct Parsed<'p> {
+    /// The chunk's machines, to be appended in order.
+    pub(crate) builder: ColumnarBuilder<'p>,
+    pub(crate) ids: crate::Ids,
+    /// Bad records, with lines counted from the chunk's first line (1).
+    pub(crate) errors: Vec<RecordError>,
+    /// How many bad records there were (`errors` keeps the first few).
+    pub(crate) error_count: usize,
+    /// Line ends in the chunk: where the next chunk's lines start.
+    pub(crate) newlines: u64,
+    /// Field names seen (only asked of the first chunk).
+    pub(crate) field_names: Vec<String>,
+    /// For line-framed JSON arrays: how the chunk's lines frame the array.
+    pub(crate) framing: crate::json::Framing,
+    /// An error that ends the reading (lines counted from the chunk's first line).
+    pub(crate) fatal: Option<RecordError>,
+}
+
+/// Parses one chunk; shared by the worker threads.
+pub(crate) trait ChunkParser<'p>: Sync {
+    /// Parses `bytes` (whole records), the chunk numbered `sequence` (0 first; `last` when
+    /// no chunk follows), into `builder`, an empty chunk of the store.
+    fn parse(
+        &self,
+        bytes: &[u8],
+        sequence: usize,
+        last: bool,
+        builder: ColumnarBuilder<'p>,
+    ) -> Parsed<'p>;
+}
+
+/// Why reading stopped.
+pub(crate) enum Stop {
+    Io(std::io::Error),
+    /// A record longer than the limit, starting after the chunks sent (lines are counted
+    /// by the merger).
+    RecordTooLong,
+}
+
+/// What the reading thread cuts into chunks.
+pub(crate) struct Blocks<'r> {
+    /// The rest of the input.
+    pub(crate) reader: &'r mut dyn Read,
+    /// Its first bytes, already read.
+    pub(crate) start: Vec<u8>,
+    /// The length of the whole records at the start of a block; 0 when there is none yet.
+    pub(crate) cut: &'r mut dyn FnMut(&[u8]) -> usize,
+    /// The most bytes of one record held while looking for its end.
+    pub(crate) max_record_bytes: usize,
+}
+
+/// Reads `blocks` to the end, parses the chunks with `parser` (each into a chunk of
+/// `template`) on `threads` threads and hands each parsed chunk to `merge`, in order, on a
+/// thread of its own.
+pub(crate) fn run<'p, P: ChunkParser<'p>>(
+    blocks: Blocks<'_>,
+    parser: &P,
+    template: &ColumnarBuilder<'p>,
+    threads: usize,
+    merge: &mut (dyn FnMut(Parsed<'p>) + Send),
+) -> Result<(), Stop> {
+    let threads = threads.max(1);
+    let (work_sender, work_receiver) = sync_channel::<(usize, bool, Vec<u8>)>(IN_FLIGHT);
+    let work_receiver = Arc::new(Mutex::new(work_receiver));
+    let (done_sender, done_receiver) = sync_channel::<(usize, Parsed<'p>)>(IN_FLIGHT);
+    let (permit_sender, permit_receiver) = sync_channel::<()>(IN_FLIGHT);
+    for _ in 0..IN_FLIGHT {
+        let _ = permit_sender.send(());
+    }
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let work_receiver = Arc::clone(&work_receiver);
+            let done_sender = done_sender.clone();
+            let template = template.chunk();
+            scope.spawn(move || work(&work_receiver, &done_sender, parser, &template));
+        }
+        drop(done_sender);
+        scope.spawn(move || merge_in_order(&done_receiver, &permit_sender, merge));
+        let outcome = read_blocks(blocks, &permit_receiver, &work_sender);
+        // Without work, the workers end, then the merger; the scope waits for them.
+        drop(work_sender);
+        outcome
+    })
+}
+
+fn work<'p, P: ChunkParser<'p>>(
+    chunks: &Mutex<Receiver<(usize, bool, Vec<u8>)>>,
+    done: &SyncSender<(usize, Parsed<'p>)>,
+    parser: &P,
+    template: &ColumnarBuilder<'p>,
+) {
+    loop {
+        let next = match chunks.lock() {
+            Ok(receiver) => receiver.recv(),
+            Err(_) => return,
+        };
+        let Ok((sequence, last, bytes)) = next else {
+            return;
+        };
+        let parsed = parser.parse(&bytes, sequence, last, template.chunk());
+        drop(bytes);
+        if done.send((sequence, parsed)).is_err() {
+            return;
+        }
+    }
+}
+
+fn merge_in_order<'p>(
+    done: &Receiver<(usize, Parsed<'p>)>,
+    permits: &SyncSender<()>,
+    merge: &mut (dyn FnMut(Parsed<'p>) + Send),
+) {
+    let mut waiting: BTreeMap<usize, Parsed<'p>> = BTreeMap::new();
+    let mut next = 0;
+    while let Ok((sequence, parsed)) = done.recv() {
+        waiting.insert(sequence, parsed);
+        while let Some(parsed) = waiting.remove(&next) {
+            merge(parsed);
+            next += 1;
+            let _ = permits.send(());
+        }
+    }
+}
+
+fn read_blocks(
+    blocks: Blocks<'_>,
+    permits: &Receiver<()>,
+    work: &SyncSender<(usize, bool, Vec<u8>)>,
+) -> Result<(), Stop> {
+    let Blocks {
+        reader,
+        start,
+        cut,
+        max_record_bytes,
+    } = blocks;
+    let mut carry = start;
+    let mut sequence = 0;
+    loop {
+        let mut block = carry;
+        let wanted = BLOCK.saturating_sub(block.len()).max(BLOCK / 4);
+        block.reserve(wanted);
+        let read = (&mut *reader)
+            .take(wanted as u64)
+            .read_to_end(&mut block)
+            .map_err(Stop::Io)?;
+        let at_end = read < wanted;
+        let whole = if at_end { block.len() } else { cut(&block) };
+        if whole == 0 && !at_end {
+            if block.len() > max_record_bytes {
+                return Err(Stop::RecordTooLong);
+            }
+            carry = block;
+            continue;
+        }
+        carry = block.get(whole..).map(<[u8]>::to_vec).unwrap_or_default();
+        block.truncate(whole);
+        if !block.is_empty() || sequence == 0 || at_end {
+            if permits.recv().is_err() {
+                return Ok(());
+            }
+            if work.send((sequence, at_end, block)).is_err() {
+                return Ok(());
+            }
+            sequence += 1;
+        }
+        if at_end {
+            return Ok(());
+        }
+    }
+}
+
+/// The length of the whole lines at the start of `block`: up to its last line end.
+pub(crate) fn whole_lines(block: &[u8]) -> usize {
+    memchr::memrchr(b'\n', block).map_or(0, |at| at + 1)
+}
