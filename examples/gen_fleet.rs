@@ -7,7 +7,8 @@
 //! ```
 //!
 //! With `--ndjson PATH`, the machines go to PATH as NDJSON (one object per line) instead;
-//! with `--csv PATH`, to PATH as CSV.
+//! with `--csv PATH`, to PATH as CSV; with `--json PATH`, to PATH as a JSON array, one
+//! machine per line (the layout of `examples/fleet/fleet.json`).
 //!
 //! The fleet is reproducible: the same count and seed always write the same bytes, and
 //! `tests/it/examples.rs` checks the shipped files against the generator.
@@ -32,6 +33,14 @@ fn main() -> std::io::Result<()> {
             std::io::Error::new(std::io::ErrorKind::InvalidInput, "--csv needs a path")
         })?;
         write_safely(Path::new(path), &fleet::to_csv(&machines))?;
+        println!("wrote {count} machines to {path}");
+        return Ok(());
+    }
+    if let Some(position) = args.iter().position(|a| a == "--json") {
+        let path = args.get(position + 1).ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "--json needs a path")
+        })?;
+        write_safely(Path::new(path), &fleet::to_json(&machines))?;
         println!("wrote {count} machines to {path}");
         return Ok(());
     }

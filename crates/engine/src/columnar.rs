@@ -393,6 +393,21 @@ impl Stored {
         }
     }
 
+    /// Whether two stored values are one value (as [`Stored::is`] compares them, without
+    /// going through [`Attr`]; both are cut at the same depth, so this recurses no deeper).
+    fn same(&self, other: &Stored) -> bool {
+        match (self, other) {
+            (Stored::Null, Stored::Null) | (Stored::Opaque, Stored::Opaque) => true,
+            (Stored::Bool(a), Stored::Bool(b)) => a == b,
+            (Stored::Number(a), Stored::Number(b)) => a.to_bits() == b.to_bits(),
+            (Stored::Text(a, _, _), Stored::Text(b, _, _)) => a == b,
+            (Stored::List(a), Stored::List(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same(y))
+            }
+            _ => false,
+        }
+    }
+
     fn as_attr(&self) -> Attr<'_> {
         match self {
             Stored::Null => Attr::Null,
@@ -669,7 +684,7 @@ impl<'p> ColumnarBuilder<'p> {
                             values
                                 .as_slice()
                                 .get(existing as usize)
-                                .is_some_and(|v| v.is(attr_owner.as_attr()))
+                                .is_some_and(|v| v.same(&attr_owner))
                         })
                         .map(|&(_, existing)| existing)
                 };
