@@ -1,5 +1,7 @@
-//! Reading JSON machines files never panics, and the streaming reader (`cohort eval`) accepts
-//! exactly what the whole-file reader (`cohort explain`) accepts, with the same count.
+//! Reading JSON machines files never panics; the streaming reader (`cohort schema infer`)
+//! accepts exactly what the whole-file reader (`cohort explain`) accepts, with the same
+//! count; and the fast reader (`cohort eval`), where it accepts the file too, gives the same
+//! ids and members on one thread and on three.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -17,4 +19,7 @@ fuzz_target!(|data: &[u8]| {
         whole.ok(),
         "`ndjson` reads as `json`"
     );
+    if let Err(disagreement) = cohort_cli::fuzzing::fast_and_whole_agree(data, "json") {
+        panic!("{disagreement}");
+    }
 });

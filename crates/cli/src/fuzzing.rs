@@ -30,6 +30,62 @@ pub fn stream_machines(bytes: &[u8]) -> Result<usize, String> {
     Ok(count)
 }
 
+/// Reads `bytes` in `format` with the fast reader (`cohort eval`: only the tested fields, in
+/// parallel chunks; on one thread and on three) and with the whole-record reader (`cohort
+/// explain`), for a few groups; when both accept it, they must give the same machine ids and
+/// the same members. Returns a description of any disagreement.
+pub fn fast_and_whole_agree(bytes: &[u8], format: &str) -> Result<(), String> {
+    let format = match format {
+        "json" => Format::Json,
+        "csv" => Format::Csv,
+        other => return Err(format!("unknown machines format `{other}`")),
+    };
+    let groups = cohort::GroupSet::from_yaml_str(
+        "groups:\n- {name: A, where: \"OS contains win or Tags is blank\"}\n- {name: B, where: \"id starts with m and not (a > 1)\"}\n",
+    )
+    .map_err(|error| error.to_string())?;
+    let Ok(whole) = cohort_fleet::records(bytes, format) else {
+        return Ok(());
+    };
+    let now = cohort::Timestamp::UNIX_EPOCH;
+    let expected = groups.plan().columnar(&whole).evaluate(now);
+    for threads in [1, 3] {
+        let mut options = cohort_fleet::Options::new(format);
+        options.threads = threads;
+        let source = cohort_fleet::Source::Reader {
+            name: "input".to_owned(),
+            reader: Box::new(bytes),
+        };
+        let Ok(fast) = cohort_fleet::read(groups.plan(), source, &options) else {
+            continue;
+        };
+        if fast.machine_count() != whole.len() {
+            return Err(format!(
+                "{} machines read fast, {} whole",
+                fast.machine_count(),
+                whole.len()
+            ));
+        }
+        for (position, record) in whole.iter().enumerate() {
+            let id = match record.get("id") {
+                Some(serde_json::Value::String(text)) => text.clone(),
+                None | Some(serde_json::Value::Null) => format!("#{}", position + 1),
+                Some(other) => other.to_string(),
+            };
+            if fast.ids().get(position).as_deref() != Some(id.as_str()) {
+                return Err(format!(
+                    "machine {position}: id {:?} fast, {id:?} whole",
+                    fast.ids().get(position)
+                ));
+            }
+        }
+        if fast.columns().evaluate(now) != expected {
+            return Err(format!("the members differ ({threads} threads)"));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,6 +117,16 @@ mod tests {
             assert_eq!(whole.ok(), streamed.ok(), "{input:?}");
         }
         assert_eq!(read_machines(b"[{}, {}]", "json"), Ok(2));
+        for input in inputs {
+            assert_eq!(fast_and_whole_agree(input, "json"), Ok(()), "{input:?}");
+        }
+        for input in [
+            &b"id,OS,Tags\nm1,Windows,\nm2,Linux,[\"x\"]\n"[..],
+            b"id,OS\n\"m\n1\",win\n",
+            b"\xEF\xBB\xBFid\nm1\r\nm2",
+        ] {
+            assert_eq!(fast_and_whole_agree(input, "csv"), Ok(()), "{input:?}");
+        }
         assert!(read_machines(b"", "xml").is_err());
     }
 }
