@@ -3,7 +3,7 @@
 //! an empty cell is a missing attribute and a cell holding a JSON array
 //! (`["Chrome","7-Zip"]`) is a list, as everywhere in cohort.
 
-use crate::json::{ERRORS_KEPT, Items, list_of};
+use crate::json::{ERRORS_KEPT, Items, MAX_LIST_ELEMENTS, list_of};
 use crate::pipeline::{ChunkParser, Parsed};
 use crate::{Ids, RecordError};
 use cohort_engine::{Attr, ColumnarBuilder};
@@ -42,6 +42,14 @@ pub(crate) fn header(bytes: &[u8]) -> Result<Option<Header>, RecordError> {
             });
         }
     }
+    let length = usize::try_from(reader.position().byte()).unwrap_or(bytes.len());
+    if let Some(line) = unclosed_quote(bytes.get(..length).unwrap_or(bytes)) {
+        return Err(RecordError {
+            line,
+            column: None,
+            message: "invalid CSV: the header's quoted field is never closed (a `\"` is missing), so the whole file would be read as the header".to_owned(),
+        });
+    }
     let names = record
         .iter()
         .enumerate()
@@ -53,10 +61,31 @@ pub(crate) fn header(bytes: &[u8]) -> Result<Option<Header>, RecordError> {
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Some(Header {
-        names,
-        length: usize::try_from(reader.position().byte()).unwrap_or(bytes.len()),
-    }))
+    if let Some(message) = repeated_name(&names) {
+        return Err(RecordError {
+            line: 1,
+            column: None,
+            message,
+        });
+    }
+    Ok(Some(Header { names, length }))
+}
+
+/// A CSV header that names a column twice is refused: which of the two a machine's value
+/// would be is a guess (`the header names `OS` twice: columns 2 and 3`).
+pub(crate) fn repeated_name<S: AsRef<str>>(names: &[S]) -> Option<String> {
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (index, name) in names.iter().enumerate() {
+        if let Some(first) = seen.insert(name.as_ref(), index) {
+            return Some(format!(
+                "invalid CSV: the header names `{}` twice: columns {} and {}",
+                name.as_ref(),
+                first + 1,
+                index + 1
+            ));
+        }
+    }
+    None
 }
 
 impl CsvParser {
@@ -107,17 +136,36 @@ impl<'p> ChunkParser<'p> for CsvParser {
             .from_reader(bytes);
         let mut record = csv::ByteRecord::new();
         let mut lists: Vec<Option<Items<'static>>> = self.columns.iter().map(|_| None).collect();
+        // Lines are counted by line ends before the row's first byte (the csv crate's own
+        // count is one short after CRLF line ends).
+        let mut counted = (0usize, 1u64);
+        let mut line_at = |offset: usize| {
+            let (from, line) = counted;
+            let more = bytes
+                .get(from..offset.max(from))
+                .map_or(0, |between| memchr::memchr_iter(b'\n', between).count());
+            counted = (offset.max(from), line + more as u64);
+            counted.1
+        };
         while fatal.is_none() {
-            let line = reader.position().line();
+            let before = usize::try_from(reader.position().byte()).unwrap_or(0);
             match reader.read_byte_record(&mut record) {
                 Ok(true) => {}
                 Ok(false) => break,
                 Err(error) => {
-                    fail(line, format!("invalid CSV: {error}"));
+                    fail(line_at(before), format!("invalid CSV: {error}"));
                     continue;
                 }
             }
-            let line = record.position().map_or(line, csv::Position::line);
+            let mut start = record
+                .position()
+                .and_then(|p| usize::try_from(p.byte()).ok())
+                .unwrap_or(before);
+            // After CRLF the csv crate places a row at the `\n` of the line end before it.
+            while matches!(bytes.get(start), Some(b'\n' | b'\r')) {
+                start += 1;
+            }
+            let line = line_at(start);
             if record.len() != self.names.len() {
                 fail(
                     line,
@@ -150,11 +198,23 @@ impl<'p> ChunkParser<'p> for CsvParser {
                     .filter(|bytes| !bytes.is_empty())
                     .and_then(|bytes| std::str::from_utf8(bytes).ok())
             };
+            let budget = std::cell::Cell::new(MAX_LIST_ELEMENTS);
+            let mut too_long = None;
             for (slot, column) in lists.iter_mut().zip(&self.columns) {
-                *slot = text(*column)
-                    .filter(|t| t.starts_with('['))
-                    .and_then(list_of)
-                    .map(Items::into_owned);
+                *slot = match text(*column).filter(|t| t.starts_with('[')) {
+                    None => None,
+                    Some(cell) => match list_of(cell, &budget) {
+                        Ok(list) => list.map(Items::into_owned),
+                        Err(message) => {
+                            too_long = Some(message);
+                            None
+                        }
+                    },
+                };
+            }
+            if let Some(message) = too_long {
+                fail(line, message);
+                continue;
             }
             builder.push_with(|position| match lists.get(position) {
                 Some(Some(items)) => Some(Attr::List(items)),
@@ -171,6 +231,7 @@ impl<'p> ChunkParser<'p> for CsvParser {
             field_names: Vec::new(),
             framing: crate::json::Framing::default(),
             fatal,
+            layout_broken: false,
         }
     }
 }
@@ -178,7 +239,7 @@ impl<'p> ChunkParser<'p> for CsvParser {
 /// The length of the whole rows at the start of `block` (which starts at a row's start): up
 /// to its last line end outside a quoted field, as the csv crate reads quotes (RFC 4180: a
 /// quote opens a field only at its start; `""` inside one is a quote).
-pub(crate) fn whole_rows(block: &[u8]) -> usize {
+pub(crate) fn whole_rows(block: &[u8], _fresh: usize) -> usize {
     let mut whole = 0;
     let mut at = 0;
     while let Some(found) = block
@@ -258,14 +319,14 @@ mod tests {
     #[test]
     fn rows_are_cut_at_line_ends_outside_quotes() {
         let text = b"a,\"x\ny\",b\nc,\"\"\"\",d\ne,\"open\n";
-        let whole = whole_rows(text);
+        let whole = whole_rows(text, 0);
         assert_eq!(&text[..whole], b"a,\"x\ny\",b\nc,\"\"\"\",d\n");
         assert_eq!(
-            whole_rows(b"say \"hi\nnext\n"),
+            whole_rows(b"say \"hi\nnext\n", 0),
             13,
             "a quote inside a field is text"
         );
-        assert_eq!(whole_rows(b"no line end"), 0);
+        assert_eq!(whole_rows(b"no line end", 0), 0);
         assert_eq!(unclosed_quote(b"a\n\"b\"\"\n"), Some(2));
         assert_eq!(unclosed_quote(b"a\n\"b\"\"\"\n"), None);
         assert_eq!(

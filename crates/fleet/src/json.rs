@@ -1,7 +1,8 @@
-//! JSON machines: one object per line (NDJSON, and arrays written one machine per line) in
-//! parallel; any other layout (a whole array on one line, pretty-printed objects, a
-//! `{"machines": [...]}` wrapper) split into elements on the reading thread and parsed in
-//! parallel.
+//! JSON machines one object per line (NDJSON, and arrays written one machine per line), read
+//! in parallel chunks. Other layouts (a whole array on one line, pretty-printed objects, a
+//! `{"machines": [...]}` wrapper) are read whole on one thread by `records.rs`; so is a file
+//! whose later lines stop being one machine each (a stream cannot be read again: that is an
+//! error).
 //!
 //! A record is read with serde_json, but only the plan's fields and the id are built: every
 //! other value is skipped as it is tokenised (serde's `IgnoredAny`), and no map is made.
@@ -13,14 +14,24 @@ use crate::{Ids, RecordError};
 use cohort_engine::{Attr, AttrList, ColumnarBuilder};
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 /// Bad records kept per chunk (the rest are counted).
 pub(crate) const ERRORS_KEPT: usize = 100;
 
-/// How many records' field names the first chunk collects, for the misspelled-field warning.
+/// The most list elements one machine's tested values may hold in all: each costs the store
+/// about 80 bytes, so one long line of a list of millions would cost gigabytes.
+pub const MAX_LIST_ELEMENTS: usize = 100_000;
+
+/// How many records' field names are collected (from the first chunk), for the
+/// misspelled-field warning.
 pub(crate) const FIELD_SAMPLE: usize = 10_000;
+
+/// The most field names collected: one record with millions of keys must not cost their
+/// copies.
+pub(crate) const MAX_FIELD_NAMES: usize = 10_000;
 
 /// What reading a key leads to: the plan field it fills and whether it is the id.
 #[derive(Clone, Copy, Debug, Default)]
@@ -101,6 +112,8 @@ pub(crate) struct Row<'t, 'de> {
     id: Option<Cow<'de, str>>,
     /// Field names seen, when they are being collected.
     names: Option<HashSet<String>>,
+    /// List elements the record may still hold.
+    list_budget: Cell<usize>,
 }
 
 impl<'t, 'de> Row<'t, 'de> {
@@ -110,12 +123,14 @@ impl<'t, 'de> Row<'t, 'de> {
             slots: (0..targets.fields).map(|_| None).collect(),
             id: None,
             names: None,
+            list_budget: Cell::new(MAX_LIST_ELEMENTS),
         }
     }
 
     fn clear(&mut self) {
         self.slots.iter_mut().for_each(|slot| *slot = None);
         self.id = None;
+        self.list_budget.set(MAX_LIST_ELEMENTS);
     }
 
     /// Appends the record read to `builder` and its id to `ids`.
@@ -161,7 +176,9 @@ impl<'de> Visitor<'de> for RecordVisitor<'_, '_, 'de> {
                     field: Some(field),
                     id: false,
                 } => {
-                    let item = access.next_value_seed(ItemSeed)?;
+                    let item = access.next_value_seed(ItemSeed {
+                        budget: &row.list_budget,
+                    })?;
                     if let Some(place) = row.slots.get_mut(field) {
                         *place = Some(item);
                     }
@@ -231,6 +248,7 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
     }
     fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Target, E> {
         if let Some(names) = self.names
+            && names.len() < MAX_FIELD_NAMES
             && !names.contains(key)
         {
             names.insert(key.to_owned());
@@ -287,17 +305,27 @@ impl<'de> Visitor<'de> for IdSeed {
     }
 }
 
-/// Reads a list's elements.
-struct ItemsVisitor;
+/// Reads a list's elements, within what is left of the record's [`MAX_LIST_ELEMENTS`].
+struct ItemsVisitor<'b> {
+    budget: &'b Cell<usize>,
+}
 
-impl<'de> Visitor<'de> for ItemsVisitor {
+impl<'de> Visitor<'de> for ItemsVisitor<'_> {
     type Value = Items<'de>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a list")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut access: A) -> Result<Items<'de>, A::Error> {
         let mut items = Vec::new();
-        while let Some(item) = access.next_element_seed(ItemSeed)? {
+        while let Some(item) = access.next_element_seed(ItemSeed {
+            budget: self.budget,
+        })? {
+            let Some(left) = self.budget.get().checked_sub(1) else {
+                return Err(serde::de::Error::custom(format_args!(
+                    "more than {MAX_LIST_ELEMENTS} list elements in one machine's tested values"
+                )));
+            };
+            self.budget.set(left);
             items.push(item);
         }
         Ok(Items(items))
@@ -305,16 +333,18 @@ impl<'de> Visitor<'de> for ItemsVisitor {
 }
 
 /// Reads a value: a plan field's, or a list element.
-struct ItemSeed;
+struct ItemSeed<'b> {
+    budget: &'b Cell<usize>,
+}
 
-impl<'de> DeserializeSeed<'de> for ItemSeed {
+impl<'de> DeserializeSeed<'de> for ItemSeed<'_> {
     type Value = Item<'de>;
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Item<'de>, D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for ItemSeed {
+impl<'de> Visitor<'de> for ItemSeed<'_> {
     type Value = Item<'de>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an attribute value")
@@ -344,7 +374,11 @@ impl<'de> Visitor<'de> for ItemSeed {
         Ok(Item::Text(Cow::Owned(value)))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, access: A) -> Result<Item<'de>, A::Error> {
-        ItemsVisitor.visit_seq(access).map(Item::List)
+        ItemsVisitor {
+            budget: self.budget,
+        }
+        .visit_seq(access)
+        .map(Item::List)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Item<'de>, A::Error> {
         while access.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
@@ -354,11 +388,26 @@ impl<'de> Visitor<'de> for ItemSeed {
 
 /// A list read from text (a CSV cell such as `["Chrome","7-Zip"]`), or `None` when the text
 /// is not exactly one JSON array.
-pub(crate) fn list_of(text: &str) -> Option<Items<'_>> {
+///
+/// `budget` is what is left of the row's [`MAX_LIST_ELEMENTS`]: a longer list is `Err`.
+pub(crate) fn list_of<'t>(
+    text: &'t str,
+    budget: &Cell<usize>,
+) -> Result<Option<Items<'t>>, String> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let items = deserializer.deserialize_seq(ItemsVisitor).ok()?;
-    deserializer.end().ok()?;
-    Some(items)
+    let items = match deserializer.deserialize_seq(ItemsVisitor { budget }) {
+        Ok(items) => items,
+        Err(error) if budget.get() == 0 => return Err(error.to_string()),
+        Err(_) => return Ok(None),
+    };
+    Ok(deserializer.end().ok().map(|()| items))
+}
+
+/// Whether a record's error says it continues past its line (the line ended inside the
+/// value) or shares its line with another value.
+fn spans_lines(error: &serde_json::Error) -> bool {
+    error.classify() == serde_json::error::Category::Eof
+        || error.to_string().starts_with("trailing characters")
 }
 
 /// A serde_json error as a record error on the line `line` of the file, `column` counted
@@ -423,7 +472,7 @@ impl<'p> ChunkParser<'p> for LineParser<'_> {
         &self,
         bytes: &[u8],
         sequence: usize,
-        _last: bool,
+        last: bool,
         builder: ColumnarBuilder<'p>,
     ) -> Parsed<'p> {
         let mut builder = builder;
@@ -437,6 +486,8 @@ impl<'p> ChunkParser<'p> for LineParser<'_> {
         let mut error_count = 0;
         let mut framing = Framing::default();
         let mut records = 0;
+        let mut layout_broken = None;
+        let line_count = bytes.split_inclusive(|&b| b == b'\n').count();
         for (index, line) in bytes.split_inclusive(|&b| b == b'\n').enumerate() {
             let line_number = index as u64 + 1;
             let content = trim_json_whitespace(line);
@@ -460,6 +511,16 @@ impl<'p> ChunkParser<'p> for LineParser<'_> {
                 Ok(()) => row.push(&mut builder, &mut ids),
                 Err(error) => {
                     row.clear();
+                    let last_line = last && index + 1 == line_count;
+                    if spans_lines(&error) && !last_line {
+                        // Not a bad record: the file is not one machine per line after all.
+                        layout_broken = Some(RecordError {
+                            line: line_number,
+                            column: None,
+                            message: "this machine does not end on its line (or shares it with another), though the first lines hold one machine each: a file read in parallel must keep that layout".to_owned(),
+                        });
+                        break;
+                    }
                     error_count += 1;
                     if errors.len() < ERRORS_KEPT {
                         errors.push(record_error(&error, line_number, Some(indent as u64)));
@@ -483,7 +544,8 @@ impl<'p> ChunkParser<'p> for LineParser<'_> {
             error_count,
             newlines: memchr::memchr_iter(b'\n', bytes).count() as u64,
             field_names,
-            fatal: framing.take_error(),
+            fatal: layout_broken.clone().or_else(|| framing.take_error()),
+            layout_broken: layout_broken.is_some(),
             framing,
         }
     }

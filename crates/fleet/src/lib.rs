@@ -43,6 +43,7 @@ mod records;
 mod source;
 
 pub use ids::Ids;
+pub use json::MAX_LIST_ELEMENTS;
 pub use pipeline::MAX_RECORD_BYTES;
 pub use records::{MachineRecord, position, records, utf8};
 pub use source::{Compression, Source, not_regular};
@@ -94,7 +95,9 @@ impl Format {
 }
 
 /// What to do with a record that cannot be read (not an object, invalid JSON on its line, a
-/// CSV row with the wrong number of fields, text that is not UTF-8 in a field read).
+/// CSV row with the wrong number of fields, text that is not UTF-8 in a field read, more
+/// than [`MAX_LIST_ELEMENTS`] list elements). Layouts read whole (JSON that is not one
+/// machine per line, YAML) stop at their first bad record, whatever this says.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum OnError {
     /// Read on to report every bad record, then fail ([`ReadError::BadRecords`]).
@@ -244,7 +247,8 @@ impl<'p> Fleet<'p> {
         self.ids.len()
     }
 
-    /// Field names seen: a CSV file's header, or the keys of the first 10,000 JSON records.
+    /// Field names seen: a CSV file's header, or the keys of the first JSON records (of
+    /// the first chunk, at most 10,000 records and 10,000 names).
     pub fn field_names(&self) -> &BTreeSet<String> {
         &self.field_names
     }
@@ -273,6 +277,51 @@ pub fn read<'p>(
     source: Source<'_>,
     options: &Options,
 ) -> Result<Fleet<'p>, ReadError> {
+    let path = match &source {
+        Source::Path(path) => Some(*path),
+        Source::Stdin | Source::Reader { .. } => None,
+    };
+    match read_with(plan, source, options, false) {
+        // A file whose first lines hold one machine each but later ones do not is read
+        // again, whole; a stream cannot be, and its error says why.
+        Err(Failure::LayoutBroken(error)) => match path {
+            Some(path) => {
+                read_with(plan, Source::Path(path), options, true).map_err(Failure::into_error)
+            }
+            None => Err(error),
+        },
+        other => other.map_err(Failure::into_error),
+    }
+}
+
+/// Why [`read_with`] stopped.
+enum Failure {
+    Error(ReadError),
+    /// The file stopped being one machine per line.
+    LayoutBroken(ReadError),
+}
+
+impl Failure {
+    fn into_error(self) -> ReadError {
+        match self {
+            Failure::Error(error) | Failure::LayoutBroken(error) => error,
+        }
+    }
+}
+
+impl From<ReadError> for Failure {
+    fn from(error: ReadError) -> Failure {
+        Failure::Error(error)
+    }
+}
+
+/// Reads as [`read`] does; `whole` reads JSON whole, one value at a time, whatever its layout.
+fn read_with<'p>(
+    plan: &'p Plan,
+    source: Source<'_>,
+    options: &Options,
+    whole: bool,
+) -> Result<Fleet<'p>, Failure> {
     let source::Opened {
         name,
         mut reader,
@@ -286,7 +335,8 @@ pub fn read<'p>(
     (&mut reader)
         .take(pipeline::BLOCK as u64)
         .read_to_end(&mut start)
-        .map_err(io)?;
+        .map_err(io)
+        .map_err(Failure::Error)?;
     if start.starts_with(records::BOM) {
         start.drain(..records::BOM.len());
     }
@@ -295,7 +345,10 @@ pub fn read<'p>(
         Format::Csv => read_csv(&mut reader, start, options, &mut merged)?,
         Format::Yaml => {
             let mut bytes = start;
-            reader.read_to_end(&mut bytes).map_err(io)?;
+            reader
+                .read_to_end(&mut bytes)
+                .map_err(io)
+                .map_err(Failure::Error)?;
             let text = utf8(&bytes).map_err(|message| merged.invalid(0, message))?;
             let machines =
                 records::read_yaml(text).map_err(|message| merged.invalid(0, message))?;
@@ -303,7 +356,7 @@ pub fn read<'p>(
                 merged.push_record(machine);
             }
         }
-        Format::Json | Format::Ndjson => match json_layout(&start) {
+        Format::Json | Format::Ndjson => match json_layout(&start).filter(|_| !whole) {
             Some(array) => {
                 let targets = json::Targets::new(merged.target.fields(), &options.id_field);
                 let parser = json::LineParser {
@@ -422,6 +475,23 @@ fn read_csv(
     merged: &mut Merged<'_>,
 ) -> Result<(), ReadError> {
     let mut start = start;
+    if !start.contains(&b'\n') && start.contains(&b'\r') {
+        // Rows ended by CR alone (old Mac files): the csv crate reads them, but they cannot
+        // be cut into chunks at line ends; read whole, on one thread.
+        let mut bytes = start;
+        reader
+            .read_to_end(&mut bytes)
+            .map_err(|source| ReadError::Io {
+                name: merged.name.clone(),
+                source,
+            })?;
+        let machines =
+            records(&bytes, Format::Csv).map_err(|message| merged.invalid(0, message))?;
+        for machine in &machines {
+            merged.push_record(machine);
+        }
+        return Ok(());
+    }
     let Some(header) = csv_rows::header(&start).map_err(|error| merged.stop(error))? else {
         return Ok(());
     };
@@ -446,7 +516,7 @@ fn read_csv(
 fn run<'p, P: pipeline::ChunkParser<'p>>(
     reader: &mut dyn Read,
     start: Vec<u8>,
-    cut: &mut dyn FnMut(&[u8]) -> usize,
+    cut: &mut dyn FnMut(&[u8], usize) -> usize,
     parser: &P,
     options: &Options,
     merged: &mut Merged<'p>,
@@ -496,6 +566,10 @@ struct Merged<'p> {
     opened: bool,
     last_element: Option<(u64, bool)>,
     closed: Option<u64>,
+    /// What stopped the reading is that the file stopped being one machine per line.
+    layout_broken: bool,
+    /// Machines read whole so far whose field names were collected.
+    sampled: usize,
 }
 
 impl<'p> Merged<'p> {
@@ -515,6 +589,8 @@ impl<'p> Merged<'p> {
             opened: false,
             last_element: None,
             closed: None,
+            layout_broken: false,
+            sampled: 0,
         }
     }
 
@@ -537,6 +613,16 @@ impl<'p> Merged<'p> {
 
     /// A whole machine read as a JSON object (YAML, JSON layouts read whole).
     fn push_record(&mut self, machine: &MachineRecord) {
+        if self.sampled < json::FIELD_SAMPLE {
+            self.sampled += 1;
+            for name in machine.keys() {
+                if self.field_names.len() < json::MAX_FIELD_NAMES
+                    && !self.field_names.contains(name)
+                {
+                    self.field_names.insert(name.clone());
+                }
+            }
+        }
         self.target.push(machine);
         let id = match machine.get(&self.id_field) {
             None | Some(serde_json::Value::Null) => None,
@@ -559,6 +645,7 @@ impl<'p> Merged<'p> {
                 line: at(error.line),
                 ..error
             });
+            self.layout_broken = parsed.layout_broken;
             return;
         }
         if self.array
@@ -617,12 +704,18 @@ impl<'p> Merged<'p> {
             self.last_element = Some((at(line), comma));
         }
         if let Some(line) = framing.closing {
+            if let Some(closed) = self.closed {
+                return error(
+                    at(line),
+                    &format!("a second `]`: the array of machines was closed on line {closed}"),
+                );
+            }
             self.closed = Some(at(line));
         }
         None
     }
 
-    fn finish(mut self, compression: Compression) -> Result<Fleet<'p>, ReadError> {
+    fn finish(mut self, compression: Compression) -> Result<Fleet<'p>, Failure> {
         if self.fatal.is_none() && self.array {
             if self.closed.is_none() {
                 self.fatal = Some(RecordError {
@@ -640,17 +733,22 @@ impl<'p> Merged<'p> {
             }
         }
         if let Some(error) = self.fatal {
-            return Err(ReadError::Invalid {
+            let error = ReadError::Invalid {
                 name: self.name,
                 error,
+            };
+            return Err(if self.layout_broken {
+                Failure::LayoutBroken(error)
+            } else {
+                Failure::Error(error)
             });
         }
         if self.error_count > 0 && self.on_error == OnError::Fail {
-            return Err(ReadError::BadRecords {
+            return Err(Failure::Error(ReadError::BadRecords {
                 name: self.name,
                 errors: self.errors,
                 count: self.error_count,
-            });
+            }));
         }
         Ok(Fleet {
             columns: self.target.finish(),

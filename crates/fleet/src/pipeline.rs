@@ -42,6 +42,30 @@ pub(crate) struct Parsed<'p> {
     pub(crate) framing: crate::json::Framing,
     /// An error that ends the reading (lines counted from the chunk's first line).
     pub(crate) fatal: Option<RecordError>,
+    /// The error is that the file stopped being one record per line (a file can then be
+    /// read again another way).
+    pub(crate) layout_broken: bool,
+}
+
+impl<'p> Parsed<'p> {
+    /// A chunk that could not be parsed at all: reading stops at its first line.
+    pub(crate) fn failed(builder: ColumnarBuilder<'p>, message: &str) -> Parsed<'p> {
+        Parsed {
+            builder,
+            ids: crate::Ids::default(),
+            errors: Vec::new(),
+            error_count: 0,
+            newlines: 0,
+            field_names: Vec::new(),
+            framing: crate::json::Framing::default(),
+            fatal: Some(RecordError {
+                line: 1,
+                column: None,
+                message: message.to_owned(),
+            }),
+            layout_broken: false,
+        }
+    }
 }
 
 /// Parses one chunk; shared by the worker threads.
@@ -71,8 +95,10 @@ pub(crate) struct Blocks<'r> {
     pub(crate) reader: &'r mut dyn Read,
     /// Its first bytes, already read.
     pub(crate) start: Vec<u8>,
-    /// The length of the whole records at the start of a block; 0 when there is none yet.
-    pub(crate) cut: &'r mut dyn FnMut(&[u8]) -> usize,
+    /// The length of the whole records at the start of a block (0 when there is none yet),
+    /// told where the bytes not yet looked at start (those before it hold no record's end
+    /// when the block is a record carried over).
+    pub(crate) cut: &'r mut dyn FnMut(&[u8], usize) -> usize,
     /// The most bytes of one record held while looking for its end.
     pub(crate) max_record_bytes: usize,
 }
@@ -125,7 +151,17 @@ fn work<'p, P: ChunkParser<'p>>(
         let Ok((sequence, last, bytes)) = next else {
             return;
         };
-        let parsed = parser.parse(&bytes, sequence, last, template.chunk());
+        // A panic while parsing must not leave the merger waiting for this chunk forever:
+        // it becomes an error that ends the reading.
+        let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            parser.parse(&bytes, sequence, last, template.chunk())
+        }))
+        .unwrap_or_else(|_| {
+            Parsed::failed(
+                template.chunk(),
+                "internal error while reading these lines (please report it)",
+            )
+        });
         drop(bytes);
         if done.send((sequence, parsed)).is_err() {
             return;
@@ -163,6 +199,8 @@ fn read_blocks(
     } = blocks;
     let mut carry = start;
     let mut sequence = 0;
+    // How much of the carried record was already searched for its end.
+    let mut searched = 0;
     loop {
         let mut block = carry;
         let wanted = BLOCK.saturating_sub(block.len()).max(BLOCK / 4);
@@ -172,14 +210,20 @@ fn read_blocks(
             .read_to_end(&mut block)
             .map_err(Stop::Io)?;
         let at_end = read < wanted;
-        let whole = if at_end { block.len() } else { cut(&block) };
+        let whole = if at_end {
+            block.len()
+        } else {
+            cut(&block, searched)
+        };
         if whole == 0 && !at_end {
             if block.len() > max_record_bytes {
                 return Err(Stop::RecordTooLong);
             }
+            searched = block.len();
             carry = block;
             continue;
         }
+        searched = 0;
         carry = block.get(whole..).map(<[u8]>::to_vec).unwrap_or_default();
         block.truncate(whole);
         if !block.is_empty() || sequence == 0 || at_end {
@@ -197,7 +241,61 @@ fn read_blocks(
     }
 }
 
-/// The length of the whole lines at the start of `block`: up to its last line end.
-pub(crate) fn whole_lines(block: &[u8]) -> usize {
-    memchr::memrchr(b'\n', block).map_or(0, |at| at + 1)
+/// The length of the whole lines at the start of `block`: up to its last line end (looked
+/// for from `fresh`: the bytes before it hold none).
+pub(crate) fn whole_lines(block: &[u8], fresh: usize) -> usize {
+    let fresh = fresh.min(block.len());
+    memchr::memrchr(b'\n', block.get(fresh..).unwrap_or_default()).map_or(0, |at| fresh + at + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+
+    use super::*;
+
+    struct PanicsOnSecond;
+
+    impl<'p> ChunkParser<'p> for PanicsOnSecond {
+        fn parse(
+            &self,
+            bytes: &[u8],
+            sequence: usize,
+            _last: bool,
+            builder: ColumnarBuilder<'p>,
+        ) -> Parsed<'p> {
+            if sequence == 1 {
+                panic!("a bug in a parser");
+            }
+            let mut parsed = Parsed::failed(builder, "unused");
+            parsed.fatal = None;
+            parsed.newlines = memchr::memchr_iter(b'\n', bytes).count() as u64;
+            parsed
+        }
+    }
+
+    /// A panic while parsing a chunk ends the reading with an error on that chunk; it used
+    /// to leave the merger waiting for the chunk, and the process hung.
+    #[test]
+    fn a_panic_while_parsing_is_an_error_not_a_hang() {
+        let plan = cohort_engine::Plan::compile(&cohort_check::check(&[]).unwrap());
+        let template = plan.columnar_builder();
+        let text = "x\n".repeat(3 * BLOCK);
+        let mut reader = text.as_bytes();
+        let mut fatal = Vec::new();
+        let mut cut = whole_lines;
+        let blocks = Blocks {
+            reader: &mut reader,
+            start: Vec::new(),
+            cut: &mut cut,
+            max_record_bytes: MAX_RECORD_BYTES,
+        };
+        let outcome = run(blocks, &PanicsOnSecond, &template, 2, &mut |parsed| {
+            fatal.push(parsed.fatal.map(|e| e.message))
+        });
+        assert!(outcome.is_ok());
+        assert!(fatal.len() >= 2, "every chunk is merged");
+        assert_eq!(fatal[0], None);
+        assert!(fatal[1].as_deref().unwrap().starts_with("internal error"));
+    }
 }

@@ -238,6 +238,9 @@ fn stream_csv(text: &str, each: &mut dyn FnMut(MachineRecord)) -> Result<(), Str
         .headers()
         .map_err(|e| format!("invalid CSV header: {e}"))?
         .clone();
+    if let Some(message) = crate::csv_rows::repeated_name(&headers.iter().collect::<Vec<_>>()) {
+        return Err(format!("line 1: {message}"));
+    }
     let mut row = csv::StringRecord::new();
     loop {
         match reader.read_record(&mut row) {

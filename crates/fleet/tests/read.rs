@@ -406,3 +406,153 @@ fn empty_sources_are_empty_fleets() {
         assert_eq!(fleet.machine_count(), 0, "{bytes:?} {format:?}");
     }
 }
+
+/// Red-team finds, each a test: headers that would swallow the file or name a column twice,
+/// CRLF and CR-only CSV, files that stop being one machine per line, a second `]`, lists
+/// of millions of elements, field names from files read whole.
+#[test]
+fn csv_headers_that_cannot_be_read_stop_the_run() {
+    let error = read_err(b"\"id,OS\nm1,Linux\nm2,Linux\n", &options(Format::Csv));
+    assert!(
+        error
+            .to_string()
+            .contains("line 1: invalid CSV: the header's quoted field is never closed"),
+        "{error}"
+    );
+    for bytes in [&b"id,OS,OS\nm1,Linux,\n"[..], b"id,OS,id\nm1,Linux,\n"] {
+        let error = read_err(bytes, &options(Format::Csv));
+        assert!(
+            error
+                .to_string()
+                .contains("line 1: invalid CSV: the header names `"),
+            "{error}"
+        );
+        assert!(
+            cohort_fleet::records(bytes, Format::Csv)
+                .unwrap_err()
+                .contains("twice: columns")
+        );
+    }
+}
+
+#[test]
+fn crlf_and_cr_only_csv_rows_are_numbered_and_read() {
+    let ReadError::BadRecords { errors, .. } = read_err(
+        b"id,OS\r\nok,Linux\r\nbad,Linux,x\r\n\"two\r\nlines\",Linux\r\nbad2\r\n",
+        &options(Format::Csv),
+    ) else {
+        panic!("bad records expected");
+    };
+    assert_eq!(errors.iter().map(|e| e.line).collect::<Vec<_>>(), [3, 6]);
+    let groups = os_group();
+    let fleet = cohort_fleet::read(
+        groups.plan(),
+        source(b"id,OS\ra,Linux\rb,Windows\r"),
+        &options(Format::Csv),
+    )
+    .unwrap();
+    assert_eq!(fleet.machine_count(), 2);
+    assert_eq!(fleet.ids().get(1).unwrap(), "b");
+}
+
+#[test]
+fn a_file_that_stops_being_one_machine_per_line_is_read_whole_and_a_stream_is_refused() {
+    let groups = os_group();
+    let dir = tempfile::tempdir().unwrap();
+    for (name, line, text, format) in [
+        (
+            "pp.json",
+            3,
+            "[\n{\"id\":\"a\",\"OS\":\"Linux\"},\n{\"id\":\"b\",\n \"OS\":\"Linux\"},\n{\"id\":\"c\",\"OS\":\"Linux\"}\n]\n",
+            Format::Json,
+        ),
+        (
+            "pp.ndjson",
+            2,
+            "{\"id\":\"a\",\"OS\":\"Linux\"}\n{\"id\":\"b\",\n \"OS\":\"Linux\"}\n{\"id\":\"c\",\"OS\":\"Linux\"} {\"id\":\"d\",\"OS\":\"Linux\"}\n",
+            Format::Ndjson,
+        ),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let fleet =
+            cohort_fleet::read(groups.plan(), Source::Path(&path), &options(format)).unwrap();
+        let ids: Vec<_> = fleet.ids().iter().collect();
+        assert!(
+            ids.len() >= 3 && ids[..3] == ["a", "b", "c"],
+            "{name}: {ids:?}"
+        );
+        let error = read_err(text.as_bytes(), &options(format));
+        let expected = format!("line {line}: this machine does not end on its line");
+        assert!(error.to_string().contains(&expected), "{name}: {error}");
+    }
+    // A truncated last line is still one bad record.
+    let ReadError::BadRecords { errors, .. } =
+        read_err(b"{\"id\":\"a\"}\n{\"id\":", &options(Format::Ndjson))
+    else {
+        panic!("bad records expected");
+    };
+    assert_eq!(errors[0].line, 2);
+}
+
+#[test]
+fn a_second_closing_bracket_in_a_later_chunk_is_an_error() {
+    let mut text = String::from("[\n{\"id\": \"a\"}\n]\n");
+    text.push_str(&"\n".repeat(9 << 20));
+    text.push_str("]\n");
+    let error = read_err(text.as_bytes(), &options(Format::Json));
+    assert!(
+        error
+            .to_string()
+            .contains("a second `]`: the array of machines was closed on line 3"),
+        "{error}"
+    );
+}
+
+#[test]
+fn lists_past_the_element_limit_are_bad_records() {
+    let long: Vec<String> = (0..cohort_fleet::MAX_LIST_ELEMENTS + 1)
+        .map(|i| format!("\"{}\"", i % 10))
+        .collect();
+    let text = format!(
+        "{{\"id\": \"a\", \"OS\": [{}]}}\n{{\"id\": \"b\", \"OS\": \"Linux\"}}\n",
+        long.join(",")
+    );
+    let ReadError::BadRecords { errors, count, .. } =
+        read_err(text.as_bytes(), &options(Format::Ndjson))
+    else {
+        panic!("bad records expected");
+    };
+    assert_eq!(count, 1);
+    assert!(
+        errors[0].message.contains("more than 100000 list elements"),
+        "{}",
+        errors[0]
+    );
+    let csv = format!("id,OS\na,\"[{}]\"\n", long.join(",").replace('"', "\"\""));
+    let ReadError::BadRecords { errors, .. } = read_err(csv.as_bytes(), &options(Format::Csv))
+    else {
+        panic!("bad records expected");
+    };
+    assert!(
+        errors[0].message.contains("more than 100000 list elements"),
+        "{}",
+        errors[0]
+    );
+}
+
+#[test]
+fn files_read_whole_give_their_field_names_too() {
+    let groups = os_group();
+    for (bytes, format) in [
+        (&b"[{\"Zone\": 1}, {\"id\": \"x\"}]"[..], Format::Json),
+        (b"- Zone: 1\n- id: x\n", Format::Yaml),
+    ] {
+        let fleet = cohort_fleet::read(groups.plan(), source(bytes), &options(format)).unwrap();
+        assert_eq!(
+            fleet.field_names().iter().collect::<Vec<_>>(),
+            ["Zone", "id"],
+            "{format:?}"
+        );
+    }
+}
