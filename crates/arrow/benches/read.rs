@@ -1,0 +1,2 @@
+//! Reading benchmarks (placeholder).
+fn main() {}
