@@ -8,7 +8,8 @@ use arrow_schema::{ArrowError, DataType, Schema};
 use cohort_engine::{ColumnarBuilder, ColumnarFleet, Plan};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
-    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection,
+    RowSelector,
 };
 use parquet::errors::ParquetError;
 use std::fs::File;
@@ -323,42 +324,46 @@ fn batch_ids(
 /// One thread's share of a file: its machines and their ids.
 type Part<'p> = (ColumnarBuilder<'p>, IdsPart);
 
-/// Reads `units` (row groups or batches, split into contiguous ranges) on up to `threads`
-/// threads with `read`, each into a chunk of `builder`; appends the chunks in order.
-fn in_parallel<'p, F>(
-    mut builder: ColumnarBuilder<'p>,
-    ranges: Vec<Range<usize>>,
+/// Reads `ranges` (of row groups or batches) with `read`: the first into `builder` on
+/// the calling thread, each other one into a chunk of `builder` on a thread of its own; then
+/// appends the chunks in order. (Reading the first range into the builder itself spares
+/// appending it: appending costs a lookup per distinct value of the chunk.)
+fn in_parallel<'p, W: Send, F>(
+    builder: ColumnarBuilder<'p>,
+    ranges: Vec<W>,
     read: F,
 ) -> Result<(ColumnarFleet<'p>, Ids), Error>
 where
-    F: Fn(Range<usize>, Part<'p>) -> Result<Part<'p>, Error> + Sync,
+    F: Fn(W, Part<'p>) -> Result<Part<'p>, Error> + Sync,
 {
-    let mut ids = Ids::default();
-    let parts: Vec<Result<Part<'p>, Error>> = if ranges.len() <= 1 {
-        ranges
+    let mut ranges = ranges.into_iter();
+    let first = ranges.next();
+    let rest: Vec<(W, ColumnarBuilder<'p>)> =
+        ranges.map(|range| (range, builder.chunk())).collect();
+    let read = &read;
+    let (first, rest) = std::thread::scope(|scope| {
+        let handles: Vec<_> = rest
             .into_iter()
-            .map(|range| read(range, (builder.chunk(), IdsPart::default())))
-            .collect()
-    } else {
-        let chunks: Vec<ColumnarBuilder<'p>> = ranges.iter().map(|_| builder.chunk()).collect();
-        let read = &read;
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = ranges
-                .into_iter()
-                .zip(chunks)
-                .map(|(range, chunk)| scope.spawn(move || read(range, (chunk, IdsPart::default()))))
-                .collect();
-            handles
-                .into_iter()
-                .map(|handle| {
-                    handle
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect()
-        })
-    };
-    for part in parts {
+            .map(|(range, chunk)| scope.spawn(move || read(range, (chunk, IdsPart::default()))))
+            .collect();
+        let first = match first {
+            Some(range) => read(range, (builder, IdsPart::default())),
+            None => Ok((builder, IdsPart::default())),
+        };
+        let rest: Vec<Result<Part<'p>, Error>> = handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect();
+        (first, rest)
+    });
+    let (mut builder, first_ids) = first?;
+    let mut ids = Ids::default();
+    ids.append(first_ids);
+    for part in rest {
         let (chunk, part_ids) = part?;
         builder.append(chunk);
         ids.append(part_ids);
@@ -414,17 +419,19 @@ fn parquet_file<'p>(
         .iter()
         .map(|group| u64::try_from(group.num_rows()).unwrap_or(0))
         .collect();
-    let ranges = split(&rows, options.thread_count());
-    in_parallel(builder, ranges, |range, (mut chunk, mut ids)| {
+    let shares = parquet_shares(&rows, options.thread_count());
+    in_parallel(builder, shares, |share, (mut chunk, mut ids)| {
         // A file of its own: clones of one `File` share its offset, which the Parquet
         // reader seeks.
         let file = File::open(path).map_err(io)?;
-        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata.clone())
+        let mut reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata.clone())
             .with_projection(mask.clone())
-            .with_row_groups(range.collect())
-            .with_batch_size(options.batch_size)
-            .build()
-            .map_err(parquet)?;
+            .with_row_groups(share.row_groups)
+            .with_batch_size(options.batch_size);
+        if let Some(selection) = share.selection {
+            reader = reader.with_row_selection(selection);
+        }
+        let reader = reader.build().map_err(parquet)?;
         for batch in reader {
             let batch = batch.map_err(|source| Error::Decode {
                 path: path.to_owned(),
@@ -439,6 +446,77 @@ fn parquet_file<'p>(
         }
         Ok((chunk, ids))
     })
+}
+
+/// One thread's share of a Parquet file: whole row groups, or rows of some.
+struct ParquetShare {
+    row_groups: Vec<usize>,
+    /// The rows to read of those row groups (all when `None`).
+    selection: Option<RowSelection>,
+}
+
+/// Shares out row groups of `rows` rows each between `threads` threads: whole row groups
+/// when that is even enough, otherwise equal runs of rows (a thread then
+/// decodes the pages of a row group that it skips rows of, but the rows it skips cost no
+/// work in the store, which is most of the work).
+fn parquet_shares(rows: &[u64], threads: usize) -> Vec<ParquetShare> {
+    let total: u64 = rows.iter().sum();
+    let whole = split(rows, threads);
+    let largest = whole
+        .iter()
+        .map(|range| rows.get(range.clone()).map_or(0, |r| r.iter().sum::<u64>()))
+        .max()
+        .unwrap_or(0);
+    // Whole row groups when that shares the rows out evenly enough (the largest share at
+    // most a quarter above an even one).
+    if whole.len() == threads.min(rows.len()).max(1) && largest * 4 * threads as u64 <= total * 5
+        || rows.len() <= 1 && threads <= 1
+    {
+        return whole
+            .into_iter()
+            .map(|range| ParquetShare {
+                row_groups: range.collect(),
+                selection: None,
+            })
+            .collect();
+    }
+    let threads = threads
+        .min(usize::try_from(total).unwrap_or(usize::MAX))
+        .max(1) as u64;
+    // Where each row group starts.
+    let starts: Vec<u64> = rows
+        .iter()
+        .scan(0u64, |start, &n| {
+            let this = *start;
+            *start += n;
+            Some(this)
+        })
+        .collect();
+    (0..threads)
+        .map(|t| {
+            let (from, to) = (total * t / threads, total * (t + 1) / threads);
+            let row_groups: Vec<usize> = (0..rows.len())
+                .filter(|&g| {
+                    let start = starts.get(g).copied().unwrap_or(0);
+                    let end = start + rows.get(g).copied().unwrap_or(0);
+                    start < to && end > from
+                })
+                .collect();
+            let first = row_groups
+                .first()
+                .and_then(|&g| starts.get(g).copied())
+                .unwrap_or(0);
+            let skip = usize::try_from(from - first.min(from)).unwrap_or(0);
+            let select = usize::try_from(to - from).unwrap_or(0);
+            ParquetShare {
+                row_groups,
+                selection: Some(RowSelection::from(vec![
+                    RowSelector::skip(skip),
+                    RowSelector::select(select),
+                ])),
+            }
+        })
+        .collect()
 }
 
 /// The first bytes of an Arrow IPC file (the stream format has none).
@@ -514,6 +592,41 @@ fn ipc_file<'p>(
 #[cfg(test)]
 mod tests {
     use super::split;
+
+    #[test]
+    fn few_row_groups_are_shared_out_by_rows() {
+        let shares = super::parquet_shares(&[100], 2);
+        assert_eq!(shares.len(), 2);
+        assert_eq!(shares[0].row_groups, [0]);
+        assert_eq!(shares[1].row_groups, [0]);
+        let selected = |s: &super::ParquetShare| -> Vec<(bool, usize)> {
+            s.selection
+                .iter()
+                .flat_map(|s| s.iter())
+                .map(|s| (s.skip, s.row_count))
+                .collect()
+        };
+        assert_eq!(selected(&shares[0]), [(false, 50)]);
+        assert_eq!(selected(&shares[1]), [(true, 50), (false, 50)]);
+        let shares = super::parquet_shares(&[10, 30], 3);
+        assert_eq!(shares.len(), 3);
+        assert_eq!(shares[0].row_groups, [0, 1]);
+        assert_eq!(selected(&shares[0]), [(false, 13)]);
+        assert_eq!(shares[1].row_groups, [1]);
+        assert_eq!(selected(&shares[1]), [(true, 3), (false, 13)]);
+        assert_eq!(shares[2].row_groups, [1]);
+        assert_eq!(selected(&shares[2]), [(true, 16), (false, 14)]);
+        // Whole row groups when they share out evenly, rows otherwise.
+        let shares = super::parquet_shares(&[10, 30], 2);
+        assert_eq!(shares.len(), 2);
+        assert!(shares[0].selection.is_some());
+        let shares = super::parquet_shares(&[10, 10, 10, 10, 10], 2);
+        assert_eq!(shares.len(), 2);
+        assert!(shares.iter().all(|s| s.selection.is_none()));
+        assert_eq!(shares[0].row_groups, [0, 1, 2]);
+        assert_eq!(super::parquet_shares(&[], 2).len(), 1);
+        assert_eq!(super::parquet_shares(&[10], 1).len(), 1);
+    }
 
     #[test]
     #[allow(clippy::single_range_in_vec_init)]
