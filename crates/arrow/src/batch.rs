@@ -14,7 +14,8 @@ use arrow_buffer::NullBuffer;
 use arrow_schema::{DataType, TimeUnit};
 use cohort_engine::{Attr, AttrList, ColumnarBuilder, MAX_LIST_DEPTH};
 
-/// Why a batch could not be read.
+/// Why a batch could not be read. (See `tests/types.rs` for a batch with two columns of one
+/// name: Arrow schemas allow it.)
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BatchError {

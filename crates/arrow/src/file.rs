@@ -17,7 +17,11 @@ use std::io::Read;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-/// A file format this crate reads.
+/// A file format this crate reads, as errors name it.
+///
+/// ```
+/// assert_eq!(cohort_arrow::Format::Ipc.to_string(), "Arrow IPC");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Format {
@@ -38,6 +42,18 @@ impl std::fmt::Display for Format {
 
 /// Why a file could not be read. Every error names the file, and the column where one is to
 /// blame.
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("fleet.parquet");
+/// std::fs::write(&path, b"not parquet")?;
+/// let groups = cohort::GroupSet::from_yaml_str("name: Any\nwhere: OS is not blank")?;
+/// let error = cohort_arrow::read_parquet(&path, groups.plan(), "id").unwrap_err();
+/// assert_eq!(error.path(), path);
+/// assert!(matches!(error, cohort_arrow::Error::Parquet { .. }));
+/// assert!(error.to_string().starts_with(&format!("`{}` is not a readable Parquet file", path.display())));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -218,6 +234,13 @@ pub fn read_parquet<'p>(
 }
 
 /// [`read_parquet`] with [`Options`].
+///
+/// ```no_run
+/// let groups = cohort::GroupSet::from_yaml_str("name: Any\nwhere: OS is not blank")?;
+/// let options = cohort_arrow::Options::default().threads(1).batch_size(65_536);
+/// let (fleet, ids) = cohort_arrow::read_parquet_with("fleet.parquet", groups.plan(), "id", &options)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn read_parquet_with<'p>(
     path: impl AsRef<Path>,
     plan: &'p Plan,
@@ -243,6 +266,13 @@ pub fn read_ipc<'p>(
 }
 
 /// [`read_ipc`] with [`Options`].
+///
+/// ```no_run
+/// let groups = cohort::GroupSet::from_yaml_str("name: Any\nwhere: OS is not blank")?;
+/// let options = cohort_arrow::Options::default().threads(1);
+/// let (fleet, ids) = cohort_arrow::read_ipc_with("fleet.arrow", groups.plan(), "id", &options)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn read_ipc_with<'p>(
     path: impl AsRef<Path>,
     plan: &'p Plan,
