@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 pub(crate) const BLOCK: usize = 4 << 20;
 
 /// The most chunks alive at once.
-const IN_FLIGHT: usize = 8;
+const IN_FLIGHT: usize = 4;
 
 /// The longest record by default ([`Options::max_record_bytes`](crate::Options)): a line
 /// (NDJSON) or row (CSV) longer than this is refused, so that a file without line ends or
