@@ -21,6 +21,7 @@
 mod columnar;
 mod explain;
 mod live;
+mod live_columns;
 mod machine;
 mod matcher;
 mod plan;
