@@ -9,16 +9,18 @@
 //! machine's `Free Disk %` (alternating two values, so every iteration is a real change) and
 //! collects the join/leave events; the tracker evaluates only the groups that read the field.
 //! The same run times a full columnar re-evaluation of the fleet, which is what the change
-//! would cost without the tracker. Under `cargo test` (no `--bench`) a small fleet runs once
-//! as a smoke test.
+//! would cost without the tracker. Before timing, it prints the tracker's heap bytes a machine
+//! (`MembershipTracker::heap_bytes`), how long `MembershipTracker::from_fleet` took, and how
+//! much the process's resident memory grew meanwhile (Linux). Under `cargo test` (no
+//! `--bench`) a small fleet runs once as a smoke test.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use cohort::{GroupSet, MembershipTracker, Timestamp, Value};
+use cohort::{GroupSet, Machine, MembershipTracker, Timestamp, Value};
 use cohort_testkit::{fleet, workload};
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 fn benchmarking() -> bool {
     std::env::args().any(|a| a == "--bench")
@@ -33,10 +35,35 @@ fn live(c: &mut Criterion) {
     let now = Timestamp::parse(fleet::EXAMPLE_NOW).unwrap();
     let set = GroupSet::from_yaml_str(&workload::groups_yaml(groups, 42)).unwrap();
     let fleet = fleet::generate(machines, fleet::EXAMPLE_SEED);
+    // What the build cannot go below: reading the plan's fields from the fleet's maps.
+    let started = Instant::now();
+    let fields = set.plan().fields();
+    let read: usize = fleet
+        .iter()
+        .map(|machine| fields.iter().filter(|f| machine.attr(f).is_some()).count())
+        .sum();
+    let reading = started.elapsed();
+    black_box(read);
+    let (rss_before, _) = memory_status();
+    let started = Instant::now();
     let mut tracker = MembershipTracker::from_fleet(
         set.plan(),
         fleet.iter().enumerate().map(|(i, m)| (format!("m{i}"), m)),
         now,
+    );
+    let built = started.elapsed();
+    let (rss_after, peak_after) = memory_status();
+    // The heap the tracker reports, and what the process's resident memory says (it also
+    // holds what the allocator kept of the build's temporary buffers).
+    println!(
+        "tracker: {} bytes a machine, built in {:.2} s ({} MiB on the heap; resident memory +{} MiB, peak +{} MiB during the build; reading the {} fields alone: {:.2} s)",
+        tracker.heap_bytes() / machines,
+        built.as_secs_f64(),
+        tracker.heap_bytes() >> 20,
+        rss_after.saturating_sub(rss_before) >> 20,
+        peak_after.saturating_sub(rss_before) >> 20,
+        fields.len(),
+        reading.as_secs_f64(),
     );
     let columns = set.plan().columnar(&fleet);
     let full = columns.evaluate(now);
@@ -77,6 +104,25 @@ fn live(c: &mut Criterion) {
         |b| b.iter(|| black_box(columns.evaluate(black_box(now)))),
     );
     group.finish();
+}
+
+/// The process's resident and peak resident bytes (Linux; zero elsewhere).
+fn memory_status() -> (usize, usize) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|rest| {
+                rest.trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<usize>()
+                    .ok()
+            })
+            .map_or(0, |kib| kib << 10)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
 }
 
 criterion_group!(benches, live);
