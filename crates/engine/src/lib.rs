@@ -22,6 +22,7 @@ mod columnar;
 mod explain;
 mod live;
 mod live_columns;
+mod live_load;
 mod machine;
 mod matcher;
 mod plan;

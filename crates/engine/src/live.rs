@@ -239,9 +239,6 @@ fn visit_criteria(formula: &Formula, f: &mut impl FnMut(&Formula)) {
 /// From this many slots on, evaluating every group at once uses every core.
 const PARALLEL_SLOTS: usize = 1 << 16;
 
-/// Machines loaded together by [`MembershipTracker::from_fleet`].
-const LOAD_BATCH: usize = 256;
-
 /// One machine seen through the tracker's columns.
 struct SlotView<'t> {
     columns: &'t [FieldColumn],
@@ -307,73 +304,24 @@ impl<'p> MembershipTracker<'p> {
     /// adding machines one by one); no events. A repeated id keeps its last machine.
     ///
     /// Each machine's values go straight into the columns (one pass, nothing kept per
-    /// machine but codes); each predicate is then evaluated once per distinct value of its
-    /// field, and the groups are combined a word of 64 machines at a time.
+    /// machine but codes; on a large fleet one thread reads the machines while another
+    /// encodes them, and the machines stay on the calling thread); each predicate is then
+    /// evaluated once per distinct value of its field, and the groups are combined a word of
+    /// 64 machines at a time, on every core.
     pub fn from_fleet<I, M>(plan: &'p Plan, machines: I, now: Timestamp) -> Self
     where
         I: IntoIterator<Item = (String, M)>,
         M: Machine,
     {
         let mut tracker = MembershipTracker::new(plan, now);
-        let fields = plan.fields();
-        let machines = machines.into_iter();
-        let expected = machines.size_hint().0;
-        tracker.ids.reserve(expected);
-        for column in &mut tracker.columns {
-            column.reserve_slots(expected);
-        }
-        let mut batch = Vec::with_capacity(LOAD_BATCH);
-        let mut first_batch = true;
-        for machine in machines {
-            batch.push(machine);
-            if batch.len() == LOAD_BATCH {
-                tracker.load(&batch, &fields);
-                if first_batch {
-                    // A column where most machines had a value of their own (hostnames,
-                    // timestamps) will have about as many values as machines: make room
-                    // at once rather than rehash its index as it doubles.
-                    let remaining = expected.saturating_sub(LOAD_BATCH);
-                    for column in &mut tracker.columns {
-                        let distinct = column.code_count().saturating_sub(1);
-                        if distinct * 2 > LOAD_BATCH {
-                            column.reserve_values(remaining / LOAD_BATCH * distinct);
-                        }
-                    }
-                    first_batch = false;
-                }
-                batch.clear();
-            }
-        }
-        tracker.load(&batch, &fields);
-        tracker.ids.finish_load();
-        for column in &mut tracker.columns {
-            column.finish_load();
-        }
+        crate::live_load::load_fleet(
+            machines,
+            &plan.fields(),
+            &mut tracker.ids,
+            &mut tracker.columns,
+        );
         tracker.members = tracker.evaluate_every_group();
         tracker
-    }
-
-    /// Loads a batch of machines: their ids, then every field of each (the lookups of one
-    /// machine back to back), then each column for the whole batch (one dictionary at a
-    /// time, so that its lookups for different machines overlap in memory).
-    fn load<M: Machine>(&mut self, batch: &[(String, M)], fields: &[&str]) {
-        // `None`: every slot number is taken, the machine cannot be tracked.
-        let slots: Vec<Option<u32>> = batch
-            .iter()
-            .map(|(id, _)| self.ids.find_or_insert(id))
-            .collect();
-        let attrs: Vec<Option<Attr<'_>>> = batch
-            .iter()
-            .flat_map(|(_, machine)| fields.iter().map(move |name| machine.attr(name)))
-            .collect();
-        for (index, column) in self.columns.iter_mut().enumerate() {
-            let values = attrs.iter().skip(index).step_by(fields.len().max(1));
-            for (slot, attr) in slots.iter().zip(values) {
-                if let Some(slot) = *slot {
-                    column.set_uncounted(slot, *attr);
-                }
-            }
-        }
     }
 
     /// The number of machines.
@@ -1074,6 +1022,40 @@ mod tests {
                 tracker.members,
                 "{threads}"
             );
+        }
+    }
+
+    #[test]
+    fn loading_on_one_thread_or_two_gives_the_same_tracker() {
+        let plan = plan();
+        // More machines than a chunk holds, ids repeating across chunks.
+        let fleet: Vec<(String, Json)> = (0..3000u64)
+            .map(|seed| (format!("m{}", seed % 2500), machine(seed)))
+            .collect();
+        let load = |pipelined: bool| {
+            let mut tracker = MembershipTracker::new(&plan, Timestamp::from_unix_millis(NOW));
+            crate::live_load::load_fleet_on(
+                fleet.iter().map(|(id, m)| (id.clone(), m)),
+                &plan.fields(),
+                &mut tracker.ids,
+                &mut tracker.columns,
+                pipelined,
+            );
+            tracker.members = tracker.evaluate_every_group_on(2);
+            tracker
+        };
+        let (alone, pipelined) = (load(false), load(true));
+        assert_eq!(alone.machine_count(), 2500);
+        assert_eq!(tracked(&alone), tracked(&pipelined));
+        assert_eq!(alone.heap_bytes(), pipelined.heap_bytes());
+        let machines: BTreeMap<String, Json> = fleet.iter().cloned().collect();
+        assert_eq!(tracked(&alone), expected(&plan, &machines, NOW));
+        for slot in 0..2500 {
+            let (a, b) = (alone.ids.id(slot), pipelined.ids.id(slot));
+            assert_eq!(a, b);
+            for (x, y) in alone.columns.iter().zip(&pipelined.columns) {
+                assert_eq!(format!("{:?}", x.get(slot)), format!("{:?}", y.get(slot)));
+            }
         }
     }
 

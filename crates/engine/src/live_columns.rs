@@ -240,10 +240,20 @@ impl MachineIds {
         Some((slot, new))
     }
 
+    /// The hash of ids, for [`MachineIds::find_or_insert_hashed`] (a copy of the table's
+    /// seeded hasher, so that another thread can hash ids).
+    pub(crate) fn id_hasher(&self) -> IdHasher {
+        IdHasher(self.hasher.clone())
+    }
+
     /// The slot of machine `id`, given one as [`MachineIds::insert`] does if it has none (one
     /// lookup for both).
     pub(crate) fn find_or_insert(&mut self, id: &str) -> Option<u32> {
-        let hash = self.hash(id);
+        self.find_or_insert_hashed(id, self.hash(id))
+    }
+
+    /// [`MachineIds::find_or_insert`], `hash` being `id`'s by [`MachineIds::id_hasher`].
+    pub(crate) fn find_or_insert_hashed(&mut self, id: &str, hash: u64) -> Option<u32> {
         let next = self.next_slot();
         let MachineIds {
             texts,
@@ -339,6 +349,26 @@ impl MachineIds {
             + self.starts.capacity() * size_of::<u64>()
             + self.slots.allocation_size()
             + self.free.capacity() * size_of::<u32>()
+    }
+}
+
+/// The hash of a [`MachineIds`] table, to hash ids ahead of their lookup.
+#[derive(Clone, Debug)]
+pub(crate) struct IdHasher(RandomState);
+
+impl IdHasher {
+    pub(crate) fn hash(&self, id: &str) -> u64 {
+        self.0.hash_one(id)
+    }
+}
+
+/// The hash of a [`FieldColumn`]'s dictionary, to hash values ahead of their lookup.
+#[derive(Clone, Debug)]
+pub(crate) struct ValueHasher(RandomState);
+
+impl ValueHasher {
+    pub(crate) fn hash(&self, attr: Attr<'_>) -> u64 {
+        FieldColumn::hash(&self.0, attr)
     }
 }
 
@@ -591,7 +621,7 @@ pub(crate) struct PackedList {
 
 /// One element of a [`PackedList`].
 #[derive(Debug)]
-enum PackedItem {
+pub(crate) enum PackedItem {
     Null,
     Bool(bool),
     Number(f64),
@@ -606,55 +636,20 @@ enum PackedItem {
 
 impl PackedList {
     /// The list `list`, read at `depth` (its elements at `depth + 1`).
-    fn of(list: &dyn AttrList, depth: usize) -> PackedList {
-        let mut text = String::new();
-        let items = list
-            .iter()
-            .map(|element| match element.at_depth(depth + 1) {
-                Attr::Null => PackedItem::Null,
-                Attr::Bool(b) => PackedItem::Bool(b),
-                Attr::Number(n) => PackedItem::Number(n),
-                Attr::Text(t) => {
-                    let start = text.len();
-                    text.push_str(t);
-                    PackedItem::Text {
-                        start,
-                        end: text.len(),
-                    }
-                }
-                Attr::List(nested) => PackedItem::List(Box::new(PackedList::of(nested, depth + 1))),
-                Attr::Opaque => PackedItem::Opaque,
-            })
-            .collect();
+    pub(crate) fn of(list: &dyn AttrList, depth: usize) -> PackedList {
+        let (mut text, mut items) = (String::new(), Vec::new());
+        pack(list, depth, &mut text, &mut items);
         PackedList {
             text: text.into_boxed_str(),
-            items,
+            items: items.into_boxed_slice(),
         }
     }
 
-    /// Whether this is the list `list` read at `depth` (numbers compared by their bits), as
-    /// [`same`] says.
-    fn is(&self, list: &dyn AttrList, depth: usize) -> bool {
-        let mut elements = list.iter();
-        for item in &*self.items {
-            let Some(element) = elements.next() else {
-                return false;
-            };
-            let equal = match (item, element.at_depth(depth + 1)) {
-                (PackedItem::Null, Attr::Null) | (PackedItem::Opaque, Attr::Opaque) => true,
-                (PackedItem::Bool(a), Attr::Bool(b)) => *a == b,
-                (PackedItem::Number(a), Attr::Number(b)) => a.to_bits() == b.to_bits(),
-                (PackedItem::Text { start, end }, Attr::Text(b)) => {
-                    self.text.get(*start..*end) == Some(b)
-                }
-                (PackedItem::List(nested), Attr::List(b)) => nested.is(b, depth + 1),
-                _ => false,
-            };
-            if !equal {
-                return false;
-            }
+    fn view(&self) -> ListView<'_> {
+        ListView {
+            text: &self.text,
+            items: &self.items,
         }
-        elements.next().is_none()
     }
 
     fn heap_bytes(&self) -> usize {
@@ -671,7 +666,70 @@ impl PackedList {
     }
 }
 
-impl AttrList for PackedList {
+/// Appends the elements of `list`, read at `depth`, to `items`, and their texts to `text`
+/// (each text item names its place in `text`); a nested list is packed on its own.
+pub(crate) fn pack(
+    list: &dyn AttrList,
+    depth: usize,
+    text: &mut String,
+    items: &mut Vec<PackedItem>,
+) {
+    items.extend(
+        list.iter()
+            .map(|element| match element.at_depth(depth + 1) {
+                Attr::Null => PackedItem::Null,
+                Attr::Bool(b) => PackedItem::Bool(b),
+                Attr::Number(n) => PackedItem::Number(n),
+                Attr::Text(t) => {
+                    let start = text.len();
+                    text.push_str(t);
+                    PackedItem::Text {
+                        start,
+                        end: text.len(),
+                    }
+                }
+                Attr::List(nested) => PackedItem::List(Box::new(PackedList::of(nested, depth + 1))),
+                Attr::Opaque => PackedItem::Opaque,
+            }),
+    );
+}
+
+/// Packed list items, with the text their text items name: a [`PackedList`], or a list
+/// packed among others (as a chunk of the loader holds them).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ListView<'a> {
+    pub(crate) text: &'a str,
+    pub(crate) items: &'a [PackedItem],
+}
+
+impl ListView<'_> {
+    /// Whether these are the elements of `list` read at `depth` (numbers compared by their
+    /// bits), as [`same`] says.
+    fn is(&self, list: &dyn AttrList, depth: usize) -> bool {
+        let mut elements = list.iter();
+        for item in self.items {
+            let Some(element) = elements.next() else {
+                return false;
+            };
+            let equal = match (item, element.at_depth(depth + 1)) {
+                (PackedItem::Null, Attr::Null) | (PackedItem::Opaque, Attr::Opaque) => true,
+                (PackedItem::Bool(a), Attr::Bool(b)) => *a == b,
+                (PackedItem::Number(a), Attr::Number(b)) => a.to_bits() == b.to_bits(),
+                (PackedItem::Text { start, end }, Attr::Text(b)) => {
+                    self.text.get(*start..*end) == Some(b)
+                }
+                (PackedItem::List(nested), Attr::List(b)) => nested.view().is(b, depth + 1),
+                _ => false,
+            };
+            if !equal {
+                return false;
+            }
+        }
+        elements.next().is_none()
+    }
+}
+
+impl AttrList for ListView<'_> {
     fn len(&self) -> usize {
         self.items.len()
     }
@@ -685,6 +743,23 @@ impl AttrList for PackedList {
             PackedItem::List(nested) => Attr::List(&**nested),
             PackedItem::Opaque => Attr::Opaque,
         })
+    }
+}
+
+impl AttrList for PackedList {
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    fn get(&self, index: usize) -> Option<Attr<'_>> {
+        match self.items.get(index)? {
+            PackedItem::Text { start, end } => self.text.get(*start..*end).map(Attr::Text),
+            PackedItem::List(nested) => Some(Attr::List(&**nested)),
+            PackedItem::Null => Some(Attr::Null),
+            PackedItem::Bool(b) => Some(Attr::Bool(*b)),
+            PackedItem::Number(n) => Some(Attr::Number(*n)),
+            PackedItem::Opaque => Some(Attr::Opaque),
+        }
     }
 }
 
@@ -759,7 +834,7 @@ impl<'a> Values<'a> {
             (Kind::List, Attr::List(list)) => self
                 .lists
                 .get(entry.position())
-                .is_some_and(|stored| stored.is(list, 0)),
+                .is_some_and(|stored| stored.view().is(list, 0)),
             _ => self.get(code).is_some_and(|stored| same(stored, attr, 0)),
         }
     }
@@ -845,6 +920,22 @@ impl FieldColumn {
         self.codes.set(slot, code);
     }
 
+    /// The hash of values, for [`FieldColumn::set_uncounted_hashed`] (a copy of the
+    /// dictionary's seeded hasher, so that another thread can hash values).
+    pub(crate) fn value_hasher(&self) -> ValueHasher {
+        ValueHasher(self.hasher.clone())
+    }
+
+    /// [`FieldColumn::set_uncounted`], `hash` being `attr`'s by
+    /// [`FieldColumn::value_hasher`].
+    pub(crate) fn set_uncounted_hashed(&mut self, slot: u32, attr: Option<Attr<'_>>, hash: u64) {
+        let code = match attr {
+            None => 0,
+            Some(attr) => self.code_for_hashed(attr, hash),
+        };
+        self.codes.set(slot, code);
+    }
+
     /// Makes room for `additional` more distinct values, if memory allows (a hint).
     pub(crate) fn reserve_values(&mut self, additional: usize) {
         let _ = self.entries.try_reserve(additional);
@@ -924,7 +1015,11 @@ impl FieldColumn {
 
     /// The code of `attr`, a new one (held by no slot yet) if no slot holds it.
     fn code_for(&mut self, attr: Attr<'_>) -> u32 {
-        let hash = Self::hash(&self.hasher, attr);
+        self.code_for_hashed(attr, Self::hash(&self.hasher, attr))
+    }
+
+    /// [`FieldColumn::code_for`], `hash` being `attr`'s.
+    fn code_for_hashed(&mut self, attr: Attr<'_>, hash: u64) -> u32 {
         let values = Values {
             entries: &self.entries,
             texts: &self.texts,
