@@ -470,14 +470,19 @@ impl<'p> MembershipTracker<'p> {
         for column in &mut self.columns {
             column.set(slot, None);
         }
-        let mut left = Vec::new();
+        let mut events = Vec::new();
+        let mut machine: Option<Arc<str>> = None;
         for group in self.plan.group_ids() {
             if self.is_member(group, slot) {
                 self.set_member(group, slot, false);
-                left.push((group, Change::Left));
+                events.push(MembershipEvent {
+                    machine: machine.get_or_insert_with(|| Arc::from(id)).clone(),
+                    group,
+                    change: Change::Left,
+                });
             }
         }
-        events_of(id, left)
+        events
     }
 
     /// Moves the clock to `now`: the groups with relative-date criteria (`older than 30
@@ -575,7 +580,9 @@ impl<'p> MembershipTracker<'p> {
         for (bit, member) in referenced_bits {
             write_bit(bits, bit as usize, member);
         }
-        let mut changes = Vec::new();
+        let mut events = Vec::new();
+        // The machine's id, shared by its events (made at the first one).
+        let mut machine: Option<Arc<str>> = None;
         for &group in groups {
             let bits = self.scratch.bits_mut();
             let member = self.plan.group_holds(group, bits);
@@ -584,10 +591,15 @@ impl<'p> MembershipTracker<'p> {
             }
             if member != self.is_member(group, slot) {
                 self.set_member(group, slot, member);
-                changes.push((group, if member { Change::Joined } else { Change::Left }));
+                let id = self.ids.id(slot).unwrap_or_default();
+                events.push(MembershipEvent {
+                    machine: machine.get_or_insert_with(|| Arc::from(id)).clone(),
+                    group,
+                    change: if member { Change::Joined } else { Change::Left },
+                });
             }
         }
-        events_of(self.ids.id(slot).unwrap_or_default(), changes)
+        events
     }
 
     /// Every group over every slot, column by column: each predicate is evaluated once per
@@ -771,22 +783,6 @@ impl<'p> MembershipTracker<'p> {
             write_bit(words, slot as usize, member);
         }
     }
-}
-
-/// The events of one machine's membership changes (its id shared by all of them).
-fn events_of(id: &str, changes: Vec<(GroupId, Change)>) -> Vec<MembershipEvent> {
-    if changes.is_empty() {
-        return Vec::new();
-    }
-    let machine: Arc<str> = Arc::from(id);
-    changes
-        .into_iter()
-        .map(|(group, change)| MembershipEvent {
-            machine: machine.clone(),
-            group,
-            change,
-        })
-        .collect()
 }
 
 /// A group's members over `words` words of slots, from its predicates' bits and the groups
