@@ -21,6 +21,8 @@
 mod columnar;
 mod explain;
 mod live;
+mod live_columns;
+mod live_load;
 mod machine;
 mod matcher;
 mod plan;

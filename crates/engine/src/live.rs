@@ -7,13 +7,14 @@
 //! on), re-evaluates only the groups that read a changed field, directly or through the
 //! groups they reference with `member of`, and reports who joined and who left.
 //!
-//! The tracker keeps, for each machine, only the values of the fields the plan reads (as a
-//! [`Record`]), and one bit per (group, machine).
+//! The tracker keeps, for each machine, only the values of the fields the plan reads,
+//! dictionary-encoded per field (`live_columns.rs`: each distinct value stored once, each
+//! machine a small code), its id in one arena of text, and one bit per (group, machine).
 
 use crate::Timestamp;
-use crate::columnar::Bitset;
-use crate::machine::{Machine, OwnedAttr, Record, Value};
-use crate::plan::{Formula, GroupId, Plan, Scratch};
+use crate::live_columns::{FieldColumn, MachineIds};
+use crate::machine::{Attr, Machine, Value};
+use crate::plan::{FieldRef, Formula, GroupId, Plan, PlanId, PredicateId, Scratch};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -38,6 +39,14 @@ pub struct MembershipEvent {
 }
 
 /// The current members of every group of a [`Plan`] over a changing fleet.
+///
+/// It holds, for each machine, its id (in one arena of text, found through a table of slot
+/// numbers keyed by the id's hash with a random seed), a small code per field the plan reads
+/// into that field's dictionary of distinct values, and one bit per group. A value no
+/// machine holds any more is dropped from its dictionary at once (its code is reused), and
+/// the text of dropped values and removed ids is reclaimed when it outweighs the live text,
+/// so a stream of ever-new values costs memory for the values held, not for every value
+/// seen. Lists are dictionary values too, each distinct list stored once.
 ///
 /// ```
 /// use cohort::{Change, GroupSet, Timestamp, Value};
@@ -67,10 +76,10 @@ pub struct MembershipTracker<'p> {
     plan: &'p Plan,
     now: Timestamp,
     dependencies: Dependencies,
-    slots: HashMap<Arc<str>, u32>,
-    /// By slot: the machine's id and record, `None` for a free slot.
-    machines: Vec<Option<(Arc<str>, Record)>>,
-    free: Vec<u32>,
+    /// The machines' ids, each in a slot: the slot numbers the columns and member bits use.
+    ids: MachineIds,
+    /// By field (position in `Plan::fields`): every slot's value.
+    columns: Vec<FieldColumn>,
     /// By group: one bit per slot.
     members: Vec<Vec<u64>>,
     scratch: Scratch,
@@ -94,6 +103,8 @@ struct Dependencies {
     rank: Vec<usize>,
     /// Field positions by name.
     field_index: HashMap<String, usize>,
+    /// By field: the predicates that test it.
+    predicates_of_field: Vec<Vec<u32>>,
 }
 
 impl Dependencies {
@@ -167,6 +178,15 @@ impl Dependencies {
             .copied()
             .filter(|id| reads_time.get(id.index()).copied().unwrap_or(false))
             .collect();
+        let mut predicates_of_field = vec![Vec::new(); plan.fields().len()];
+        for predicate in 0..plan.predicate_count() as u32 {
+            if let Some(predicates) = plan
+                .field_of(PredicateId(predicate))
+                .and_then(|field| predicates_of_field.get_mut(field))
+            {
+                predicates.push(predicate);
+            }
+        }
         let field_index = plan
             .fields()
             .into_iter()
@@ -181,7 +201,26 @@ impl Dependencies {
             timed,
             all,
             rank,
+            predicates_of_field,
         }
+    }
+
+    /// Heap bytes held (names of fields counted by length).
+    fn heap_bytes(&self) -> usize {
+        fn lists<T>(lists: &[Vec<T>]) -> usize {
+            lists
+                .iter()
+                .map(|list| size_of::<Vec<T>>() + list.capacity() * size_of::<T>())
+                .sum()
+        }
+        lists(&self.groups_of_field)
+            + lists(&self.fields_of_group)
+            + lists(&self.references)
+            + lists(&self.predicates_of_field)
+            + (self.timed.capacity() + self.all.capacity()) * size_of::<GroupId>()
+            + self.rank.capacity() * size_of::<usize>()
+            + self.field_index.capacity() * (size_of::<(String, usize)>() + 1)
+            + self.field_index.keys().map(String::capacity).sum::<usize>()
     }
 }
 
@@ -197,6 +236,53 @@ fn visit_criteria(formula: &Formula, f: &mut impl FnMut(&Formula)) {
     }
 }
 
+/// From this many slots on, evaluating every group at once uses every core.
+const PARALLEL_SLOTS: usize = 1 << 16;
+
+/// One machine seen through the tracker's columns.
+struct SlotView<'t> {
+    columns: &'t [FieldColumn],
+    field_index: &'t HashMap<String, usize>,
+    plan: PlanId,
+    slot: u32,
+}
+
+impl Machine for SlotView<'_> {
+    fn attr(&self, field: &str) -> Option<Attr<'_>> {
+        let index = *self.field_index.get(field)?;
+        self.columns.get(index)?.get(self.slot)
+    }
+
+    fn attr_at(&self, field: FieldRef<'_>) -> Option<Attr<'_>> {
+        if field.plan() == self.plan {
+            self.columns.get(field.index())?.get(self.slot)
+        } else {
+            self.attr(field.name())
+        }
+    }
+}
+
+/// A machine with one value, for one field: a dictionary entry seen as a machine.
+struct OneValue<'a> {
+    index: usize,
+    name: &'a str,
+    value: Option<Attr<'a>>,
+}
+
+impl Machine for OneValue<'_> {
+    fn attr(&self, field: &str) -> Option<Attr<'_>> {
+        if field == self.name { self.value } else { None }
+    }
+
+    fn attr_at(&self, field: FieldRef<'_>) -> Option<Attr<'_>> {
+        if field.index() == self.index {
+            self.value
+        } else {
+            self.attr(field.name())
+        }
+    }
+}
+
 impl<'p> MembershipTracker<'p> {
     /// An empty tracker: no machines, so no members. `now` is the time relative-date criteria
     /// (`older than 30 days`) are evaluated at; move it with [`MembershipTracker::set_now`].
@@ -205,9 +291,10 @@ impl<'p> MembershipTracker<'p> {
             plan,
             now,
             dependencies: Dependencies::of(plan),
-            slots: HashMap::new(),
-            machines: Vec::new(),
-            free: Vec::new(),
+            ids: MachineIds::default(),
+            columns: (0..plan.fields().len())
+                .map(|_| FieldColumn::default())
+                .collect(),
             members: vec![Vec::new(); plan.group_count()],
             scratch: Scratch::new(),
         }
@@ -215,45 +302,31 @@ impl<'p> MembershipTracker<'p> {
 
     /// A tracker over a whole fleet at once, evaluated column by column (far faster than
     /// adding machines one by one); no events. A repeated id keeps its last machine.
+    ///
+    /// Each machine's values go straight into the columns (one pass, nothing kept per
+    /// machine but codes; on a large fleet one thread reads the machines while another
+    /// encodes them, and the machines stay on the calling thread); each predicate is then
+    /// evaluated once per distinct value of its field, and the groups are combined a word of
+    /// 64 machines at a time, on every core.
     pub fn from_fleet<I, M>(plan: &'p Plan, machines: I, now: Timestamp) -> Self
     where
         I: IntoIterator<Item = (String, M)>,
         M: Machine,
     {
         let mut tracker = MembershipTracker::new(plan, now);
-        for (id, machine) in machines {
-            let record = plan.record(&machine);
-            let id: Arc<str> = Arc::from(id);
-            match tracker.slots.get(&id) {
-                Some(&slot) => {
-                    if let Some(entry) = tracker.machines.get_mut(slot as usize) {
-                        *entry = Some((id, record));
-                    }
-                }
-                None => {
-                    tracker
-                        .slots
-                        .insert(id.clone(), tracker.machines.len() as u32);
-                    tracker.machines.push(Some((id, record)));
-                }
-            }
-        }
-        let records = tracker
-            .machines
-            .iter()
-            .filter_map(|entry| entry.as_ref().map(|(_, record)| record));
-        let fleet = plan.columnar(records);
-        let bitsets = fleet.evaluate(now);
-        let words = tracker.machines.len().div_ceil(64);
-        for (group, bits) in tracker.members.iter_mut().enumerate() {
-            *bits = bitset_words(bitsets.members(GroupId(group as u32)), words);
-        }
+        crate::live_load::load_fleet(
+            machines,
+            &plan.fields(),
+            &mut tracker.ids,
+            &mut tracker.columns,
+        );
+        tracker.members = tracker.evaluate_every_group();
         tracker
     }
 
     /// The number of machines.
     pub fn machine_count(&self) -> usize {
-        self.slots.len()
+        self.ids.len()
     }
 
     /// The time relative-date criteria are evaluated at.
@@ -263,9 +336,9 @@ impl<'p> MembershipTracker<'p> {
 
     /// Whether machine `id` is a member of `group`.
     pub fn contains(&self, id: &str, group: GroupId) -> bool {
-        self.slots
-            .get(id)
-            .is_some_and(|&slot| self.is_member(group, slot))
+        self.ids
+            .slot(id)
+            .is_some_and(|slot| self.is_member(group, slot))
     }
 
     /// The members of `group`, by id, in no particular order.
@@ -274,10 +347,8 @@ impl<'p> MembershipTracker<'p> {
             .members
             .get(group.index())
             .map_or(&[][..], Vec::as_slice);
-        crate::columnar::set_bits(words).filter_map(move |slot| match self.machines.get(slot) {
-            Some(Some((id, _))) => Some(&**id),
-            _ => None,
-        })
+        crate::columnar::set_bits(words)
+            .filter_map(move |slot| self.ids.id(u32::try_from(slot).ok()?))
     }
 
     /// The number of members of `group`.
@@ -287,20 +358,64 @@ impl<'p> MembershipTracker<'p> {
         })
     }
 
+    /// Heap bytes the tracker holds: the ids and the table that finds them, every field's
+    /// codes and dictionary, the member bits and what the tracker knows of the plan (each
+    /// allocation counted by its capacity). Not counted: the evaluation buffers
+    /// ([`Scratch`]), whose remembered text results are bounded per field, and the
+    /// allocator's own overhead.
+    ///
+    /// ```
+    /// use cohort::{GroupSet, MembershipTracker, Timestamp};
+    /// use serde_json::json;
+    ///
+    /// let groups = GroupSet::from_yaml_str("name: Low Disk\nwhere: '[Free Disk %] < 10'").unwrap();
+    /// let machines = (0..10_000).map(|i| (format!("m{i}"), json!({"Free Disk %": i % 100})));
+    /// let tracker = MembershipTracker::from_fleet(groups.plan(), machines, Timestamp::UNIX_EPOCH);
+    /// assert_eq!(tracker.member_count(groups.id("Low Disk").unwrap()), 1_000);
+    /// // An id, its place in the table, one byte of code and one bit: under 32 bytes a machine.
+    /// assert!(tracker.heap_bytes() < 32 * 10_000);
+    /// ```
+    pub fn heap_bytes(&self) -> usize {
+        self.ids.heap_bytes()
+            + self.columns.capacity() * size_of::<FieldColumn>()
+            + self
+                .columns
+                .iter()
+                .map(FieldColumn::heap_bytes)
+                .sum::<usize>()
+            + self
+                .members
+                .iter()
+                .map(|words| size_of::<Vec<u64>>() + words.capacity() * size_of::<u64>())
+                .sum::<usize>()
+            + self.dependencies.heap_bytes()
+    }
+
     /// Adds machine `id`, or replaces it: the groups that read a field whose value changed are
     /// evaluated again. Returns the memberships it gained and lost.
     pub fn upsert<M: Machine + ?Sized>(&mut self, id: &str, machine: &M) -> Vec<MembershipEvent> {
-        let record = self.plan.record(machine);
-        match self.slots.get(id).copied() {
-            None => self.add(id, record),
-            Some(slot) => {
-                let changed: Vec<usize> = match self.machines.get(slot as usize) {
-                    Some(Some((_, old))) => old.changed_fields(&record),
-                    _ => (0..self.plan.fields().len()).collect(),
+        let fields = self.plan.fields();
+        match self.ids.slot(id) {
+            None => {
+                let Some(slot) = self.add_slot(id) else {
+                    return Vec::new();
                 };
-                if let Some(Some((_, stored))) = self.machines.get_mut(slot as usize) {
-                    *stored = record;
+                for (column, name) in self.columns.iter_mut().zip(&fields) {
+                    column.set(slot, machine.attr(name));
                 }
+                let all = self.dependencies.all.clone();
+                self.evaluate(slot, &all)
+            }
+            Some(slot) => {
+                let changed: Vec<usize> = self
+                    .columns
+                    .iter_mut()
+                    .zip(&fields)
+                    .enumerate()
+                    .filter_map(|(index, (column, name))| {
+                        column.set(slot, machine.attr(name)).then_some(index)
+                    })
+                    .collect();
                 self.fields_changed(slot, &changed)
             }
         }
@@ -314,7 +429,7 @@ impl<'p> MembershipTracker<'p> {
         id: &str,
         changes: impl IntoIterator<Item = (&'v str, Option<Value>)>,
     ) -> Vec<MembershipEvent> {
-        let Some(slot) = self.slots.get(id).copied() else {
+        let Some(slot) = self.ids.slot(id) else {
             // The values are dropped without recursion, however deeply they nest.
             let mut machine: HashMap<String, Value> = HashMap::new();
             for (field, value) in changes {
@@ -329,18 +444,18 @@ impl<'p> MembershipTracker<'p> {
             return events;
         };
         let mut changed = Vec::new();
-        if let Some(Some((_, record))) = self.machines.get_mut(slot as usize) {
-            for (field, value) in changes {
-                let Some(&index) = self.dependencies.field_index.get(field) else {
-                    value.into_iter().for_each(Value::dispose);
-                    continue;
-                };
-                let owned = value.as_ref().map(|v| OwnedAttr::of(v.as_attr()));
-                value.into_iter().for_each(Value::dispose);
-                if record.set(index, owned) {
-                    changed.push(index);
-                }
+        for (field, value) in changes {
+            let column = self
+                .dependencies
+                .field_index
+                .get(field)
+                .and_then(|&index| Some((index, self.columns.get_mut(index)?)));
+            if let Some((index, column)) = column
+                && column.set(slot, value.as_ref().map(Value::as_attr))
+            {
+                changed.push(index);
             }
+            value.into_iter().for_each(Value::dispose);
         }
         changed.sort_unstable();
         changed.dedup();
@@ -349,24 +464,24 @@ impl<'p> MembershipTracker<'p> {
 
     /// Removes machine `id`: it leaves every group it was in.
     pub fn remove(&mut self, id: &str) -> Vec<MembershipEvent> {
-        let Some(slot) = self.slots.remove(id) else {
+        let Some(slot) = self.ids.remove(id) else {
             return Vec::new();
         };
-        let Some((machine, _)) = self.machines.get_mut(slot as usize).and_then(Option::take) else {
-            return Vec::new();
-        };
+        for column in &mut self.columns {
+            column.set(slot, None);
+        }
         let mut events = Vec::new();
+        let mut machine: Option<Arc<str>> = None;
         for group in self.plan.group_ids() {
             if self.is_member(group, slot) {
                 self.set_member(group, slot, false);
                 events.push(MembershipEvent {
-                    machine: machine.clone(),
+                    machine: machine.get_or_insert_with(|| Arc::from(id)).clone(),
                     group,
                     change: Change::Left,
                 });
             }
         }
-        self.free.push(slot);
         events
     }
 
@@ -379,33 +494,28 @@ impl<'p> MembershipTracker<'p> {
         }
         let timed = self.dependencies.timed.clone();
         let mut events = Vec::new();
-        for slot in 0..self.machines.len() as u32 {
-            events.extend(self.evaluate(slot, &timed));
+        for slot in 0..self.ids.slot_count() as u32 {
+            if self.ids.is_occupied(slot) {
+                events.extend(self.evaluate(slot, &timed));
+            }
         }
         events
     }
 
-    fn add(&mut self, id: &str, record: Record) -> Vec<MembershipEvent> {
-        let id: Arc<str> = Arc::from(id);
-        let slot = match self.free.pop() {
-            Some(slot) => {
-                if let Some(entry) = self.machines.get_mut(slot as usize) {
-                    *entry = Some((id.clone(), record));
-                }
-                slot
+    /// Gives machine `id` a slot, with no values and no memberships yet (`None` when every
+    /// slot number is taken).
+    fn add_slot(&mut self, id: &str) -> Option<u32> {
+        let (slot, new) = self.ids.insert(id)?;
+        if new {
+            for column in &mut self.columns {
+                column.set(slot, None);
             }
-            None => {
-                self.machines.push(Some((id.clone(), record)));
-                let words = self.machines.len().div_ceil(64);
-                for bits in &mut self.members {
-                    bits.resize(words, 0);
-                }
-                (self.machines.len() - 1) as u32
+            let words = self.ids.slot_count().div_ceil(64);
+            for bits in &mut self.members {
+                bits.resize(words, 0);
             }
-        };
-        self.slots.insert(id, slot);
-        let all = self.dependencies.all.clone();
-        self.evaluate(slot, &all)
+        }
+        Some(slot)
     }
 
     fn fields_changed(&mut self, slot: u32, fields: &[usize]) -> Vec<MembershipEvent> {
@@ -425,13 +535,9 @@ impl<'p> MembershipTracker<'p> {
     /// changes. Reads only the fields those groups read; the groups they reference that are
     /// not evaluated again keep their stored membership.
     fn evaluate(&mut self, slot: u32, groups: &[GroupId]) -> Vec<MembershipEvent> {
-        if groups.is_empty() {
+        if groups.is_empty() || !self.ids.is_occupied(slot) {
             return Vec::new();
         }
-        let Some(Some((id, record))) = self.machines.get(slot as usize) else {
-            return Vec::new();
-        };
-        let id = id.clone();
         let mut fields: Vec<usize> = groups
             .iter()
             .filter_map(|g| self.dependencies.fields_of_group.get(g.index()))
@@ -440,8 +546,14 @@ impl<'p> MembershipTracker<'p> {
             .collect();
         fields.sort_unstable();
         fields.dedup();
+        let machine = SlotView {
+            columns: &self.columns,
+            field_index: &self.dependencies.field_index,
+            plan: self.plan.id(),
+            slot,
+        };
         self.plan
-            .predicate_bits_of(record, self.now, &mut self.scratch, Some(&fields));
+            .predicate_bits_of(&machine, self.now, &mut self.scratch, Some(&fields));
         // Referenced groups: their stored membership (overwritten below for those evaluated
         // again, which come first in evaluation order).
         let mut referenced_bits = Vec::new();
@@ -469,6 +581,8 @@ impl<'p> MembershipTracker<'p> {
             write_bit(bits, bit as usize, member);
         }
         let mut events = Vec::new();
+        // The machine's id, shared by its events (made at the first one).
+        let mut machine: Option<Arc<str>> = None;
         for &group in groups {
             let bits = self.scratch.bits_mut();
             let member = self.plan.group_holds(group, bits);
@@ -477,8 +591,9 @@ impl<'p> MembershipTracker<'p> {
             }
             if member != self.is_member(group, slot) {
                 self.set_member(group, slot, member);
+                let id = self.ids.id(slot).unwrap_or_default();
                 events.push(MembershipEvent {
-                    machine: id.clone(),
+                    machine: machine.get_or_insert_with(|| Arc::from(id)).clone(),
                     group,
                     change: if member { Change::Joined } else { Change::Left },
                 });
@@ -487,11 +602,180 @@ impl<'p> MembershipTracker<'p> {
         events
     }
 
+    /// Every group over every slot, column by column: each predicate is evaluated once per
+    /// distinct value of its field, gathered into one bit per slot through the codes, and
+    /// groups are combined a word of 64 slots at a time in evaluation order. Free slots are
+    /// members of nothing. Large fleets are shared out between the cores: fields for the
+    /// per-value results, then whole words of slots; the result does not depend on the split.
+    fn evaluate_every_group(&self) -> Vec<Vec<u64>> {
+        let threads = if self.ids.slot_count() >= PARALLEL_SLOTS {
+            std::thread::available_parallelism().map_or(1, usize::from)
+        } else {
+            1
+        };
+        self.evaluate_every_group_on(threads)
+    }
+
+    /// [`MembershipTracker::evaluate_every_group`] on `threads` threads.
+    fn evaluate_every_group_on(&self, threads: usize) -> Vec<Vec<u64>> {
+        let threads = threads.max(1);
+        let words = self.ids.slot_count().div_ceil(64);
+        let tables = self.predicate_tables(threads);
+        let mut groups: Vec<Vec<u64>> = vec![vec![0; words]; self.plan.group_count()];
+        // Every group's words cut into the same chunks, one list of chunks per thread.
+        let words_per_thread = words.div_ceil(threads).max(1);
+        let mut per_thread: Vec<Vec<&mut [u64]>> = (0..threads).map(|_| Vec::new()).collect();
+        for group in &mut groups {
+            for (chunk, chunks) in group
+                .chunks_mut(words_per_thread)
+                .zip(per_thread.iter_mut())
+            {
+                chunks.push(chunk);
+            }
+        }
+        if threads <= 1 {
+            for chunks in &mut per_thread {
+                self.combine_words(&tables, 0, chunks);
+            }
+        } else {
+            let tables = &tables;
+            std::thread::scope(|scope| {
+                for (thread, mut chunks) in per_thread.into_iter().enumerate() {
+                    scope.spawn(move || {
+                        self.combine_words(tables, thread * words_per_thread, &mut chunks)
+                    });
+                }
+            });
+        }
+        groups
+    }
+
+    /// For each predicate: its field, and its result on each code of that field (by code).
+    /// Fields are shared out between `threads` threads, the largest dictionaries first.
+    fn predicate_tables(&self, threads: usize) -> Vec<(usize, Vec<bool>)> {
+        let fields = self.plan.fields();
+        let tables_of_field = |index: usize, scratch: &mut Scratch| -> Vec<Vec<bool>> {
+            let (Some(column), Some(name), Some(on_field)) = (
+                self.columns.get(index),
+                fields.get(index),
+                self.dependencies.predicates_of_field.get(index),
+            ) else {
+                return Vec::new();
+            };
+            let mut tables = vec![vec![false; column.code_count()]; on_field.len()];
+            if on_field.is_empty() {
+                return tables;
+            }
+            for code in 0..column.code_count() as u32 {
+                let value = OneValue {
+                    index,
+                    name,
+                    value: column.value(code),
+                };
+                self.plan
+                    .predicate_bits_of(&value, self.now, scratch, Some(&[index]));
+                let bits = scratch.bits_mut();
+                for (table, &predicate) in tables.iter_mut().zip(on_field) {
+                    if let Some(held) = table.get_mut(code as usize) {
+                        *held = read_bit(bits, predicate as usize);
+                    }
+                }
+            }
+            tables
+        };
+        let mut order: Vec<usize> = (0..self.columns.len()).collect();
+        order.sort_by_key(|&index| {
+            std::cmp::Reverse(self.columns.get(index).map_or(0, FieldColumn::code_count))
+        });
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        // A scratch of its own per thread: each distinct value is seen once, so remembering
+        // results by text would only cost, and would leave the tracker's caches judged on
+        // this pass.
+        let work = || {
+            let mut scratch = Scratch::new();
+            let mut done = Vec::new();
+            loop {
+                let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(&index) = order.get(at) else {
+                    return done;
+                };
+                done.push((index, tables_of_field(index, &mut scratch)));
+            }
+        };
+        let done: Vec<(usize, Vec<Vec<bool>>)> = if threads <= 1 {
+            work()
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
+                handles
+                    .into_iter()
+                    // A panic in a worker is a bug: re-raise it rather than lose its tables.
+                    .flat_map(|handle| {
+                        handle
+                            .join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                    })
+                    .collect()
+            })
+        };
+        let mut tables = vec![(usize::MAX, Vec::new()); self.plan.predicate_count()];
+        for (index, field_tables) in done {
+            let on_field = self
+                .dependencies
+                .predicates_of_field
+                .get(index)
+                .map_or(&[][..], Vec::as_slice);
+            for (table, &predicate) in field_tables.into_iter().zip(on_field) {
+                if let Some(slot) = tables.get_mut(predicate as usize) {
+                    *slot = (index, table);
+                }
+            }
+        }
+        tables
+    }
+
+    /// Decides every group over the words of slots from `first_word` on, one chunk of words
+    /// per group (`chunks`, by group).
+    fn combine_words(
+        &self,
+        tables: &[(usize, Vec<bool>)],
+        first_word: usize,
+        chunks: &mut [&mut [u64]],
+    ) {
+        let Some(words) = chunks.first().map(|chunk| chunk.len()) else {
+            return;
+        };
+        let predicates: Vec<Vec<u64>> = tables
+            .iter()
+            .map(|(field, table)| {
+                let mut bits = vec![0u64; words];
+                if let Some(column) = self.columns.get(*field) {
+                    column.codes().gather(table, first_word, &mut bits);
+                }
+                bits
+            })
+            .collect();
+        let occupied: Vec<u64> = (first_word..first_word + words)
+            .map(|word| self.ids.occupied_word(word))
+            .collect();
+        for id in &self.plan.evaluation_order {
+            let Some(group) = self.plan.groups.get(id.index()) else {
+                continue;
+            };
+            let mut set = combine(&group.formula, &predicates, chunks, words);
+            for (word, live) in set.iter_mut().zip(&occupied) {
+                *word &= live;
+            }
+            if let Some(chunk) = chunks.get_mut(id.index()) {
+                chunk.copy_from_slice(&set);
+            }
+        }
+    }
+
     fn is_member(&self, group: GroupId, slot: u32) -> bool {
         self.members
             .get(group.index())
-            .and_then(|words| words.get(slot as usize / 64))
-            .is_some_and(|word| word >> (slot % 64) & 1 == 1)
+            .is_some_and(|words| read_bit(words, slot as usize))
     }
 
     fn set_member(&mut self, group: GroupId, slot: u32, member: bool) {
@@ -499,6 +783,63 @@ impl<'p> MembershipTracker<'p> {
             write_bit(words, slot as usize, member);
         }
     }
+}
+
+/// A group's members over `words` words of slots, from its predicates' bits and the groups
+/// before it in evaluation order (bits past the last slot may be set; the caller clears
+/// them).
+fn combine(
+    formula: &Formula,
+    predicates: &[Vec<u64>],
+    groups: &[&mut [u64]],
+    words: usize,
+) -> Vec<u64> {
+    let copy = |words_of: Option<&[u64]>, negated: bool| {
+        let mut set = words_of.map(<[u64]>::to_vec).unwrap_or_default();
+        set.resize(words, 0);
+        if negated {
+            set.iter_mut().for_each(|word| *word = !*word);
+        }
+        set
+    };
+    match formula {
+        Formula::All(items) => {
+            let mut set = vec![u64::MAX; words];
+            for item in items {
+                let other = combine(item, predicates, groups, words);
+                set.iter_mut().zip(&other).for_each(|(a, b)| *a &= b);
+            }
+            set
+        }
+        Formula::Any(items) => {
+            let mut set = vec![0; words];
+            for item in items {
+                let other = combine(item, predicates, groups, words);
+                set.iter_mut().zip(&other).for_each(|(a, b)| *a |= b);
+            }
+            set
+        }
+        Formula::Not(item) => {
+            let mut set = combine(item, predicates, groups, words);
+            set.iter_mut().for_each(|word| *word = !*word);
+            set
+        }
+        Formula::Member { group, negated, .. } => {
+            copy(groups.get(group.index()).map(|words| &**words), *negated)
+        }
+        Formula::Criterion {
+            predicate, negated, ..
+        } => copy(
+            predicates.get(predicate.0 as usize).map(Vec::as_slice),
+            *negated,
+        ),
+    }
+}
+
+fn read_bit(words: &[u64], bit: usize) -> bool {
+    words
+        .get(bit / 64)
+        .is_some_and(|word| word >> (bit % 64) & 1 == 1)
 }
 
 fn write_bit(words: &mut [u64], bit: usize, value: bool) {
@@ -512,20 +853,264 @@ fn write_bit(words: &mut [u64], bit: usize, value: bool) {
     }
 }
 
-fn bitset_words(set: &Bitset, words: usize) -> Vec<u64> {
-    let mut out = vec![0u64; words];
-    for position in set.iter() {
-        write_bit(&mut out, position, true);
-    }
-    out
-}
+#[cfg(all(test, feature = "serde_json"))]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-impl Record {
-    /// The positions of the fields whose values differ from `other`'s.
-    pub(crate) fn changed_fields(&self, other: &Record) -> Vec<usize> {
-        let len = self.values().len().max(other.values().len());
-        (0..len)
-            .filter(|&index| self.values().get(index) != other.values().get(index))
-            .collect()
+    use super::*;
+    use cohort_syntax::{GroupDef, Loc, parse_condition};
+    use serde_json::{Value as Json, json};
+    use std::collections::{BTreeMap, BTreeSet};
+
+    /// 2026-11-25T00:00:00Z
+    const NOW: i64 = 1_795_564_800_000;
+    const DAY: i64 = 86_400_000;
+
+    fn plan() -> Plan {
+        let groups = [
+            ("Windows", "OS contains Windows"),
+            ("Low Disk", "[Free Disk %] < 10"),
+            ("No Disk", "[Free Disk %] is blank"),
+            ("Stale", "Last Seen more than 30 days ago"),
+            ("Chat", "[Installed Software] contains any of Slack, Zoom"),
+            ("Laptops", "Hostname ends with -LT"),
+            (
+                "Windows Low Disk",
+                "member of 'Windows' and member of 'Low Disk'",
+            ),
+            (
+                "Fresh Servers",
+                "not member of 'Stale' and OS contains Server",
+            ),
+        ];
+        let defs: Vec<GroupDef> = groups
+            .iter()
+            .map(|(name, condition)| GroupDef {
+                name: (*name).into(),
+                description: None,
+                condition: parse_condition(condition).unwrap(),
+                loc: Loc::default(),
+            })
+            .collect();
+        Plan::compile(&cohort_check::check(&defs).unwrap())
+    }
+
+    /// `millis` as an ISO 8601 date-time (the civil date by Howard Hinnant's algorithm).
+    fn iso(millis: i64) -> String {
+        let (days, rest) = (millis.div_euclid(DAY), millis.rem_euclid(DAY) / 1000);
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        let (hour, minute, second) = (rest / 3600, rest / 60 % 60, rest % 60);
+        format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z")
+    }
+
+    /// A machine drawn from `seed`: a few values shared by many machines, a hostname and a
+    /// date of its own, sometimes a field missing.
+    fn machine(seed: u64) -> Json {
+        let pick =
+            |n: u64, salt: u64| ((seed + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15 ^ salt) >> 40) % n;
+        let mut m = serde_json::Map::new();
+        let os = [
+            "Windows 11",
+            "Windows Server 2022",
+            "Ubuntu 22.04",
+            "macOS 14",
+        ];
+        m.insert("OS".into(), json!(os[(pick(4, 1)) as usize]));
+        if pick(10, 2) != 0 {
+            m.insert("Free Disk %".into(), json!(pick(40, 3)));
+        }
+        let seen = NOW - (pick(60, 4)) as i64 * DAY - seed as i64 * 1000;
+        m.insert("Last Seen".into(), json!(iso(seen)));
+        let software = ["Slack", "Zoom", "7-Zip", "Chrome"];
+        let installed: Vec<&str> = software
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| pick(2, 5 + *i as u64) == 0)
+            .map(|(_, s)| *s)
+            .collect();
+        m.insert("Installed Software".into(), json!(installed));
+        let suffix = if pick(3, 9) == 0 { "-LT" } else { "-WS" };
+        m.insert("Hostname".into(), json!(format!("HOST-{seed}{suffix}")));
+        Json::Object(m)
+    }
+
+    /// Every (machine, group) membership, by evaluating each machine on its own.
+    fn expected(
+        plan: &Plan,
+        machines: &BTreeMap<String, Json>,
+        now: i64,
+    ) -> BTreeSet<(String, usize)> {
+        let mut scratch = Scratch::new();
+        let mut out = BTreeSet::new();
+        for (id, machine) in machines {
+            for group in plan
+                .memberships(machine, Timestamp::from_unix_millis(now), &mut scratch)
+                .iter()
+            {
+                out.insert((id.clone(), group.index()));
+            }
+        }
+        out
+    }
+
+    fn tracked(tracker: &MembershipTracker<'_>) -> BTreeSet<(String, usize)> {
+        let mut out = BTreeSet::new();
+        for group in tracker.plan.group_ids() {
+            for id in tracker.members(group) {
+                out.insert((id.to_owned(), group.index()));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_fleet_loaded_at_once_equals_machines_evaluated_one_by_one_on_any_split() {
+        assert_eq!(iso(NOW + DAY + 61_000), "2026-11-26T00:01:01Z");
+        let plan = plan();
+        // Ids repeat: the last machine of an id is the one kept.
+        let fleet: Vec<(String, Json)> = (0..1500u64)
+            .map(|seed| (format!("m{}", seed % 1100), machine(seed)))
+            .collect();
+        let machines: BTreeMap<String, Json> = fleet.iter().cloned().collect();
+        let mut tracker =
+            MembershipTracker::from_fleet(&plan, fleet.clone(), Timestamp::from_unix_millis(NOW));
+        assert_eq!(tracker.machine_count(), 1100);
+        let truth = expected(&plan, &machines, NOW);
+        for group in plan.group_ids() {
+            let members = truth.iter().filter(|(_, g)| *g == group.index()).count();
+            assert!(
+                members > 20 && members < 1000,
+                "{}: {members}",
+                plan.group_name(group)
+            );
+        }
+        assert_eq!(tracked(&tracker), truth);
+        for threads in [1, 2, 3, 8, 40] {
+            assert_eq!(
+                tracker.evaluate_every_group_on(threads),
+                tracker.members,
+                "{threads}"
+            );
+        }
+        // The values of the machines replaced while loading are gone.
+        let hostname = tracker.dependencies.field_index["Hostname"];
+        assert_eq!(tracker.columns[hostname].live_values(), 1100);
+
+        // Free slots are members of nothing, even of groups that hold on missing values.
+        let mut machines = machines;
+        for seed in (0..1100).step_by(3) {
+            tracker.remove(&format!("m{seed}"));
+            machines.remove(&format!("m{seed}"));
+        }
+        let truth = expected(&plan, &machines, NOW);
+        assert_eq!(tracked(&tracker), truth);
+        for threads in [1, 2, 5] {
+            assert_eq!(
+                tracker.evaluate_every_group_on(threads),
+                tracker.members,
+                "{threads}"
+            );
+        }
+    }
+
+    #[test]
+    fn loading_on_one_thread_or_two_gives_the_same_tracker() {
+        let plan = plan();
+        // More machines than a chunk holds, ids repeating across chunks.
+        let fleet: Vec<(String, Json)> = (0..3000u64)
+            .map(|seed| (format!("m{}", seed % 2500), machine(seed)))
+            .collect();
+        let load = |pipelined: bool| {
+            let mut tracker = MembershipTracker::new(&plan, Timestamp::from_unix_millis(NOW));
+            crate::live_load::load_fleet_on(
+                fleet.iter().map(|(id, m)| (id.clone(), m)),
+                &plan.fields(),
+                &mut tracker.ids,
+                &mut tracker.columns,
+                pipelined,
+            );
+            tracker.members = tracker.evaluate_every_group_on(2);
+            tracker
+        };
+        let (alone, pipelined) = (load(false), load(true));
+        assert_eq!(alone.machine_count(), 2500);
+        assert_eq!(tracked(&alone), tracked(&pipelined));
+        assert_eq!(alone.heap_bytes(), pipelined.heap_bytes());
+        let machines: BTreeMap<String, Json> = fleet.iter().cloned().collect();
+        assert_eq!(tracked(&alone), expected(&plan, &machines, NOW));
+        for slot in 0..2500 {
+            let (a, b) = (alone.ids.id(slot), pipelined.ids.id(slot));
+            assert_eq!(a, b);
+            for (x, y) in alone.columns.iter().zip(&pipelined.columns) {
+                assert_eq!(format!("{:?}", x.get(slot)), format!("{:?}", y.get(slot)));
+            }
+        }
+    }
+
+    #[test]
+    fn a_stream_of_new_values_keeps_the_tracker_small_and_right() {
+        let plan = plan();
+        let mut machines: BTreeMap<String, Json> = (0..300u64)
+            .map(|seed| (format!("m{seed}"), machine(seed)))
+            .collect();
+        let mut tracker = MembershipTracker::from_fleet(
+            &plan,
+            machines.clone(),
+            Timestamp::from_unix_millis(NOW),
+        );
+        let built = tracker.heap_bytes();
+        let mut now = NOW;
+        for round in 0..3000u64 {
+            // One machine reports a new hostname and date every time; machines come and go.
+            let id = format!("m{}", round % 7);
+            let hostname = format!("HOST-{round}-{}", "x".repeat(round as usize % 200));
+            let seen = iso(now - (round as i64 % 50) * DAY - round as i64);
+            tracker.update(
+                &id,
+                [
+                    ("Hostname", Some(Value::from(hostname.as_str()))),
+                    ("Last Seen", Some(Value::from(seen.as_str()))),
+                    ("Not Read", Some(Value::from("ignored"))),
+                ],
+            );
+            let entry = machines.entry(id).or_insert_with(|| json!({}));
+            entry["Hostname"] = json!(hostname);
+            entry["Last Seen"] = json!(seen);
+            let newcomer = format!("new-{round}");
+            tracker.upsert(&newcomer, &machine(10_000 + round));
+            machines.insert(newcomer, machine(10_000 + round));
+            if round >= 5 {
+                tracker.remove(&format!("new-{}", round - 5));
+                machines.remove(&format!("new-{}", round - 5));
+            }
+            if round % 1000 == 999 {
+                now += 20 * DAY;
+                tracker.set_now(Timestamp::from_unix_millis(now));
+            }
+        }
+        assert_eq!(tracked(&tracker), expected(&plan, &machines, now));
+        assert_eq!(tracker.machine_count(), machines.len());
+        let fresh = MembershipTracker::from_fleet(
+            &plan,
+            machines.clone(),
+            Timestamp::from_unix_millis(now),
+        );
+        assert_eq!(tracked(&fresh), tracked(&tracker));
+        // 3,000 hostnames and dates went through; the dictionaries hold those in use.
+        let hostname = tracker.dependencies.field_index["Hostname"];
+        assert_eq!(tracker.columns[hostname].live_values(), machines.len());
+        assert!(
+            tracker.heap_bytes() < built + 4 * 65_536,
+            "{} bytes after the stream, {built} after the build",
+            tracker.heap_bytes()
+        );
     }
 }

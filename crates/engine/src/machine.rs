@@ -191,24 +191,6 @@ impl Record {
     }
 }
 
-impl Record {
-    /// The values by field position.
-    pub(crate) fn values(&self) -> &[Option<OwnedAttr>] {
-        &self.values
-    }
-
-    /// Sets the value at field position `index`; whether it changed.
-    pub(crate) fn set(&mut self, index: usize, value: Option<OwnedAttr>) -> bool {
-        match self.values.get_mut(index) {
-            Some(slot) if *slot != value => {
-                *slot = value;
-                true
-            }
-            _ => false,
-        }
-    }
-}
-
 impl Machine for Record {
     fn attr(&self, field: &str) -> Option<Attr<'_>> {
         let index = self.fields.iter().position(|f| &**f == field)?;
