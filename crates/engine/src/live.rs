@@ -46,7 +46,10 @@ pub struct MembershipEvent {
 /// machine holds any more is dropped from its dictionary at once (its code is reused), and
 /// the text of dropped values and removed ids is reclaimed when it outweighs the live text,
 /// so a stream of ever-new values costs memory for the values held, not for every value
-/// seen. Lists are dictionary values too, each distinct list stored once.
+/// seen (the dictionaries' tables and the width of their codes keep the size they grew to).
+/// Lists are dictionary values too, each distinct list stored once. Over the example fleet's
+/// generator, 1,000,000 machines and 1,000 groups take about 232 bytes a machine, 125 of
+/// them member bits ([`MembershipTracker::heap_bytes`]).
 ///
 /// ```
 /// use cohort::{Change, GroupSet, Timestamp, Value};
@@ -264,6 +267,7 @@ impl Machine for SlotView<'_> {
 
 /// A machine with one value, for one field: a dictionary entry seen as a machine.
 struct OneValue<'a> {
+    plan: PlanId,
     index: usize,
     name: &'a str,
     value: Option<Attr<'a>>,
@@ -275,10 +279,12 @@ impl Machine for OneValue<'_> {
     }
 
     fn attr_at(&self, field: FieldRef<'_>) -> Option<Attr<'_>> {
-        if field.index() == self.index {
+        if field.plan() != self.plan {
+            self.attr(field.name())
+        } else if field.index() == self.index {
             self.value
         } else {
-            self.attr(field.name())
+            None
         }
     }
 }
@@ -668,6 +674,7 @@ impl<'p> MembershipTracker<'p> {
             }
             for code in 0..column.code_count() as u32 {
                 let value = OneValue {
+                    plan: self.plan.id(),
                     index,
                     name,
                     value: column.value(code),
