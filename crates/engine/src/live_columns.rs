@@ -3,9 +3,9 @@
 //!
 //! Ids are laid end to end in one [`TextArena`] and found through a table of slot numbers
 //! keyed by the id's hash ([`MachineIds`]). Each field the plan reads is a [`FieldColumn`]:
-//! every distinct value stored once (its text in an arena, numbers and flags inline, lists
-//! as owned copies), and each machine's slot holds a small code (`u8`, `u16` or `u32`,
-//! widened when the dictionary outgrows it). Codes are counted by the machines holding them:
+//! every distinct value stored once (one word per entry: flags inline, texts in an arena,
+//! numbers and lists beside, each list packed in two allocations), and each machine's slot
+//! holds a small code (`u8`, `u16` or `u32`, widened when the dictionary outgrows it). Codes are counted by the machines holding them:
 //! a value no machine holds any more is dropped at once and its code reused, and an arena is
 //! rewritten when its dead texts outweigh its live ones, so a stream of ever-new values
 //! costs no more than the values held at the time.
