@@ -80,14 +80,7 @@ impl AttrList for Items<'_> {
         self.0.len()
     }
     fn get(&self, index: usize) -> Option<Attr<'_>> {
-        self.0.get(index).map(|item| match item {
-            Item::Null => Attr::Null,
-            Item::Bool(b) => Attr::Bool(*b),
-            Item::Number(n) => Attr::Number(*n),
-            Item::Text(t) => Attr::Text(t),
-            Item::List(items) => Attr::List(items),
-            Item::Opaque => Attr::Opaque,
-        })
+        self.0.get(index).map(Item::as_attr)
     }
 }
 
