@@ -3,8 +3,8 @@
 //! an empty cell is a missing attribute and a cell holding a JSON array
 //! (`["Chrome","7-Zip"]`) is a list, as everywhere in cohort.
 
-use crate::json::{ERRORS_KEPT, Items, MAX_LIST_ELEMENTS, list_of};
-use crate::pipeline::{ChunkParser, Parsed};
+use crate::json::{Items, MAX_LIST_ELEMENTS, list_of};
+use crate::pipeline::{BadRecords, ChunkParser, Parsed};
 use crate::{Ids, RecordError};
 use cohort_engine::{Attr, ColumnarBuilder};
 
@@ -109,17 +109,13 @@ impl<'p> ChunkParser<'p> for CsvParser {
     ) -> Parsed<'p> {
         let mut builder = builder;
         let mut ids = Ids::default();
-        let mut errors = Vec::new();
-        let mut error_count = 0;
+        let mut bad = BadRecords::default();
         let mut fail = |line: u64, message: String| {
-            error_count += 1;
-            if errors.len() < ERRORS_KEPT {
-                errors.push(RecordError {
-                    line,
-                    column: None,
-                    message,
-                });
-            }
+            bad.push(RecordError {
+                line,
+                column: None,
+                message,
+            })
         };
         let fatal = if last {
             unclosed_quote(bytes).map(|line| RecordError {
@@ -225,8 +221,7 @@ impl<'p> ChunkParser<'p> for CsvParser {
         Parsed {
             builder,
             ids,
-            errors,
-            error_count,
+            bad,
             newlines: memchr::memchr_iter(b'\n', bytes).count() as u64,
             field_names: Vec::new(),
             framing: crate::json::Framing::default(),

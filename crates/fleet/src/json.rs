@@ -9,7 +9,7 @@
 //! Values mean what they mean to the engine's `serde_json::Value` machines: numbers are
 //! `f64`, objects are opaque, arrays are lists, a repeated key keeps its last value.
 
-use crate::pipeline::{ChunkParser, Parsed};
+use crate::pipeline::{BadRecords, ChunkParser, Parsed};
 use crate::{Ids, RecordError};
 use cohort_engine::{Attr, AttrList, ColumnarBuilder};
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -17,9 +17,6 @@ use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-
-/// Bad records kept per chunk (the rest are counted).
-pub(crate) const ERRORS_KEPT: usize = 100;
 
 /// The most list elements one machine's tested values may hold in all: each costs the store
 /// about 80 bytes, so one long line of a list of millions would cost gigabytes.
@@ -475,8 +472,7 @@ impl<'p> ChunkParser<'p> for LineParser<'_> {
         }
         let mut collected = None;
         let mut ids = Ids::default();
-        let mut errors = Vec::new();
-        let mut error_count = 0;
+        let mut bad = BadRecords::default();
         let mut framing = Framing::default();
         let mut records = 0;
         let mut layout_broken = None;
@@ -514,10 +510,7 @@ impl<'p> ChunkParser<'p> for LineParser<'_> {
                         });
                         break;
                     }
-                    error_count += 1;
-                    if errors.len() < ERRORS_KEPT {
-                        errors.push(record_error(&error, line_number, Some(indent as u64)));
-                    }
+                    bad.push(record_error(&error, line_number, Some(indent as u64)));
                 }
             }
             records += 1;
@@ -533,8 +526,7 @@ impl<'p> ChunkParser<'p> for LineParser<'_> {
         Parsed {
             builder,
             ids,
-            errors,
-            error_count,
+            bad,
             newlines: memchr::memchr_iter(b'\n', bytes).count() as u64,
             field_names,
             fatal: layout_broken.clone().or_else(|| framing.take_error()),

@@ -556,8 +556,7 @@ struct Merged<'p> {
     on_error: OnError,
     /// The line the next chunk starts on.
     line_base: u64,
-    errors: Vec<RecordError>,
-    error_count: usize,
+    bad: pipeline::BadRecords,
     fatal: Option<RecordError>,
     field_names: BTreeSet<String>,
     /// Reading a line-framed array: its `[`, its last machine and whether a comma followed
@@ -581,8 +580,7 @@ impl<'p> Merged<'p> {
             id_field: options.id_field.clone(),
             on_error: options.on_error,
             line_base: 1,
-            errors: Vec::new(),
-            error_count: 0,
+            bad: pipeline::BadRecords::default(),
             fatal: None,
             field_names: BTreeSet::new(),
             array: false,
@@ -656,18 +654,7 @@ impl<'p> Merged<'p> {
         }
         self.target.append(parsed.builder);
         self.ids.append(&parsed.ids);
-        self.error_count += parsed.error_count;
-        let room = json::ERRORS_KEPT.saturating_sub(self.errors.len());
-        self.errors.extend(
-            parsed
-                .errors
-                .into_iter()
-                .take(room)
-                .map(|error| RecordError {
-                    line: at(error.line),
-                    ..error
-                }),
-        );
+        self.bad.append(parsed.bad, at);
         self.field_names.extend(parsed.field_names);
     }
 
@@ -743,19 +730,19 @@ impl<'p> Merged<'p> {
                 Failure::Error(error)
             });
         }
-        if self.error_count > 0 && self.on_error == OnError::Fail {
+        if self.bad.count > 0 && self.on_error == OnError::Fail {
             return Err(Failure::Error(ReadError::BadRecords {
                 name: self.name,
-                errors: self.errors,
-                count: self.error_count,
+                errors: self.bad.kept,
+                count: self.bad.count,
             }));
         }
         Ok(Fleet {
             columns: self.target.finish(),
             ids: self.ids,
             field_names: self.field_names,
-            skipped: self.errors,
-            skipped_count: self.error_count,
+            skipped: self.bad.kept,
+            skipped_count: self.bad.count,
             compression,
         })
     }

@@ -31,9 +31,7 @@ pub(crate) struct Parsed<'p> {
     pub(crate) builder: ColumnarBuilder<'p>,
     pub(crate) ids: crate::Ids,
     /// Bad records, with lines counted from the chunk's first line (1).
-    pub(crate) errors: Vec<RecordError>,
-    /// How many bad records there were (`errors` keeps the first few).
-    pub(crate) error_count: usize,
+    pub(crate) bad: BadRecords,
     /// Line ends in the chunk: where the next chunk's lines start.
     pub(crate) newlines: u64,
     /// Field names seen (only asked of the first chunk).
@@ -47,14 +45,43 @@ pub(crate) struct Parsed<'p> {
     pub(crate) layout_broken: bool,
 }
 
+/// Bad records: every one counted, the first [`BadRecords::KEPT`] kept.
+#[derive(Debug, Default)]
+pub(crate) struct BadRecords {
+    pub(crate) kept: Vec<RecordError>,
+    pub(crate) count: usize,
+}
+
+impl BadRecords {
+    /// Bad records kept (the rest are counted).
+    pub(crate) const KEPT: usize = 100;
+
+    pub(crate) fn push(&mut self, error: RecordError) {
+        self.count += 1;
+        if self.kept.len() < Self::KEPT {
+            self.kept.push(error);
+        }
+    }
+
+    /// Adds the bad records of a later chunk, its lines moved by `place`.
+    pub(crate) fn append(&mut self, later: BadRecords, place: impl Fn(u64) -> u64) {
+        self.count += later.count;
+        let room = Self::KEPT.saturating_sub(self.kept.len());
+        self.kept
+            .extend(later.kept.into_iter().take(room).map(|error| RecordError {
+                line: place(error.line),
+                ..error
+            }));
+    }
+}
+
 impl<'p> Parsed<'p> {
     /// A chunk that could not be parsed at all: reading stops at its first line.
     pub(crate) fn failed(builder: ColumnarBuilder<'p>, message: &str) -> Parsed<'p> {
         Parsed {
             builder,
             ids: crate::Ids::default(),
-            errors: Vec::new(),
-            error_count: 0,
+            bad: BadRecords::default(),
             newlines: 0,
             field_names: Vec::new(),
             framing: crate::json::Framing::default(),
