@@ -9,7 +9,8 @@
 //! are identical whatever the split.
 
 use crate::Timestamp;
-use crate::machine::{Attr, AttrList, Machine};
+use crate::dictionary::{Dictionary, Interner, Prepared, Stored, ValueView, hash_of};
+use crate::machine::{Attr, Machine};
 use crate::matcher::{Context, Outcome, element_contains};
 use crate::plan::{Formula, GroupId, Plan};
 
@@ -154,7 +155,9 @@ impl Codes {
 /// for "missing".
 #[derive(Debug)]
 struct Column {
-    values: Vec<Stored>,
+    dictionary: Dictionary,
+    /// The folded text and parsed forms of every value of the dictionary.
+    prepared: Prepared,
     codes: Codes,
     /// When no value is a list: the date each value reads as ([`NOT_A_DATE`] for values that
     /// are not text reading as a date), so date tests compare a flat array.
@@ -162,117 +165,83 @@ struct Column {
     /// When the column holds lists of at most 64 distinct scalar elements in all: those
     /// elements, and for each value the mask of the elements it contains.
     list_items: Option<ListItems>,
-    /// For high-cardinality text columns: the texts end to end.
-    texts: Option<TextArena>,
-}
-
-/// A text column's distinct texts laid end to end, raw and folded, so that a test scans
-/// them in order instead of following one pointer per value (which, on high-cardinality
-/// columns such as hostnames, made every value a cache miss).
-#[derive(Debug)]
-struct TextArena {
-    raw: String,
-    folded: String,
-    /// Per value: where its raw and folded texts end (and the previous value's end is where
-    /// they start); `None` for values that are not text.
-    ends: Vec<Option<(u32, u32)>>,
-}
-
-/// Columns with fewer distinct values than this are tested straight from the dictionary.
-const TEXT_ARENA_MIN_VALUES: usize = 4096;
-
-impl TextArena {
-    fn of(values: &[Stored]) -> Option<TextArena> {
-        if values.len() < TEXT_ARENA_MIN_VALUES {
-            return None;
-        }
-        let mut arena = TextArena {
-            raw: String::new(),
-            folded: String::new(),
-            ends: Vec::with_capacity(values.len()),
-        };
-        for value in values {
-            let end = match (value.text(), value.folded()) {
-                (Some(raw), Some(folded)) => {
-                    arena.raw.push_str(raw);
-                    arena.folded.push_str(folded);
-                    Some((
-                        u32::try_from(arena.raw.len()).ok()?,
-                        u32::try_from(arena.folded.len()).ok()?,
-                    ))
-                }
-                _ => None,
-            };
-            arena.ends.push(end);
-        }
-        Some(arena)
-    }
-
-    /// The text of every value (`None` for values that are not text), folded or raw.
-    fn texts(&self, folded: bool) -> impl Iterator<Item = Option<&str>> + '_ {
-        let text = if folded { &self.folded } else { &self.raw };
-        let mut start = 0usize;
-        self.ends.iter().map(move |end| {
-            let (raw_end, folded_end) = (*end)?;
-            let end = if folded { folded_end } else { raw_end } as usize;
-            let slice = text.get(start..end);
-            start = end;
-            slice
-        })
-    }
-
-    fn heap_bytes(&self) -> usize {
-        self.raw.capacity() + self.folded.capacity() + self.ends.capacity() * 12
-    }
 }
 
 /// The distinct elements of a list column, and each value's elements as a bit mask.
 #[derive(Debug)]
 struct ListItems {
     items: Vec<Stored>,
+    /// Per item: its folded text and what it reads as, when it is a text.
+    prepared: Vec<Option<(String, crate::matcher::Parsed)>>,
     masks: Vec<u64>,
 }
 
 impl ListItems {
-    fn of(values: &[Stored]) -> Option<ListItems> {
+    fn of(dictionary: &Dictionary) -> Option<ListItems> {
+        if !dictionary.has_lists() {
+            return None;
+        }
         let state = foldhash::fast::RandomState::default();
         let mut keys: hashbrown::HashTable<(u64, u32)> = hashbrown::HashTable::new();
         let mut items: Vec<Stored> = Vec::new();
-        let mut masks = Vec::with_capacity(values.len());
-        let mut any_list = false;
-        for value in values {
+        let mut masks = Vec::with_capacity(dictionary.len());
+        for code in 0..dictionary.len() {
             let mut mask = 0u64;
-            if let Stored::List(elements) = value {
-                any_list = true;
-                for element in elements {
-                    if matches!(element, Stored::List(_)) {
-                        return None;
-                    }
-                    let hash = hash_of(element.as_attr(), &state);
-                    let found = keys.find(hash, |&(_, bit)| {
-                        items
-                            .as_slice()
-                            .get(bit as usize)
-                            .is_some_and(|item| item.is(element.as_attr()))
-                    });
-                    let bit = match found {
-                        Some(&(_, bit)) => bit,
-                        None => {
-                            if items.len() == 64 {
-                                return None;
-                            }
-                            let bit = items.len() as u32;
-                            keys.insert_unique(hash, (hash, bit), |&(hash, _)| hash);
-                            items.push(element.clone());
-                            bit
-                        }
-                    };
-                    mask |= 1 << bit;
+            for element in dictionary.list(code).unwrap_or_default() {
+                if matches!(element, Stored::List(_)) {
+                    return None;
                 }
+                let hash = hash_of(element.as_attr(), &state);
+                let found = keys.find(hash, |&(_, bit)| {
+                    items
+                        .as_slice()
+                        .get(bit as usize)
+                        .is_some_and(|item| item.same(element))
+                });
+                let bit = match found {
+                    Some(&(_, bit)) => bit,
+                    None => {
+                        if items.len() == 64 {
+                            return None;
+                        }
+                        let bit = items.len() as u32;
+                        keys.insert_unique(hash, (hash, bit), |&(hash, _)| hash);
+                        items.push(element.clone());
+                        bit
+                    }
+                };
+                mask |= 1 << bit;
             }
             masks.push(mask);
         }
-        any_list.then_some(ListItems { items, masks })
+        let prepared = items
+            .iter()
+            .map(|item| {
+                item.text().map(|text| {
+                    (
+                        crate::matcher::fold_case(text).into_owned(),
+                        crate::matcher::Parsed::of(text),
+                    )
+                })
+            })
+            .collect();
+        Some(ListItems {
+            items,
+            prepared,
+            masks,
+        })
+    }
+
+    /// Item `bit` as a predicate reads it.
+    fn item(&self, bit: usize) -> Option<ValueView<'_>> {
+        let item = self.items.get(bit)?;
+        let prepared = self.prepared.get(bit).and_then(Option::as_ref);
+        Some(ValueView {
+            attr: item.as_attr(),
+            text: item.text(),
+            folded: prepared.map(|(folded, _)| folded.as_str()),
+            parsed: prepared.map(|&(_, parsed)| parsed),
+        })
     }
 }
 
@@ -280,187 +249,45 @@ impl ListItems {
 const NOT_A_DATE: i64 = i64::MIN;
 
 impl Column {
-    fn new(values: Vec<Stored>, codes: Codes) -> Column {
-        let dates = if values.iter().any(|v| matches!(v, Stored::List(_))) {
+    fn new(dictionary: Dictionary, codes: Codes, threads: usize) -> Column {
+        let prepared = Prepared::of(&dictionary, threads);
+        let dates = if dictionary.has_lists() {
             None
         } else {
-            let dates: Vec<i64> = values
-                .iter()
-                .map(|value| {
-                    value
-                        .parsed()
+            let dates: Vec<i64> = (0..dictionary.len())
+                .map(|code| {
+                    ValueView::of(&dictionary, &prepared, code)
+                        .and_then(|value| value.parsed)
                         .and_then(|parsed| parsed.date())
                         .unwrap_or(NOT_A_DATE)
                 })
                 .collect();
             dates.iter().any(|&d| d != NOT_A_DATE).then_some(dates)
         };
-        let list_items = ListItems::of(&values);
-        let texts = TextArena::of(&values);
+        let list_items = ListItems::of(&dictionary);
         Column {
-            values,
+            dictionary,
+            prepared,
             codes,
             dates,
             list_items,
-            texts,
-        }
-    }
-}
-
-/// A value's hash, for dictionary encoding without copying the value (lists read
-/// [`MAX_LIST_DEPTH`](crate::MAX_LIST_DEPTH) deep, as everywhere). The hasher is seeded at
-/// random for each store, so values an endpoint chose cannot be made to collide on purpose;
-/// equal hashes are told apart by comparing the values.
-fn hash_of(attr: Attr<'_>, state: &foldhash::fast::RandomState) -> u64 {
-    use std::hash::{BuildHasher, Hash, Hasher};
-    fn feed(attr: Attr<'_>, depth: usize, hasher: &mut impl Hasher) {
-        match attr.at_depth(depth) {
-            Attr::Null => 0u8.hash(hasher),
-            Attr::Bool(b) => (1u8, b).hash(hasher),
-            Attr::Number(n) => (2u8, n.to_bits()).hash(hasher),
-            Attr::Text(t) => (3u8, t).hash(hasher),
-            Attr::List(list) => {
-                (4u8, list.len()).hash(hasher);
-                for element in list.iter() {
-                    feed(element, depth + 1, hasher);
-                }
-            }
-            Attr::Opaque => 5u8.hash(hasher),
-        }
-    }
-    let mut hasher = state.build_hasher();
-    feed(attr, 0, &mut hasher);
-    hasher.finish()
-}
-
-/// A dictionary entry: an owned copy of an attribute value, cut at
-/// [`MAX_LIST_DEPTH`](crate::MAX_LIST_DEPTH).
-#[derive(Clone, Debug)]
-enum Stored {
-    Null,
-    Bool(bool),
-    Number(f64),
-    /// Text, with the number and date it reads as and its lowercase form when that differs
-    /// (all computed once, for every predicate on the value).
-    Text(String, crate::matcher::Parsed, Option<String>),
-    List(Vec<Stored>),
-    Opaque,
-}
-
-impl Stored {
-    fn of(attr: Attr<'_>) -> Stored {
-        Stored::at(attr, 0)
-    }
-
-    fn at(attr: Attr<'_>, depth: usize) -> Stored {
-        match attr.at_depth(depth) {
-            Attr::Null => Stored::Null,
-            Attr::Bool(b) => Stored::Bool(b),
-            Attr::Number(n) => Stored::Number(n),
-            Attr::Text(t) => {
-                let folded = crate::matcher::fold_case(t);
-                let folded = (folded != t).then(|| folded.into_owned());
-                Stored::Text(t.to_owned(), crate::matcher::Parsed::of(t), folded)
-            }
-            Attr::List(list) => Stored::List(
-                list.iter()
-                    .map(|item| Stored::at(item, depth + 1))
-                    .collect(),
-            ),
-            Attr::Opaque => Stored::Opaque,
         }
     }
 
-    /// Whether this is the value `attr` (numbers by bits, as dictionary keys compare them).
-    fn is(&self, attr: Attr<'_>) -> bool {
-        self.is_at(attr, 0)
-    }
-
-    fn is_at(&self, attr: Attr<'_>, depth: usize) -> bool {
-        match (self, attr.at_depth(depth)) {
-            (Stored::Null, Attr::Null) | (Stored::Opaque, Attr::Opaque) => true,
-            (Stored::Bool(a), Attr::Bool(b)) => *a == b,
-            (Stored::Number(a), Attr::Number(b)) => a.to_bits() == b.to_bits(),
-            (Stored::Text(a, _, _), Attr::Text(b)) => a == b,
-            (Stored::List(items), Attr::List(list)) => {
-                items.len() == list.len()
-                    && items
-                        .iter()
-                        .zip(list.iter())
-                        .all(|(item, element)| item.is_at(element, depth + 1))
-            }
-            _ => false,
-        }
-    }
-
-    /// Whether two stored values are one value (as [`Stored::is`] compares them, without
-    /// going through [`Attr`]; both are cut at the same depth, so this recurses no deeper).
-    fn same(&self, other: &Stored) -> bool {
-        match (self, other) {
-            (Stored::Null, Stored::Null) | (Stored::Opaque, Stored::Opaque) => true,
-            (Stored::Bool(a), Stored::Bool(b)) => a == b,
-            (Stored::Number(a), Stored::Number(b)) => a.to_bits() == b.to_bits(),
-            (Stored::Text(a, _, _), Stored::Text(b, _, _)) => a == b,
-            (Stored::List(a), Stored::List(b)) => {
-                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same(y))
-            }
-            _ => false,
-        }
-    }
-
-    fn as_attr(&self) -> Attr<'_> {
-        match self {
-            Stored::Null => Attr::Null,
-            Stored::Bool(b) => Attr::Bool(*b),
-            Stored::Number(n) => Attr::Number(*n),
-            Stored::Text(t, _, _) => Attr::Text(t),
-            Stored::List(items) => Attr::List(items),
-            Stored::Opaque => Attr::Opaque,
-        }
-    }
-
-    /// The text folded to lowercase, for a text value.
-    fn folded(&self) -> Option<&str> {
-        match self {
-            Stored::Text(text, _, folded) => Some(folded.as_deref().unwrap_or(text)),
-            _ => None,
-        }
-    }
-
-    /// The text, for a text value.
-    fn text(&self) -> Option<&str> {
-        match self {
-            Stored::Text(text, _, _) => Some(text),
-            _ => None,
-        }
-    }
-
-    /// The number and date the value reads as, read once for every predicate on it.
-    fn parsed(&self) -> Option<crate::matcher::Parsed> {
-        match self {
-            Stored::Text(_, parsed, _) => Some(*parsed),
-            _ => None,
-        }
+    /// The value of `code` as a predicate reads it (`None`: code 0, missing).
+    fn value(&self, code: usize) -> Option<ValueView<'_>> {
+        ValueView::of(&self.dictionary, &self.prepared, code)
     }
 
     fn heap_bytes(&self) -> usize {
-        std::mem::size_of::<Stored>()
-            + match self {
-                Stored::Text(t, _, folded) => {
-                    t.capacity() + folded.as_ref().map_or(0, String::capacity)
-                }
-                Stored::List(items) => items.iter().map(Stored::heap_bytes).sum(),
-                _ => 0,
-            }
-    }
-}
-
-impl AttrList for Vec<Stored> {
-    fn len(&self) -> usize {
-        Vec::len(self)
-    }
-    fn get(&self, index: usize) -> Option<Attr<'_>> {
-        self.as_slice().get(index).map(Stored::as_attr)
+        self.codes.heap_bytes()
+            + self.dictionary.heap_bytes()
+            + self.prepared.heap_bytes()
+            + self.dates.as_ref().map_or(0, |d| d.capacity() * 8)
+            + self
+                .list_items
+                .as_ref()
+                .map_or(0, |l| l.masks.capacity() * 8)
     }
 }
 
@@ -495,47 +322,19 @@ pub struct ColumnarBuilder<'p> {
     machines: usize,
 }
 
-/// One field's column as it is built: its distinct values, a hash table of their codes, and
-/// each machine's code (0: missing).
+/// One field's column as it is built: its distinct values with their codes, and each
+/// machine's code (0: missing).
 #[derive(Debug)]
 struct ColumnBuilder {
-    /// `(hash, code)` of every distinct value (the value itself is in `values`, so the
-    /// builder allocates nothing per distinct value but the value, and frees nothing when it
-    /// finishes: freeing millions of keys made the allocator's next large request pay for
-    /// merging them, about a second on a million hostnames).
-    index: hashbrown::HashTable<(u64, u32)>,
-    values: Vec<Stored>,
+    values: Interner,
     codes: Vec<u32>,
 }
 
 impl ColumnBuilder {
     fn new() -> ColumnBuilder {
         ColumnBuilder {
-            index: hashbrown::HashTable::new(),
-            values: vec![Stored::Null],
+            values: Interner::new(),
             codes: Vec::new(),
-        }
-    }
-
-    /// The code of `attr` (whose hash is `hash`), added to the dictionary if new; `make`
-    /// makes the stored copy.
-    fn code_of(&mut self, attr: Attr<'_>, hash: u64, make: impl FnOnce() -> Stored) -> u32 {
-        let values = &self.values;
-        let found = self.index.find(hash, |&(_, code)| {
-            values
-                .as_slice()
-                .get(code as usize)
-                .is_some_and(|value| value.is(attr))
-        });
-        match found {
-            Some(&(_, code)) => code,
-            None => {
-                let code = u32::try_from(self.values.len()).unwrap_or(u32::MAX);
-                self.index
-                    .insert_unique(hash, (hash, code), |&(hash, _)| hash);
-                self.values.push(make());
-                code
-            }
         }
     }
 }
@@ -583,7 +382,7 @@ impl<'p> ColumnarBuilder<'p> {
         for (column, field) in self.columns.iter_mut().zip(&self.fields) {
             let code = match machine.attr(field) {
                 None => 0,
-                Some(attr) => column.code_of(attr, hash_of(attr, state), || Stored::of(attr)),
+                Some(attr) => column.values.code_of(attr, state),
             };
             column.codes.push(code);
         }
@@ -618,7 +417,7 @@ impl<'p> ColumnarBuilder<'p> {
         for (position, column) in self.columns.iter_mut().enumerate() {
             let code = match value_at(position) {
                 None => 0,
-                Some(attr) => column.code_of(attr, hash_of(attr, state), || Stored::of(attr)),
+                Some(attr) => column.values.code_of(attr, state),
             };
             column.codes.push(code);
         }
@@ -656,48 +455,7 @@ impl<'p> ColumnarBuilder<'p> {
                 column.codes.extend(std::iter::repeat_n(0, machines));
                 continue;
             };
-            let mut hashes = vec![0u64; other.values.len()];
-            if same_hasher {
-                for &(hash, code) in other.index.iter() {
-                    if let Some(slot) = hashes.get_mut(code as usize) {
-                        *slot = hash;
-                    }
-                }
-            }
-            // The chunk's code 0 is "missing", as here.
-            let mut remap = Vec::with_capacity(other.values.len());
-            for (code, value) in other.values.into_iter().enumerate() {
-                if code == 0 {
-                    remap.push(0);
-                    continue;
-                }
-                let hash = match hashes.get(code) {
-                    Some(&hash) if same_hasher => hash,
-                    _ => hash_of(value.as_attr(), state),
-                };
-                let attr_owner = value;
-                let global = {
-                    let values = &column.values;
-                    column
-                        .index
-                        .find(hash, |&(_, existing)| {
-                            values
-                                .as_slice()
-                                .get(existing as usize)
-                                .is_some_and(|v| v.same(&attr_owner))
-                        })
-                        .map(|&(_, existing)| existing)
-                };
-                let global = global.unwrap_or_else(|| {
-                    let code = u32::try_from(column.values.len()).unwrap_or(u32::MAX);
-                    column
-                        .index
-                        .insert_unique(hash, (hash, code), |&(hash, _)| hash);
-                    column.values.push(attr_owner);
-                    code
-                });
-                remap.push(global);
-            }
+            let remap = column.values.absorb(other.values, same_hasher, state);
             column.codes.extend(
                 other
                     .codes
@@ -708,20 +466,24 @@ impl<'p> ColumnarBuilder<'p> {
         self.machines += machines;
     }
 
-    /// The finished store.
+    /// The finished store: each column's codes narrowed to what its dictionary needs, and
+    /// what predicates read of its values (folded text, numbers, dates) prepared once per
+    /// distinct value, on every core for large dictionaries.
     pub fn finish(self) -> ColumnarFleet<'p> {
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
         let columns = self
             .columns
             .into_iter()
-            .map(|ColumnBuilder { values, codes, .. }| {
-                let codes = if values.len() <= 1 << 8 {
+            .map(|ColumnBuilder { values, codes }| {
+                let dictionary = values.into_dictionary();
+                let codes = if dictionary.len() <= 1 << 8 {
                     Codes::U8(codes.into_iter().map(|c| c as u8).collect())
-                } else if values.len() <= 1 << 16 {
+                } else if dictionary.len() <= 1 << 16 {
                     Codes::U16(codes.into_iter().map(|c| c as u16).collect())
                 } else {
                     Codes::U32(codes)
                 };
-                Column::new(values, codes)
+                Column::new(dictionary, codes, threads)
             })
             .collect();
         ColumnarFleet {
@@ -778,15 +540,16 @@ fn list_table(
     buffer: &mut String,
     list_holds: impl Fn(u64) -> bool,
 ) -> Vec<bool> {
-    column
-        .values
+    items
+        .masks
         .iter()
-        .zip(&items.masks)
         .enumerate()
-        .map(|(code, (value, &mask))| match value {
-            Stored::List(_) => list_holds(mask),
-            _ if code == 0 => held_on(predicate, None, now, buffer),
-            value => held_on(predicate, Some(value), now, buffer),
+        .map(|(code, &mask)| {
+            if column.dictionary.list(code).is_some() {
+                list_holds(mask)
+            } else {
+                held_on(predicate, column.value(code), now, buffer)
+            }
         })
         .collect()
 }
@@ -795,18 +558,17 @@ fn list_table(
 /// text, folded text and parsed forms prepared once.
 fn held_on(
     predicate: &crate::plan::CompiledPredicate,
-    value: Option<&Stored>,
+    value: Option<ValueView<'_>>,
     now: Timestamp,
     buffer: &mut String,
 ) -> bool {
-    let attr = value.map(Stored::as_attr);
-    if let (Some(attr), Some(value)) = (attr, value) {
+    if let Some(value) = value {
         let text = if predicate.fold {
-            value.folded()
+            value.folded
         } else {
-            value.text()
+            value.text
         };
-        if let Some(held) = predicate.kernel.try_run(attr, text) {
+        if let Some(held) = predicate.kernel.try_run(value.attr, text) {
             return held;
         }
     }
@@ -814,10 +576,13 @@ fn held_on(
         now: now.unix_millis(),
         fold: predicate.fold,
         buffer,
-        parsed: value.and_then(Stored::parsed),
-        folded: value.and_then(Stored::folded),
+        parsed: value.and_then(|value| value.parsed),
+        folded: value.and_then(|value| value.folded),
     };
-    predicate.matcher.run(attr, &mut ctx) == Outcome::Held
+    predicate
+        .matcher
+        .run(value.map(|value| value.attr), &mut ctx)
+        == Outcome::Held
 }
 
 /// Below this many machines, evaluation stays on one thread.
@@ -846,28 +611,15 @@ impl ColumnarFleet<'_> {
         self.machines
     }
 
-    /// Heap bytes used by the columns: codes and dictionaries (dictionary text counted by
-    /// length).
+    /// Heap bytes used by the columns: codes, dictionaries and the forms prepared from them.
     pub fn heap_bytes(&self) -> usize {
-        self.columns
-            .iter()
-            .map(|column| {
-                column.codes.heap_bytes()
-                    + column.values.iter().map(Stored::heap_bytes).sum::<usize>()
-                    + column.texts.as_ref().map_or(0, TextArena::heap_bytes)
-            })
-            .sum()
+        self.columns.iter().map(Column::heap_bytes).sum()
     }
 
     /// Heap bytes used by one field's column (codes and dictionary), if the plan tests it.
     pub fn column_bytes(&self, field: &str) -> Option<usize> {
         let index = self.plan.fields().iter().position(|f| *f == field)?;
-        let column = self.columns.get(index)?;
-        Some(
-            column.codes.heap_bytes()
-                + column.values.iter().map(Stored::heap_bytes).sum::<usize>()
-                + column.texts.as_ref().map_or(0, TextArena::heap_bytes),
-        )
+        self.columns.get(index).map(Column::heap_bytes)
     }
 
     /// Evaluates every group over every machine, on all cores for large fleets.
@@ -929,15 +681,18 @@ impl ColumnarFleet<'_> {
                     .iter()
                     .map(|needle| {
                         let mut mask = 0u64;
-                        for (bit, item) in items.items.iter().enumerate() {
+                        for bit in 0..items.items.len() {
+                            let Some(item) = items.item(bit) else {
+                                continue;
+                            };
                             let mut ctx = Context {
                                 now: now.unix_millis(),
                                 fold: predicate.fold,
                                 buffer: &mut buffer,
                                 parsed: None,
-                                folded: item.folded(),
+                                folded: item.folded,
                             };
-                            if element_contains(item.as_attr(), needle, &mut ctx) {
+                            if element_contains(item.attr, needle, &mut ctx) {
                                 mask |= 1 << bit;
                             }
                         }
@@ -955,8 +710,8 @@ impl ColumnarFleet<'_> {
                 // Lists: the test runs once per distinct element; a list holds when one of
                 // its elements does.
                 let mut held_items = 0u64;
-                for (bit, item) in items.items.iter().enumerate() {
-                    if held_on(predicate, Some(item), now, &mut buffer) {
+                for bit in 0..items.items.len() {
+                    if held_on(predicate, items.item(bit), now, &mut buffer) {
                         held_items |= 1 << bit;
                     }
                 }
@@ -965,31 +720,8 @@ impl ColumnarFleet<'_> {
                 });
                 return (column_index, table);
             }
-            if let Some(arena) = &column.texts
-                && predicate.kernel.reads_text_only()
-            {
-                let table = arena
-                    .texts(predicate.fold)
-                    .zip(&column.values)
-                    .enumerate()
-                    .map(|(code, (text, value))| match text {
-                        Some(text) if code != 0 => predicate
-                            .kernel
-                            .try_run(Attr::Text(text), Some(text))
-                            .unwrap_or_else(|| held_on(predicate, Some(value), now, &mut buffer)),
-                        _ => held_on(predicate, (code != 0).then_some(value), now, &mut buffer),
-                    })
-                    .collect();
-                return (column_index, table);
-            }
-            let table = column
-                .values
-                .iter()
-                .enumerate()
-                .map(|(code, value)| {
-                    let value = if code == 0 { None } else { Some(value) };
-                    held_on(predicate, value, now, &mut buffer)
-                })
+            let table = (0..column.dictionary.len())
+                .map(|code| held_on(predicate, column.value(code), now, &mut buffer))
                 .collect();
             (column_index, table)
         };
@@ -1117,43 +849,6 @@ mod tests {
     use cohort_syntax::{Criterion, Expr, GroupDef, Literal, Loc, Op, Operator};
     use serde_json::json;
 
-    /// Lists that differ only deeper than `MAX_LIST_DEPTH` are one dictionary value (they
-    /// read the same), whose stored copy is cut at that depth; hashing and comparing agree on
-    /// it.
-    #[test]
-    fn lists_differing_only_past_the_depth_share_one_cut_entry() {
-        let nested = |depth: usize, leaf: &str| {
-            let mut value = json!(leaf);
-            for _ in 0..depth {
-                value = serde_json::Value::Array(vec![value]);
-            }
-            value
-        };
-        let depth = crate::MAX_LIST_DEPTH + 3;
-        let (a, b, c) = (nested(depth, "a"), nested(depth, "b"), nested(5, "a"));
-        let (a, b, c) = (&a, &b, &c);
-        fn list(value: &serde_json::Value) -> Attr<'_> {
-            match value {
-                serde_json::Value::Array(items) => Attr::List(items),
-                _ => Attr::Null,
-            }
-        }
-        let state = foldhash::fast::RandomState::default();
-        assert_eq!(hash_of(list(a), &state), hash_of(list(b), &state));
-        assert_ne!(hash_of(list(a), &state), hash_of(list(c), &state));
-        let stored = Stored::of(list(a));
-        assert!(stored.is(list(b)));
-        assert!(!stored.is(list(c)));
-        let mut levels = 0;
-        let mut at = &stored;
-        while let Stored::List(items) = at {
-            levels += 1;
-            at = &items[0];
-        }
-        assert_eq!(levels, crate::MAX_LIST_DEPTH);
-        assert!(matches!(at, Stored::Opaque));
-    }
-
     fn os_plan() -> Plan {
         let group = GroupDef {
             name: "G".into(),
@@ -1166,27 +861,6 @@ mod tests {
             loc: Loc::default(),
         };
         Plan::compile(&cohort_check::check(&[group]).unwrap())
-    }
-
-    /// Two values with one hash (forced here; a random-seeded hash makes it rare in
-    /// practice) still get codes of their own.
-    #[test]
-    fn values_whose_hashes_collide_keep_codes_of_their_own() {
-        let mut column = ColumnBuilder::new();
-        let windows = column.code_of(Attr::Text("Windows"), 7, || {
-            Stored::of(Attr::Text("Windows"))
-        });
-        let linux = column.code_of(Attr::Text("Linux"), 7, || Stored::of(Attr::Text("Linux")));
-        assert_ne!(windows, linux);
-        assert_eq!(
-            column.code_of(Attr::Text("Linux"), 7, || Stored::Null),
-            linux
-        );
-        assert_eq!(
-            column.code_of(Attr::Text("Windows"), 7, || Stored::Null),
-            windows
-        );
-        assert_eq!(column.values.len(), 3, "missing, Windows, Linux");
     }
 
     /// Chunks filled apart and appended in order store what pushing every machine into one
@@ -1225,6 +899,67 @@ mod tests {
         }
     }
 
+    /// Dictionaries large enough to be prepared on several threads evaluate as the row path
+    /// does, in one builder and in appended chunks (text, case folding and dates).
+    #[test]
+    fn large_dictionaries_evaluate_as_the_row_path() {
+        let group = |name: &str, field: &str, operator, value: &str| GroupDef {
+            name: name.into(),
+            description: None,
+            condition: Expr::Criterion(Criterion::new(
+                field,
+                Op::positive(operator),
+                vec![Literal::new(value)],
+            )),
+            loc: Loc::default(),
+        };
+        let groups = [
+            group("Host", "Hostname", Operator::StartsWith, "host-1"),
+            group("Seen", "Last Seen", Operator::GreaterThan, "2026-01-15"),
+        ];
+        let plan = Plan::compile(&cohort_check::check(&groups).unwrap());
+        let machines: Vec<serde_json::Value> = (0..40_000)
+            .map(|i| match i % 7 {
+                0 => json!({}),
+                1 => json!({"Hostname": ["host-1", i]}),
+                _ => json!({
+                    "Hostname": format!("HOST-{}", i % 30_000),
+                    "Last Seen": format!("2026-01-{:02}T{:02}:00:{:02}Z", 1 + i % 28, i % 24, i % 60),
+                }),
+            })
+            .collect();
+        let mut scratch = crate::Scratch::new();
+        let row: Vec<Vec<usize>> = [GroupId(0), GroupId(1)]
+            .iter()
+            .map(|&group| {
+                machines
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, m)| {
+                        plan.memberships(*m, Timestamp::UNIX_EPOCH, &mut scratch)
+                            .contains(group)
+                    })
+                    .map(|(i, _)| i)
+                    .collect()
+            })
+            .collect();
+        assert!(row.iter().all(|members| members.len() > 1000));
+        let whole = plan.columnar(&machines).evaluate(Timestamp::UNIX_EPOCH);
+        for (group, expected) in row.iter().enumerate() {
+            let members: Vec<usize> = whole.members(GroupId(group as u32)).iter().collect();
+            assert_eq!(&members, expected, "group {group}");
+        }
+        let mut builder = plan.columnar_builder();
+        for part in machines.chunks(3_000) {
+            let mut chunk = builder.chunk();
+            for machine in part {
+                chunk.push(machine);
+            }
+            builder.append(chunk);
+        }
+        assert_eq!(builder.finish().evaluate(Timestamp::UNIX_EPOCH), whole);
+    }
+
     /// A chunk of another plan gives the fields both plans test; the others are missing.
     #[test]
     fn a_chunk_of_another_plan_gives_the_shared_fields() {
@@ -1254,30 +989,5 @@ mod tests {
             .iter()
             .collect();
         assert_eq!(members, [0]);
-    }
-
-    #[test]
-    fn stored_values_know_the_attributes_they_copy() {
-        let list = vec![crate::Value::from("a"), crate::Value::from(1.0)];
-        let attrs = [
-            Attr::Null,
-            Attr::Bool(true),
-            Attr::Number(-0.0),
-            Attr::Number(0.0),
-            Attr::Text("x"),
-            Attr::List(&list),
-            Attr::Opaque,
-        ];
-        for (i, a) in attrs.iter().enumerate() {
-            for (j, b) in attrs.iter().enumerate() {
-                assert_eq!(Stored::of(*a).is(*b), i == j, "{a:?} against {b:?}");
-                let state = foldhash::fast::RandomState::default();
-                assert_eq!(
-                    hash_of(*a, &state) == hash_of(*b, &state),
-                    i == j,
-                    "{a:?} against {b:?}"
-                );
-            }
-        }
     }
 }

@@ -19,6 +19,7 @@
 //! Embedders normally use this crate through the `cohort` facade.
 
 mod columnar;
+mod dictionary;
 mod explain;
 mod live;
 mod live_columns;

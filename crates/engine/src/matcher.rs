@@ -97,17 +97,6 @@ impl Kernel {
         )
     }
 
-    /// Whether the shortcut decides every text value from its text alone.
-    pub(crate) fn reads_text_only(&self) -> bool {
-        matches!(
-            self,
-            Kernel::TextEquals(_)
-                | Kernel::TextContains(_)
-                | Kernel::TextStartsWith(_)
-                | Kernel::TextEndsWith(_)
-        )
-    }
-
     /// For a test on numbers: the closed interval of the (non-NaN) numbers it holds on.
     pub(crate) fn number_interval(&self) -> Option<(f64, f64)> {
         match self {
@@ -434,7 +423,7 @@ fn compare(attr: Attr<'_>, bound: &Bound, kind: Kind, ctx: &mut Context) -> Opti
 fn as_number(attr: Attr<'_>, parsed: Option<Parsed>) -> Option<f64> {
     match (attr, parsed) {
         (Attr::Number(n), _) => Some(n),
-        (Attr::Text(_), Some(parsed)) => parsed.number,
+        (Attr::Text(_), Some(parsed)) => parsed.number(),
         (Attr::Text(text), None) => parse_number(text),
         _ => None,
     }
@@ -442,7 +431,7 @@ fn as_number(attr: Attr<'_>, parsed: Option<Parsed>) -> Option<f64> {
 
 fn as_date(attr: Attr<'_>, parsed: Option<Parsed>) -> Option<i64> {
     match (attr, parsed) {
-        (Attr::Text(_), Some(parsed)) => parsed.date,
+        (Attr::Text(_), Some(parsed)) => parsed.date(),
         (Attr::Text(text), None) => parse_date(text),
         _ => None,
     }
@@ -461,24 +450,37 @@ pub(crate) struct Context<'b> {
     pub(crate) folded: Option<&'b str>,
 }
 
-/// A text value read as a number and as a date, once.
+/// A text value read as a number and as a date, once. Kept in 16 bytes (one per distinct
+/// value of a column): a number that is not there is NaN (numbers read from text are always
+/// finite) and a date that is not there is `i64::MIN` (no date reads as that instant).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Parsed {
-    number: Option<f64>,
-    date: Option<i64>,
+    number: f64,
+    date: i64,
 }
 
 impl Parsed {
+    /// What a value that is not text reads as: nothing.
+    pub(crate) const NOTHING: Parsed = Parsed {
+        number: f64::NAN,
+        date: i64::MIN,
+    };
+
     pub(crate) fn of(text: &str) -> Parsed {
         Parsed {
-            number: parse_number(text),
-            date: parse_date(text),
+            number: parse_number(text).unwrap_or(f64::NAN),
+            date: parse_date(text).unwrap_or(i64::MIN),
         }
+    }
+
+    /// The number the text reads as.
+    pub(crate) fn number(self) -> Option<f64> {
+        (!self.number.is_nan()).then_some(self.number)
     }
 
     /// The date the text reads as.
     pub(crate) fn date(self) -> Option<i64> {
-        self.date
+        (self.date != i64::MIN).then_some(self.date)
     }
 }
 

@@ -145,6 +145,9 @@ pub(crate) fn run<'p, P: ChunkParser<'p>>(
     let work_receiver = Arc::new(Mutex::new(work_receiver));
     let (done_sender, done_receiver) = sync_channel::<(usize, Parsed<'p>)>(IN_FLIGHT);
     let (permit_sender, permit_receiver) = sync_channel::<()>(IN_FLIGHT);
+    // Blocks parsed come back to the reading thread to be filled again: a fresh 4 MiB
+    // buffer each time costs the kernel a page-zeroing pass over it.
+    let (recycle_sender, recycle_receiver) = sync_channel::<Vec<u8>>(IN_FLIGHT + threads);
     for _ in 0..IN_FLIGHT {
         let _ = permit_sender.send(());
     }
@@ -153,11 +156,13 @@ pub(crate) fn run<'p, P: ChunkParser<'p>>(
             let work_receiver = Arc::clone(&work_receiver);
             let done_sender = done_sender.clone();
             let template = template.chunk();
-            scope.spawn(move || work(&work_receiver, &done_sender, parser, &template));
+            let recycle = recycle_sender.clone();
+            scope.spawn(move || work(&work_receiver, &done_sender, &recycle, parser, &template));
         }
         drop(done_sender);
         scope.spawn(move || merge_in_order(&done_receiver, &permit_sender, merge));
-        let outcome = read_blocks(blocks, &permit_receiver, &work_sender);
+        drop(recycle_sender);
+        let outcome = read_blocks(blocks, &permit_receiver, &recycle_receiver, &work_sender);
         // Without work, the workers end, then the merger; the scope waits for them.
         drop(work_sender);
         outcome
@@ -167,6 +172,7 @@ pub(crate) fn run<'p, P: ChunkParser<'p>>(
 fn work<'p, P: ChunkParser<'p>>(
     chunks: &Mutex<Receiver<(usize, bool, Vec<u8>)>>,
     done: &SyncSender<(usize, Parsed<'p>)>,
+    recycle: &SyncSender<Vec<u8>>,
     parser: &P,
     template: &ColumnarBuilder<'p>,
 ) {
@@ -189,7 +195,8 @@ fn work<'p, P: ChunkParser<'p>>(
                 "internal error while reading these lines (please report it)",
             )
         });
-        drop(bytes);
+        // The reader may have ended or have enough buffers: then this one is freed.
+        let _ = recycle.try_send(bytes);
         if done.send((sequence, parsed)).is_err() {
             return;
         }
@@ -216,6 +223,7 @@ fn merge_in_order<'p>(
 fn read_blocks(
     blocks: Blocks<'_>,
     permits: &Receiver<()>,
+    recycled: &Receiver<Vec<u8>>,
     work: &SyncSender<(usize, bool, Vec<u8>)>,
 ) -> Result<(), Stop> {
     let Blocks {
@@ -229,7 +237,14 @@ fn read_blocks(
     // How much of the carried record was already searched for its end.
     let mut searched = 0;
     loop {
-        let mut block = carry;
+        let mut block = match recycled.try_recv() {
+            Ok(mut buffer) if carry.len() < buffer.capacity() => {
+                buffer.clear();
+                buffer.extend_from_slice(&carry);
+                buffer
+            }
+            _ => carry,
+        };
         let wanted = BLOCK.saturating_sub(block.len()).max(BLOCK / 4);
         block.reserve(wanted);
         let read = (&mut *reader)

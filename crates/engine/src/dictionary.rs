@@ -1,0 +1,697 @@
+//! A column's dictionary: each distinct value of one field, stored once.
+//!
+//! Texts are laid end to end in one arena per dictionary (a value is a span of it), so
+//! storing a distinct value allocates nothing of its own and dropping a dictionary frees a
+//! handful of buffers, not one per value; lists are owned copies cut at
+//! [`MAX_LIST_DEPTH`](crate::MAX_LIST_DEPTH). An [`Interner`] gives each value its code (0
+//! stands for "missing") through a hash table of codes keyed by a random-seeded hash, and
+//! merges the interner of a chunk filled on another thread. What predicates need besides the
+//! raw value (its folded text, the number and date it reads as) is prepared once, when a
+//! column is finished ([`Prepared`]), for the distinct values that survived merging, on
+//! every core.
+
+use crate::machine::{Attr, AttrList};
+use crate::matcher::Parsed;
+
+/// One distinct value; texts and lists live in the [`Dictionary`] that holds the entry.
+#[derive(Clone, Copy, Debug)]
+enum Entry {
+    Null,
+    Bool(bool),
+    Number(f64),
+    /// Bytes `start..end` of the dictionary's text arena.
+    Text {
+        start: usize,
+        end: usize,
+    },
+    /// The dictionary's list at this index.
+    List(usize),
+    Opaque,
+}
+
+/// The distinct values of one field, by code. Code 0 is "missing" (stored as a null that no
+/// machine's value is compared with).
+#[derive(Debug)]
+pub(crate) struct Dictionary {
+    entries: Vec<Entry>,
+    text: String,
+    lists: Vec<Vec<Stored>>,
+}
+
+impl Dictionary {
+    fn new() -> Dictionary {
+        Dictionary {
+            entries: vec![Entry::Null],
+            text: String::new(),
+            lists: Vec::new(),
+        }
+    }
+
+    /// The number of codes, "missing" included.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether some value is a list.
+    pub(crate) fn has_lists(&self) -> bool {
+        !self.lists.is_empty()
+    }
+
+    /// The value of `code` as an attribute (code 0 reads as null).
+    pub(crate) fn attr(&self, code: usize) -> Option<Attr<'_>> {
+        Some(match *self.entries.get(code)? {
+            Entry::Null => Attr::Null,
+            Entry::Bool(b) => Attr::Bool(b),
+            Entry::Number(n) => Attr::Number(n),
+            Entry::Text { start, end } => Attr::Text(self.text.get(start..end)?),
+            Entry::List(index) => Attr::List(self.lists.get(index)?),
+            Entry::Opaque => Attr::Opaque,
+        })
+    }
+
+    /// The text of `code`, when it is a text.
+    pub(crate) fn text(&self, code: usize) -> Option<&str> {
+        match *self.entries.get(code)? {
+            Entry::Text { start, end } => self.text.get(start..end),
+            _ => None,
+        }
+    }
+
+    /// The elements of `code`, when it is a list.
+    pub(crate) fn list(&self, code: usize) -> Option<&[Stored]> {
+        match *self.entries.get(code)? {
+            Entry::List(index) => self.lists.get(index).map(Vec::as_slice),
+            _ => None,
+        }
+    }
+
+    /// Whether `code` is the value `attr` (numbers by bits, as codes are given).
+    fn is(&self, code: usize, attr: Attr<'_>) -> bool {
+        match (self.entries.get(code), attr) {
+            (Some(Entry::Null), Attr::Null) | (Some(Entry::Opaque), Attr::Opaque) => true,
+            (Some(Entry::Bool(a)), Attr::Bool(b)) => *a == b,
+            (Some(Entry::Number(a)), Attr::Number(b)) => a.to_bits() == b.to_bits(),
+            (Some(Entry::Text { .. }), Attr::Text(b)) => self.text(code) == Some(b),
+            (Some(Entry::List(index)), Attr::List(_)) => self
+                .lists
+                .get(*index)
+                .is_some_and(|items| Stored::list_is(items, attr, 0)),
+            _ => false,
+        }
+    }
+
+    /// Whether `code` here and `other_code` in `other` are one value.
+    fn same(&self, code: usize, other: &Dictionary, other_code: usize) -> bool {
+        match (self.entries.get(code), other.entries.get(other_code)) {
+            (Some(Entry::Text { .. }), Some(Entry::Text { .. })) => {
+                self.text(code) == other.text(other_code)
+            }
+            (Some(Entry::List(a)), Some(Entry::List(b))) => {
+                match (self.lists.get(*a), other.lists.get(*b)) {
+                    (Some(a), Some(b)) => {
+                        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same(y))
+                    }
+                    _ => false,
+                }
+            }
+            (Some(_), Some(_)) => other
+                .attr(other_code)
+                .is_some_and(|attr| self.is(code, attr)),
+            _ => false,
+        }
+    }
+
+    /// Stores a copy of `attr` (cut at the list depth) under the next code.
+    fn push(&mut self, attr: Attr<'_>) {
+        let entry = match attr {
+            Attr::Null => Entry::Null,
+            Attr::Bool(b) => Entry::Bool(b),
+            Attr::Number(n) => Entry::Number(n),
+            Attr::Text(text) => {
+                let start = self.text.len();
+                self.text.push_str(text);
+                Entry::Text {
+                    start,
+                    end: self.text.len(),
+                }
+            }
+            Attr::List(list) => {
+                self.lists
+                    .push(list.iter().map(|item| Stored::at(item, 1)).collect());
+                Entry::List(self.lists.len() - 1)
+            }
+            Attr::Opaque => Entry::Opaque,
+        };
+        self.entries.push(entry);
+    }
+
+    /// Moves the value of `code` in `other` here, under the next code (a list is taken out
+    /// of `other`, a text copied).
+    fn push_from(&mut self, other: &mut Dictionary, code: usize) {
+        let entry = match other.entries.get(code).copied() {
+            Some(Entry::Text { start, end }) => {
+                let at = self.text.len();
+                self.text
+                    .push_str(other.text.get(start..end).unwrap_or_default());
+                Entry::Text {
+                    start: at,
+                    end: self.text.len(),
+                }
+            }
+            Some(Entry::List(index)) => {
+                let items = other
+                    .lists
+                    .get_mut(index)
+                    .map(std::mem::take)
+                    .unwrap_or_default();
+                self.lists.push(items);
+                Entry::List(self.lists.len() - 1)
+            }
+            Some(entry) => entry,
+            None => Entry::Null,
+        };
+        self.entries.push(entry);
+    }
+
+    /// Heap bytes: entries, text and lists.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.entries.capacity() * std::mem::size_of::<Entry>()
+            + self.text.capacity()
+            + self.lists.capacity() * std::mem::size_of::<Vec<Stored>>()
+            + self
+                .lists
+                .iter()
+                .flatten()
+                .map(Stored::heap_bytes)
+                .sum::<usize>()
+    }
+}
+
+/// A value's hash, for dictionary encoding without copying the value (lists read
+/// [`MAX_LIST_DEPTH`](crate::MAX_LIST_DEPTH) deep, as everywhere). The hasher is seeded at
+/// random for each store, so values an endpoint chose cannot be made to collide on purpose;
+/// equal hashes are told apart by comparing the values.
+pub(crate) fn hash_of(attr: Attr<'_>, state: &foldhash::fast::RandomState) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    fn feed(attr: Attr<'_>, depth: usize, hasher: &mut impl Hasher) {
+        match attr.at_depth(depth) {
+            Attr::Null => 0u8.hash(hasher),
+            Attr::Bool(b) => (1u8, b).hash(hasher),
+            Attr::Number(n) => (2u8, n.to_bits()).hash(hasher),
+            Attr::Text(t) => (3u8, t).hash(hasher),
+            Attr::List(list) => {
+                (4u8, list.len()).hash(hasher);
+                for element in list.iter() {
+                    feed(element, depth + 1, hasher);
+                }
+            }
+            Attr::Opaque => 5u8.hash(hasher),
+        }
+    }
+    let mut hasher = state.build_hasher();
+    feed(attr, 0, &mut hasher);
+    hasher.finish()
+}
+
+/// A dictionary that gives each distinct value a code as values arrive: a hash table of
+/// codes (the values themselves are in the dictionary, so nothing is allocated per value but
+/// its text, and nothing is freed one by one when it is dropped).
+
+#[derive(Debug)]
+pub(crate) struct Interner {
+    /// `(hash, code)` of every distinct value.
+    index: hashbrown::HashTable<(u64, u32)>,
+    dictionary: Dictionary,
+}
+
+impl Interner {
+    pub(crate) fn new() -> Interner {
+        Interner {
+            index: hashbrown::HashTable::new(),
+            dictionary: Dictionary::new(),
+        }
+    }
+
+    /// The number of codes, "missing" included.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.dictionary.len()
+    }
+
+    /// The code of `attr`: the code of an equal value given before (hashed with `state`),
+    /// or a new one under which `attr` is copied in.
+    pub(crate) fn code_of(&mut self, attr: Attr<'_>, state: &foldhash::fast::RandomState) -> u32 {
+        self.code_hashed(attr, hash_of(attr, state))
+    }
+
+    /// [`Interner::code_of`] with the hash given.
+    fn code_hashed(&mut self, attr: Attr<'_>, hash: u64) -> u32 {
+        let dictionary = &self.dictionary;
+        let found = self
+            .index
+            .find(hash, |&(_, code)| dictionary.is(code as usize, attr));
+        if let Some(&(_, code)) = found {
+            return code;
+        }
+        let code = u32::try_from(self.dictionary.len()).unwrap_or(u32::MAX);
+        self.index
+            .insert_unique(hash, (hash, code), |&(hash, _)| hash);
+        self.dictionary.push(attr);
+        code
+    }
+
+    /// Moves every value of `other` in (those not here yet get the next codes, in order) and
+    /// returns, for each code of `other`, its code here (0 stays 0). `hashes_agree` says
+    /// that `other` hashed with `state` too, so its hashes are reused.
+    pub(crate) fn absorb(
+        &mut self,
+        other: Interner,
+        hashes_agree: bool,
+        state: &foldhash::fast::RandomState,
+    ) -> Vec<u32> {
+        let Interner {
+            index: other_index,
+            dictionary: mut other_dictionary,
+        } = other;
+        let mut hashes = vec![0u64; other_dictionary.len()];
+        if hashes_agree {
+            for &(hash, code) in other_index.iter() {
+                if let Some(slot) = hashes.get_mut(code as usize) {
+                    *slot = hash;
+                }
+            }
+        } else {
+            for (code, slot) in hashes.iter_mut().enumerate().skip(1) {
+                if let Some(attr) = other_dictionary.attr(code) {
+                    *slot = hash_of(attr, state);
+                }
+            }
+        }
+        drop(other_index);
+        let mut remap = Vec::with_capacity(hashes.len());
+        remap.push(0);
+        for (code, &hash) in hashes.iter().enumerate().skip(1) {
+            let dictionary = &self.dictionary;
+            let found = self
+                .index
+                .find(hash, |&(_, existing)| {
+                    dictionary.same(existing as usize, &other_dictionary, code)
+                })
+                .map(|&(_, existing)| existing);
+            let global = match found {
+                Some(existing) => existing,
+                None => {
+                    let global = u32::try_from(self.dictionary.len()).unwrap_or(u32::MAX);
+                    self.index
+                        .insert_unique(hash, (hash, global), |&(hash, _)| hash);
+                    self.dictionary.push_from(&mut other_dictionary, code);
+                    global
+                }
+            };
+            remap.push(global);
+        }
+        remap
+    }
+
+    /// The dictionary, its codes final.
+    pub(crate) fn into_dictionary(self) -> Dictionary {
+        self.dictionary
+    }
+}
+
+/// What predicates read of each text value besides the text: its folded form and the number
+/// and date it reads as, prepared once per distinct value.
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    /// The folded texts end to end.
+    folded: String,
+    /// Per code: where its folded text ends (it starts where the previous code's ends; codes
+    /// that are not texts have an empty span).
+    folded_ends: Vec<usize>,
+    /// Per code: what its text reads as (nothing for codes that are not texts).
+    parsed: Vec<Parsed>,
+}
+
+/// Below this many codes, a dictionary is prepared on the calling thread.
+const PREPARE_PARALLEL_MIN: usize = 1 << 14;
+
+impl Prepared {
+    /// Prepares every value of `dictionary`, on up to `threads` threads.
+    pub(crate) fn of(dictionary: &Dictionary, threads: usize) -> Prepared {
+        let codes = dictionary.len();
+        let threads = if codes < PREPARE_PARALLEL_MIN {
+            1
+        } else {
+            threads.max(1)
+        };
+        let part = |range: std::ops::Range<usize>| {
+            let mut folded = String::new();
+            let mut ends = Vec::with_capacity(range.len());
+            let mut parsed = Vec::with_capacity(range.len());
+            for code in range {
+                match dictionary.text(code) {
+                    Some(text) => {
+                        crate::matcher::fold_case_into(text, &mut folded);
+                        parsed.push(Parsed::of(text));
+                    }
+                    None => parsed.push(Parsed::NOTHING),
+                }
+                ends.push(folded.len());
+            }
+            (folded, ends, parsed)
+        };
+        if threads == 1 {
+            let (folded, folded_ends, parsed) = part(0..codes);
+            return Prepared {
+                folded,
+                folded_ends,
+                parsed,
+            };
+        }
+        let per_thread = codes.div_ceil(threads);
+        let parts: Vec<_> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|thread| {
+                    let start = (thread * per_thread).min(codes);
+                    let end = (start + per_thread).min(codes);
+                    let part = &part;
+                    scope.spawn(move || part(start..end))
+                })
+                .collect();
+            handles
+                .into_iter()
+                // A panic in a worker is a bug: re-raise it.
+                .map(|handle| {
+                    handle
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        });
+        let mut prepared = Prepared {
+            folded: String::with_capacity(parts.iter().map(|(f, _, _)| f.len()).sum()),
+            folded_ends: Vec::with_capacity(codes),
+            parsed: Vec::with_capacity(codes),
+        };
+        for (folded, ends, parsed) in parts {
+            let offset = prepared.folded.len();
+            prepared.folded.push_str(&folded);
+            prepared
+                .folded_ends
+                .extend(ends.into_iter().map(|end| end + offset));
+            prepared.parsed.extend(parsed);
+        }
+        prepared
+    }
+
+    /// The folded text of `code`, when it is a text.
+    fn folded(&self, code: usize) -> Option<&str> {
+        let end = *self.folded_ends.get(code)?;
+        let start = match code.checked_sub(1) {
+            Some(previous) => *self.folded_ends.get(previous)?,
+            None => 0,
+        };
+        self.folded.get(start..end)
+    }
+
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.folded.capacity()
+            + self.folded_ends.capacity() * std::mem::size_of::<usize>()
+            + self.parsed.capacity() * std::mem::size_of::<Parsed>()
+    }
+}
+
+/// A dictionary value as a predicate reads it: the attribute, and for a text its raw and
+/// folded forms and what it reads as.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ValueView<'c> {
+    pub(crate) attr: Attr<'c>,
+    pub(crate) text: Option<&'c str>,
+    pub(crate) folded: Option<&'c str>,
+    pub(crate) parsed: Option<Parsed>,
+}
+
+impl<'c> ValueView<'c> {
+    /// The value of `code` (`None` for code 0, "missing").
+    pub(crate) fn of(
+        dictionary: &'c Dictionary,
+        prepared: &'c Prepared,
+        code: usize,
+    ) -> Option<ValueView<'c>> {
+        if code == 0 {
+            return None;
+        }
+        let attr = dictionary.attr(code)?;
+        let text = dictionary.text(code);
+        Some(ValueView {
+            attr,
+            text,
+            folded: text.and(prepared.folded(code)),
+            parsed: text.and(prepared.parsed.get(code).copied()),
+        })
+    }
+}
+
+/// A list element: an owned copy of an attribute value, cut at
+/// [`MAX_LIST_DEPTH`](crate::MAX_LIST_DEPTH).
+#[derive(Clone, Debug)]
+pub(crate) enum Stored {
+    Null,
+    Bool(bool),
+    Number(f64),
+    Text(Box<str>),
+    List(Vec<Stored>),
+    Opaque,
+}
+
+impl Stored {
+    /// A copy of `attr` read `depth` lists deep.
+    fn at(attr: Attr<'_>, depth: usize) -> Stored {
+        match attr.at_depth(depth) {
+            Attr::Null => Stored::Null,
+            Attr::Bool(b) => Stored::Bool(b),
+            Attr::Number(n) => Stored::Number(n),
+            Attr::Text(t) => Stored::Text(t.into()),
+            Attr::List(list) => Stored::List(
+                list.iter()
+                    .map(|item| Stored::at(item, depth + 1))
+                    .collect(),
+            ),
+            Attr::Opaque => Stored::Opaque,
+        }
+    }
+
+    /// Whether the elements `items` (of a list at `depth`) are those of the list `attr`.
+    fn list_is(items: &[Stored], attr: Attr<'_>, depth: usize) -> bool {
+        match attr.at_depth(depth) {
+            Attr::List(list) => {
+                items.len() == list.len()
+                    && items
+                        .iter()
+                        .zip(list.iter())
+                        .all(|(item, element)| item.is_at(element, depth + 1))
+            }
+            _ => false,
+        }
+    }
+
+    fn is_at(&self, attr: Attr<'_>, depth: usize) -> bool {
+        match (self, attr.at_depth(depth)) {
+            (Stored::Null, Attr::Null) | (Stored::Opaque, Attr::Opaque) => true,
+            (Stored::Bool(a), Attr::Bool(b)) => *a == b,
+            (Stored::Number(a), Attr::Number(b)) => a.to_bits() == b.to_bits(),
+            (Stored::Text(a), Attr::Text(b)) => **a == *b,
+            (Stored::List(items), Attr::List(_)) => Stored::list_is(items, attr, depth),
+            _ => false,
+        }
+    }
+
+    /// Whether two stored values are one value (both are cut at the same depth, so this
+    /// recurses no deeper).
+    pub(crate) fn same(&self, other: &Stored) -> bool {
+        match (self, other) {
+            (Stored::Null, Stored::Null) | (Stored::Opaque, Stored::Opaque) => true,
+            (Stored::Bool(a), Stored::Bool(b)) => a == b,
+            (Stored::Number(a), Stored::Number(b)) => a.to_bits() == b.to_bits(),
+            (Stored::Text(a), Stored::Text(b)) => a == b,
+            (Stored::List(a), Stored::List(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same(y))
+            }
+            _ => false,
+        }
+    }
+
+    pub(crate) fn as_attr(&self) -> Attr<'_> {
+        match self {
+            Stored::Null => Attr::Null,
+            Stored::Bool(b) => Attr::Bool(*b),
+            Stored::Number(n) => Attr::Number(*n),
+            Stored::Text(t) => Attr::Text(t),
+            Stored::List(items) => Attr::List(items),
+            Stored::Opaque => Attr::Opaque,
+        }
+    }
+
+    /// The text, for a text value.
+    pub(crate) fn text(&self) -> Option<&str> {
+        match self {
+            Stored::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        std::mem::size_of::<Stored>()
+            + match self {
+                Stored::Text(t) => t.len(),
+                Stored::List(items) => items.iter().map(Stored::heap_bytes).sum(),
+                _ => 0,
+            }
+    }
+}
+
+impl AttrList for Vec<Stored> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+    fn get(&self, index: usize) -> Option<Attr<'_>> {
+        self.as_slice().get(index).map(Stored::as_attr)
+    }
+}
+
+#[cfg(all(test, feature = "serde_json"))]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use serde_json::json;
+
+    fn list(value: &serde_json::Value) -> Attr<'_> {
+        match value {
+            serde_json::Value::Array(items) => Attr::List(items),
+            _ => Attr::Null,
+        }
+    }
+
+    /// Lists that differ only deeper than `MAX_LIST_DEPTH` are one dictionary value (they
+    /// read the same), whose stored copy is cut at that depth; hashing and comparing agree on
+    /// it.
+    #[test]
+    fn lists_differing_only_past_the_depth_share_one_cut_entry() {
+        let nested = |depth: usize, leaf: &str| {
+            let mut value = json!(leaf);
+            for _ in 0..depth {
+                value = serde_json::Value::Array(vec![value]);
+            }
+            value
+        };
+        let depth = crate::MAX_LIST_DEPTH + 3;
+        let (a, b, c) = (nested(depth, "a"), nested(depth, "b"), nested(5, "a"));
+        let state = foldhash::fast::RandomState::default();
+        assert_eq!(hash_of(list(&a), &state), hash_of(list(&b), &state));
+        assert_ne!(hash_of(list(&a), &state), hash_of(list(&c), &state));
+        let mut interner = Interner::new();
+        let code_a = interner.code_of(list(&a), &state);
+        assert_eq!(interner.code_of(list(&b), &state), code_a);
+        assert_ne!(interner.code_of(list(&c), &state), code_a);
+        let dictionary = interner.into_dictionary();
+        let mut levels = 1;
+        let mut at = dictionary.list(code_a as usize).unwrap().first().unwrap();
+        while let Stored::List(items) = at {
+            levels += 1;
+            at = &items[0];
+        }
+        assert_eq!(levels, crate::MAX_LIST_DEPTH);
+        assert!(matches!(at, Stored::Opaque));
+    }
+
+    /// Two values with one hash (forced here; a random-seeded hash makes it rare in
+    /// practice) still get codes of their own.
+    #[test]
+    fn values_whose_hashes_collide_keep_codes_of_their_own() {
+        let mut interner = Interner::new();
+        let windows = interner.code_hashed(Attr::Text("Windows"), 7);
+        let linux = interner.code_hashed(Attr::Text("Linux"), 7);
+        assert_ne!(windows, linux);
+        assert_eq!(interner.code_hashed(Attr::Text("Linux"), 7), linux);
+        assert_eq!(interner.code_hashed(Attr::Text("Windows"), 7), windows);
+        assert_eq!(interner.len(), 3, "missing, Windows, Linux");
+    }
+
+    /// Every kind of value is told apart from every other by the interner, by hash and by
+    /// comparison, and merging interners keeps them apart.
+    #[test]
+    fn interned_values_know_the_attributes_they_copy() {
+        let items = vec![crate::Value::from("a"), crate::Value::from(1.0)];
+        let attrs = [
+            Attr::Null,
+            Attr::Bool(true),
+            Attr::Number(-0.0),
+            Attr::Number(0.0),
+            Attr::Text("x"),
+            Attr::Text(""),
+            Attr::List(&items),
+            Attr::Opaque,
+        ];
+        let state = foldhash::fast::RandomState::default();
+        for (i, a) in attrs.iter().enumerate() {
+            for (j, b) in attrs.iter().enumerate() {
+                assert_eq!(
+                    hash_of(*a, &state) == hash_of(*b, &state),
+                    i == j,
+                    "{a:?} against {b:?}"
+                );
+                let mut interner = Interner::new();
+                let code = interner.code_hashed(*a, 1);
+                assert_eq!(interner.dictionary.is(code as usize, *b), i == j);
+            }
+        }
+        let mut whole = Interner::new();
+        let codes: Vec<u32> = attrs.iter().map(|a| whole.code_of(*a, &state)).collect();
+        assert_eq!(codes, (1..=attrs.len() as u32).collect::<Vec<_>>());
+        let mut merged = Interner::new();
+        let mut part = Interner::new();
+        for a in attrs.iter().rev() {
+            part.code_of(*a, &state);
+        }
+        let remap = merged.absorb(part, true, &state);
+        assert_eq!(remap.len(), attrs.len() + 1);
+        for (a, code) in attrs.iter().rev().zip(remap.iter().skip(1)) {
+            assert!(merged.dictionary.is(*code as usize, *a), "{a:?}");
+        }
+    }
+
+    /// Prepared forms are the same on one thread and on several.
+    #[test]
+    fn prepared_forms_do_not_depend_on_threads() {
+        let mut interner = Interner::new();
+        let state = foldhash::fast::RandomState::default();
+        let texts: Vec<String> = (0..PREPARE_PARALLEL_MIN + 5)
+            .map(|i| match i % 3 {
+                0 => format!("HOST-{i}"),
+                1 => format!("2026-01-{:02}T00:00:00Z", 1 + i % 28),
+                _ => format!("{i}.5"),
+            })
+            .collect();
+        for text in &texts {
+            interner.code_of(Attr::Text(text), &state);
+        }
+        interner.code_of(Attr::Number(3.0), &state);
+        let dictionary = interner.into_dictionary();
+        let one = Prepared::of(&dictionary, 1);
+        let three = Prepared::of(&dictionary, 3);
+        assert_eq!(one.folded, three.folded);
+        assert_eq!(one.folded_ends, three.folded_ends);
+        for code in 0..dictionary.len() {
+            let (a, b) = (
+                ValueView::of(&dictionary, &one, code),
+                ValueView::of(&dictionary, &three, code),
+            );
+            assert_eq!(format!("{a:?}"), format!("{b:?}"));
+        }
+        let host = ValueView::of(&dictionary, &one, 1).unwrap();
+        assert_eq!((host.text, host.folded), (Some("HOST-0"), Some("host-0")));
+        let last = ValueView::of(&dictionary, &one, dictionary.len() - 1).unwrap();
+        assert!(last.folded.is_none() && last.parsed.is_none());
+    }
+}
