@@ -18,7 +18,7 @@ mod terminal;
 mod warn;
 mod write;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use cohort::{GroupId, GroupSet, Timestamp};
 use machines::{MachineFormat, Machines};
 use std::borrow::Cow;
@@ -152,6 +152,15 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Print a shell completion script, e.g. `cohort completions bash >
+    /// /etc/bash_completion.d/cohort` or `cohort completions zsh > ~/.zfunc/_cohort`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `cohort man > /usr/local/share/man/man1/cohort.1`.
+    Man,
     /// Explain why one machine is or is not in each group.
     Explain {
         #[command(flatten)]
@@ -270,6 +279,7 @@ pub fn run(
     let for_tools = match &cli.command {
         Command::Eval { format, .. } | Command::List { format, .. } => *format != Format::Table,
         Command::Import { out, .. } => out.is_none(),
+        Command::Completions { .. } | Command::Man => true,
         Command::Schema {
             command: SchemaCommand::Infer { out, .. },
         } => out.is_none(),
@@ -343,6 +353,14 @@ pub fn run(
             check,
             force,
         } => fmt::run(&paths, check, force, stdout),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "cohort", stdout);
+            Ok(EXIT_OK)
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command())
+            .render(stdout)
+            .map(|()| EXIT_OK)
+            .map_err(Failure::from),
         Command::Explain {
             input,
             machine,
@@ -392,6 +410,7 @@ fn missing_paths(command: &Command) -> Option<Failure> {
             .map(PathBuf::as_path)
             .collect(),
         Command::Fmt { paths, .. } => paths.iter().map(PathBuf::as_path).collect(),
+        Command::Completions { .. } | Command::Man => Vec::new(),
         Command::Import { files, .. } => files.iter().map(PathBuf::as_path).collect(),
         Command::Schema {
             command: SchemaCommand::Infer { machines, .. },

@@ -547,3 +547,33 @@ fn fmt_keeps_indented_lists_and_check_agrees_with_fmt() {
         )
     );
 }
+
+#[test]
+fn completions_and_the_manual_page_are_printed() {
+    let run = cohort(&["completions", "bash"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stdout.contains("_cohort()"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("--columns"),
+        "eval's flags are completed"
+    );
+    let run = cohort(&["completions", "zsh"]);
+    assert!(run.stdout.starts_with("#compdef cohort"), "{}", run.stdout);
+    let run = cohort(&["completions", "fish"]);
+    assert!(run.stdout.contains("complete -c cohort"), "{}", run.stdout);
+    let run = cohort(&["completions", "tcsh"]);
+    assert_eq!(run.code, Some(2));
+
+    let run = cohort(&["man"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with(".ie \\n(.g .ds Aq"),
+        "{}",
+        &run.stdout[..200.min(run.stdout.len())]
+    );
+    assert!(run.stdout.contains(".TH cohort 1"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("cohort\\-eval"),
+        "subcommands are listed"
+    );
+}
