@@ -45,6 +45,31 @@ pub const EXIT_SKIPPED: u8 = 3;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Colour the labels of messages (`error:`, `warning:`...): `auto` on a terminal unless
+    /// the `NO_COLOR` environment variable is set (and not empty).
+    #[arg(long, global = true, value_enum, default_value_t = ColourChoice::Auto)]
+    color: ColourChoice,
+}
+
+/// When to colour what is printed for people.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColourChoice {
+    /// On a terminal, unless `NO_COLOR` is set.
+    Auto,
+    /// Always (not for JSON, CSV or YAML output).
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Which of the two output streams are terminals (colour is only ever added to those with
+/// `--color auto`, the default).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Terminals {
+    /// Standard output is a terminal.
+    pub stdout: bool,
+    /// Standard error is a terminal.
+    pub stderr: bool,
 }
 
 #[derive(Subcommand)]
@@ -252,11 +277,22 @@ fn parse_now(text: &str) -> Result<Timestamp, String> {
         .ok_or_else(|| format!("`{text}` is not an RFC 3339 time such as 2026-11-25T12:00:00Z"))
 }
 
-/// Runs the CLI with `args` (the first is the program name); returns the exit code.
+/// Runs the CLI with `args` (the first is the program name); returns the exit code. Neither
+/// stream is taken for a terminal (see [`run_on`]).
 pub fn run(
     args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
+) -> u8 {
+    run_on(args, stdout, stderr, Terminals::default())
+}
+
+/// [`run`], told which streams are terminals, to colour them with `--color auto`.
+pub fn run_on(
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    terminals: Terminals,
 ) -> u8 {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
@@ -274,6 +310,19 @@ pub fn run(
     };
     // Everything for people goes through `Printable` (endpoint data may hold terminal
     // escapes); data for tools (JSON, CSV, YAML on standard output) is written as it is.
+    let colour = |terminal: bool| match cli.color {
+        ColourChoice::Always => true,
+        ColourChoice::Never => false,
+        ColourChoice::Auto => terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    let (colour_stdout, colour_stderr) = (colour(terminals.stdout), colour(terminals.stderr));
+    let mut coloured_stderr;
+    let stderr: &mut dyn Write = if colour_stderr {
+        coloured_stderr = terminal::Colour::new(stderr);
+        &mut coloured_stderr
+    } else {
+        stderr
+    };
     let mut stderr = terminal::Printable::new(stderr);
     let stderr: &mut dyn Write = &mut stderr;
     let for_tools = match &cli.command {
@@ -289,10 +338,17 @@ pub fn run(
         let _ = writeln!(stderr, "{failure}");
         return EXIT_INVALID;
     }
+    let mut coloured_stdout;
     let mut printable;
     let stdout: &mut dyn Write = if for_tools {
         stdout
     } else {
+        let stdout: &mut dyn Write = if colour_stdout {
+            coloured_stdout = terminal::Colour::new(stdout);
+            &mut coloured_stdout
+        } else {
+            stdout
+        };
         printable = terminal::Printable::new(stdout);
         &mut printable
     };

@@ -577,3 +577,42 @@ fn completions_and_the_manual_page_are_printed() {
         "subcommands are listed"
     );
 }
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal_without_no_color() {
+    let run = cohort(&["check", "nope.yaml", "--color", "always"]);
+    assert_eq!(run.code, Some(1));
+    assert_eq!(
+        run.stderr,
+        "\x1b[1;31merror:\x1b[0m `nope.yaml`: no such file or directory\n"
+    );
+    // Not a terminal here: `auto` (the default) adds no colour, nor does `never`.
+    for extra in [&[][..], &["--color", "never"], &["--color", "auto"]] {
+        let mut args = vec!["check", "nope.yaml"];
+        args.extend(extra);
+        let run = cohort(&args);
+        assert_eq!(
+            run.stderr,
+            "error: `nope.yaml`: no such file or directory\n"
+        );
+    }
+    // JSON for tools is never coloured.
+    let (_dir, groups, machines) = workspace();
+    let run = cohort(&[
+        "eval",
+        "--groups",
+        &groups,
+        "--machines",
+        &machines,
+        "--format",
+        "json",
+        "--color",
+        "always",
+    ]);
+    assert!(!run.stdout.contains('\x1b'), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("\x1b[1;33mwarning:\x1b[0m"),
+        "{}",
+        run.stderr
+    );
+}
