@@ -106,7 +106,7 @@ fn fmt_writes_through_a_symlink_and_keeps_modes() {
     assert_eq!(
         run.stdout,
         format!(
-            "reformatted {}\nreformatted {}\n",
+            "reformatted {}\nreformatted {}\nok: 2 files, 2 reformatted\n",
             link.display(),
             private.display()
         )
@@ -167,7 +167,7 @@ fn inputs_that_are_not_regular_files_are_refused_without_blocking() {
     assert_eq!(
         run.stdout,
         format!(
-            "cannot read `{}`: it is a FIFO, expected a regular file\n",
+            "cannot read `{}`: it is a FIFO, expected a regular file\nerror: 1 of 1 file not reformatted\n",
             fifo_yaml.display()
         )
     );
@@ -233,13 +233,16 @@ fn definitions_over_16_mib_are_refused_by_fmt_and_import() {
             .unwrap();
     let big_md = dir.path().join("big.md");
     fs::write(&big_md, format!("{markdown}\n{}\n", " ".repeat(limit))).unwrap();
-    for (args, path) in [(["fmt"], &big_yaml), (["import"], &big_md)] {
+    for (args, path, summary) in [
+        (["fmt"], &big_yaml, "error: 1 of 1 file not reformatted"),
+        (["import"], &big_md, "error: 1 document not imported"),
+    ] {
         let run = cohort(&[args[0], &text(path)]);
         assert_eq!(run.code, 1);
         assert_eq!(
             run.stdout,
             format!(
-                "`{}` is over the limit of 16777216 bytes (16 MiB) for a definitions file\n",
+                "`{}` is over the limit of 16777216 bytes (16 MiB) for a definitions file\n{summary}\n",
                 path.display()
             )
         );

@@ -3,7 +3,7 @@
 //! type, and values are of that type (dropdown values among the options).
 
 use crate::error::CheckErrorKind;
-use crate::literal::{Version, parse_date, parse_flag, parse_number};
+use crate::literal::{Version, parse_date, parse_number};
 use cohort_syntax::{Criterion, FieldDef, FieldKind, Level, Literal, Loc, Operator, SchemaDef};
 use std::collections::{HashMap, HashSet};
 
@@ -230,9 +230,11 @@ pub(crate) fn validate<'c>(
             FieldKind::Number => parse_number(&value.text)
                 .is_none()
                 .then(|| wrong(value, "a number such as `10` or `2.5`")),
-            FieldKind::Flag => parse_flag(&value.text)
-                .is_none()
-                .then(|| wrong(value, "`true` or `false`")),
+            // Only `true` and `false`: a flag is compared as that text, so `yes`, `on` or
+            // `1` would match no machine.
+            FieldKind::Flag => (!value.text.eq_ignore_ascii_case("true")
+                && !value.text.eq_ignore_ascii_case("false"))
+            .then(|| wrong(value, "`true` or `false`")),
             FieldKind::Date => parse_date(&value.text)
                 .is_none()
                 .then(|| wrong(value, "a date such as `2024-05-01`")),

@@ -15,14 +15,16 @@ mod input;
 mod machines;
 mod output;
 mod terminal;
+mod warn;
 mod write;
 
-use clap::{Parser, Subcommand, ValueEnum};
-use cohort::{GroupSet, Timestamp};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use cohort::{GroupId, GroupSet, Timestamp};
 use machines::{MachineFormat, Machines};
+use std::borrow::Cow;
 use std::ffi::OsString;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Exit code for success.
 pub const EXIT_OK: u8 = 0;
@@ -43,22 +45,88 @@ pub const EXIT_SKIPPED: u8 = 3;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Colour the labels of messages (`error:`, `warning:`...): `auto` on a terminal unless
+    /// the `NO_COLOR` environment variable is set (and not empty).
+    #[arg(long, global = true, value_enum, default_value_t = ColourChoice::Auto)]
+    color: ColourChoice,
+}
+
+/// When to colour what is printed for people.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColourChoice {
+    /// On a terminal, unless `NO_COLOR` is set.
+    Auto,
+    /// Always (not for JSON, CSV or YAML output).
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Which of the two output streams are terminals (colour is only ever added to those with
+/// `--color auto`, the default).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Terminals {
+    /// Standard output is a terminal.
+    pub stdout: bool,
+    /// Standard error is a terminal.
+    pub stderr: bool,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Evaluate groups over machines and print the members of every group.
+    ///
+    /// The table shows each group's count and first members; `--group NAME` prints every
+    /// member of the groups named, and `--columns` adds attributes of each member. Warnings
+    /// on stderr name criterion fields that no machine has, groups without members, and
+    /// machines without an id or sharing one.
     Eval {
         #[command(flatten)]
         input: Input,
         /// How to print the result.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Print every member of this group, and only the groups named (repeat for several).
+        #[arg(long = "group", value_name = "NAME")]
+        chosen: Vec<String>,
+        /// Attributes to print beside each member, comma-separated (`Hostname,OS`): every
+        /// member is printed (of the `--group`s, or of every group). The machines are then
+        /// read whole (every attribute, on one thread), and a bad record stops the run.
+        #[arg(long, value_name = "FIELD,...", value_delimiter = ',')]
+        columns: Vec<String>,
         /// Print on stderr how long reading and evaluating took.
         #[arg(long)]
         timings: bool,
     },
+    /// List the groups with their descriptions, and their member counts with `--machines`.
+    List {
+        /// Definition files or directories (several after one flag, or the flag repeated).
+        #[arg(long, required = true, num_args = 1..)]
+        groups: Vec<PathBuf>,
+        /// A machines file, to count each group's members.
+        #[arg(long)]
+        machines: Option<PathBuf>,
+        /// The machines file's format; by default from its extension.
+        #[arg(long, value_enum, default_value_t = MachineFormat::Auto)]
+        machines_format: MachineFormat,
+        /// The attribute that identifies a machine.
+        #[arg(long, default_value = "id")]
+        id_field: String,
+        /// The evaluation time for relative dates (RFC 3339); default: now.
+        #[arg(long, value_parser = parse_now)]
+        now: Option<Timestamp>,
+        /// A field schema to validate the criteria against.
+        #[arg(long)]
+        schema: Option<PathBuf>,
+        /// How to print the list.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Validate definitions; print every error as `file:line:col: message`.
+    ///
+    /// With `--schema`, every criterion's field, operator and values are checked against the
+    /// declared fields. With `--machines`, criterion fields that no machine has are warned
+    /// about, with the nearest field names the machines have.
     Check {
         /// Definition files or directories.
         #[arg(required = true)]
@@ -66,6 +134,12 @@ enum Command {
         /// A field schema to validate the criteria against.
         #[arg(long)]
         schema: Option<PathBuf>,
+        /// A machines file: warn about criterion fields that no machine has.
+        #[arg(long)]
+        machines: Option<PathBuf>,
+        /// The machines file's format; by default from its extension.
+        #[arg(long, value_enum, default_value_t = MachineFormat::Auto)]
+        machines_format: MachineFormat,
     },
     /// Work with field schemas.
     Schema {
@@ -88,18 +162,30 @@ enum Command {
         force: bool,
     },
     /// Convert group documents written in Markdown (front matter, "Group Criteria" table)
-    /// into YAML definitions: printed, or written to `--out DIR` as `<group name>.yaml`.
+    /// into YAML definitions: printed as one YAML document (several groups under `groups:`),
+    /// or written to `--out DIR`, one file per document, named after it (`a.md` becomes
+    /// `DIR/a.yaml`).
     Import {
         /// Markdown documents.
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// Write each definition into this directory instead of printing it.
+        /// Write each definition into this directory, as `<document>.yaml`, instead of
+        /// printing them.
         #[arg(long)]
         out: Option<PathBuf>,
         /// Overwrite existing files in `--out`.
         #[arg(long)]
         force: bool,
     },
+    /// Print a shell completion script, e.g. `cohort completions bash >
+    /// /etc/bash_completion.d/cohort` or `cohort completions zsh > ~/.zfunc/_cohort`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `cohort man > /usr/local/share/man/man1/cohort.1`.
+    Man,
     /// Explain why one machine is or is not in each group.
     Explain {
         #[command(flatten)]
@@ -142,8 +228,8 @@ enum SchemaCommand {
 
 #[derive(clap::Args)]
 struct Input {
-    /// Definition files or directories (repeat for several).
-    #[arg(long, required = true)]
+    /// Definition files or directories (several after one flag, or the flag repeated).
+    #[arg(long, required = true, num_args = 1..)]
     groups: Vec<PathBuf>,
     /// The machines file.
     #[arg(long)]
@@ -176,11 +262,13 @@ enum OnError {
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
-    /// Aligned columns for people: group, count, first members.
+    /// Aligned columns for people: group, count, first members (with `--group` or
+    /// `--columns`: every member, one per line, with its columns).
     Table,
-    /// `{"machines": N, "groups": [{"name", "count", "members"}]}`.
+    /// `{"machines": N, "groups": [{"name", "count", "members"}]}`; with `--columns`, each
+    /// member is `{"machine": ID, "columns": {FIELD: VALUE}}`.
     Json,
-    /// One `group,machine` row per membership.
+    /// One `group,machine` row per membership, then one column per `--columns` field.
     Csv,
 }
 
@@ -189,11 +277,22 @@ fn parse_now(text: &str) -> Result<Timestamp, String> {
         .ok_or_else(|| format!("`{text}` is not an RFC 3339 time such as 2026-11-25T12:00:00Z"))
 }
 
-/// Runs the CLI with `args` (the first is the program name); returns the exit code.
+/// Runs the CLI with `args` (the first is the program name); returns the exit code. Neither
+/// stream is taken for a terminal (see [`run_on`]).
 pub fn run(
     args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
+) -> u8 {
+    run_on(args, stdout, stderr, Terminals::default())
+}
+
+/// [`run`], told which streams are terminals, to colour them with `--color auto`.
+pub fn run_on(
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    terminals: Terminals,
 ) -> u8 {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
@@ -211,20 +310,45 @@ pub fn run(
     };
     // Everything for people goes through `Printable` (endpoint data may hold terminal
     // escapes); data for tools (JSON, CSV, YAML on standard output) is written as it is.
+    let colour = |terminal: bool| match cli.color {
+        ColourChoice::Always => true,
+        ColourChoice::Never => false,
+        ColourChoice::Auto => terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    let (colour_stdout, colour_stderr) = (colour(terminals.stdout), colour(terminals.stderr));
+    let mut coloured_stderr;
+    let stderr: &mut dyn Write = if colour_stderr {
+        coloured_stderr = terminal::Colour::new(stderr);
+        &mut coloured_stderr
+    } else {
+        stderr
+    };
     let mut stderr = terminal::Printable::new(stderr);
     let stderr: &mut dyn Write = &mut stderr;
     let for_tools = match &cli.command {
-        Command::Eval { format, .. } => *format != Format::Table,
+        Command::Eval { format, .. } | Command::List { format, .. } => *format != Format::Table,
         Command::Import { out, .. } => out.is_none(),
+        Command::Completions { .. } | Command::Man => true,
         Command::Schema {
             command: SchemaCommand::Infer { out, .. },
         } => out.is_none(),
         _ => false,
     };
+    if let Some(failure) = missing_paths(&cli.command) {
+        let _ = writeln!(stderr, "{failure}");
+        return EXIT_INVALID;
+    }
+    let mut coloured_stdout;
     let mut printable;
     let stdout: &mut dyn Write = if for_tools {
         stdout
     } else {
+        let stdout: &mut dyn Write = if colour_stdout {
+            coloured_stdout = terminal::Colour::new(stdout);
+            &mut coloured_stdout
+        } else {
+            stdout
+        };
         printable = terminal::Printable::new(stdout);
         &mut printable
     };
@@ -232,9 +356,52 @@ pub fn run(
         Command::Eval {
             input,
             format,
+            chosen,
+            columns,
             timings,
-        } => eval(&input, format, timings, stdout, stderr),
-        Command::Check { paths, schema } => check(&paths, schema.as_deref(), stdout),
+        } => eval(
+            &input,
+            &Shown {
+                format,
+                chosen: &chosen,
+                columns: &columns,
+            },
+            timings,
+            stdout,
+            stderr,
+        ),
+        Command::List {
+            groups,
+            machines,
+            machines_format,
+            id_field,
+            now,
+            schema,
+            format,
+        } => list(
+            &ListArgs {
+                groups: &groups,
+                machines: machines.as_deref(),
+                machines_format,
+                id_field: &id_field,
+                now,
+                schema: schema.as_deref(),
+                format,
+            },
+            stdout,
+            stderr,
+        ),
+        Command::Check {
+            paths,
+            schema,
+            machines,
+            machines_format,
+        } => check(
+            &paths,
+            schema.as_deref(),
+            machines.as_deref().map(|path| (path, machines_format)),
+            stdout,
+        ),
         Command::Schema { command } => schema_command(command, stdout),
         Command::Import { files, out, force } => fmt::import(&files, out.as_deref(), force, stdout),
         Command::Fmt {
@@ -242,6 +409,14 @@ pub fn run(
             check,
             force,
         } => fmt::run(&paths, check, force, stdout),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "cohort", stdout);
+            Ok(EXIT_OK)
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command())
+            .render(stdout)
+            .map(|()| EXIT_OK)
+            .map_err(Failure::from),
         Command::Explain {
             input,
             machine,
@@ -255,6 +430,61 @@ pub fn run(
             EXIT_INVALID
         }
     }
+}
+
+/// Every path named on the command line that does not exist, as one error per line
+/// (`-`, standard input, is not a path).
+fn missing_paths(command: &Command) -> Option<Failure> {
+    let paths: Vec<&Path> = match command {
+        Command::Eval { input, .. } | Command::Explain { input, .. } => input
+            .groups
+            .iter()
+            .chain([&input.machines])
+            .chain(&input.schema)
+            .map(PathBuf::as_path)
+            .collect(),
+        Command::List {
+            groups,
+            machines,
+            schema,
+            ..
+        } => groups
+            .iter()
+            .chain(machines)
+            .chain(schema)
+            .map(PathBuf::as_path)
+            .collect(),
+        Command::Check {
+            paths,
+            schema,
+            machines,
+            ..
+        } => paths
+            .iter()
+            .chain(schema)
+            .chain(machines)
+            .map(PathBuf::as_path)
+            .collect(),
+        Command::Fmt { paths, .. } => paths.iter().map(PathBuf::as_path).collect(),
+        Command::Completions { .. } | Command::Man => Vec::new(),
+        Command::Import { files, .. } => files.iter().map(PathBuf::as_path).collect(),
+        Command::Schema {
+            command: SchemaCommand::Infer { machines, .. },
+        } => vec![machines.as_path()],
+        Command::Schema {
+            command: SchemaCommand::Check { schema },
+        } => vec![schema.as_path()],
+    };
+    let missing: Vec<String> = paths
+        .into_iter()
+        .filter(|path| {
+            !machines::is_stdin(path)
+                && std::fs::metadata(path)
+                    .is_err_and(|error| error.kind() == std::io::ErrorKind::NotFound)
+        })
+        .map(|path| format!("error: `{}`: no such file or directory", path.display()))
+        .collect();
+    (!missing.is_empty()).then(|| Failure(missing.join("\n")))
 }
 
 /// Why a command could not run: already rendered for people.
@@ -272,151 +502,278 @@ impl From<std::io::Error> for Failure {
     }
 }
 
-fn load_schema(path: Option<&std::path::Path>) -> Result<Option<cohort::Schema>, Failure> {
+/// The summary line of a failed load: `error: N problem(s) found{where_}`.
+fn problems_found(count: usize, where_: &str) -> String {
+    format!("error: {} found{where_}", output::counted(count, "problem"))
+}
+
+fn load_schema(path: Option<&Path>) -> Result<Option<cohort::Schema>, Failure> {
     let Some(path) = path else {
         return Ok(None);
     };
     cohort::Schema::load(path).map(Some).map_err(|error| {
-        let count = error.diagnostics().len();
         Failure(format!(
-            "{error}\nerror: {count} problem{} in the schema",
-            if count == 1 { "" } else { "s" }
+            "{error}\n{}",
+            problems_found(error.diagnostics().len(), " in the schema")
         ))
     })
 }
 
-fn load_groups(paths: &[PathBuf], schema: Option<&std::path::Path>) -> Result<GroupSet, Failure> {
+fn load_groups(paths: &[PathBuf], schema: Option<&Path>) -> Result<GroupSet, Failure> {
     let schema = load_schema(schema)?;
     GroupSet::load_all_with_schema(paths, schema.as_ref()).map_err(|error| {
-        let count = error.diagnostics().len();
         Failure(format!(
-            "{error}\nerror: {count} problem{} in the group definitions",
-            if count == 1 { "" } else { "s" }
+            "{error}\n{}",
+            problems_found(error.diagnostics().len(), "")
         ))
     })
 }
 
-fn load_input(input: &Input, stderr: &mut dyn Write) -> Result<(GroupSet, Machines), Failure> {
-    let groups = load_groups(&input.groups, input.schema.as_deref())?;
-    let machines = Machines::read(&input.machines, input.machines_format)
-        .map_err(|error| Failure(format!("error: {error}")))?;
-    warn_about_unknown_fields(&groups, &machines.field_names(), stderr);
-    Ok((groups, machines))
+/// Warns when `paths` hold no group at all; returns whether they hold none.
+fn warn_if_no_groups(groups: &GroupSet, paths: &[PathBuf], out: &mut dyn Write) -> bool {
+    if !groups.is_empty() {
+        return false;
+    }
+    let named: Vec<String> = paths
+        .iter()
+        .map(|path| format!("`{}`", path.display()))
+        .collect();
+    let _ = writeln!(
+        out,
+        "warning: no groups in {} (a directory is read for `*.yaml` and `*.yml` files; a file holds one group, or several under `groups:`)",
+        named.join(", ")
+    );
+    true
 }
 
-/// A criterion field that no machine has, but one edit away from a field they have, is most
-/// likely a typo: say so (the groups still evaluate as written).
-fn warn_about_unknown_fields<S: AsRef<str> + Ord>(
-    groups: &GroupSet,
-    known: &std::collections::BTreeSet<S>,
-    stderr: &mut dyn Write,
-) {
-    /// Warnings printed before "... and N more".
-    const SHOWN: usize = 20;
-    let names: std::collections::HashSet<&str> = known.iter().map(AsRef::as_ref).collect();
-    // Folded once, shortest first, and only names a suggestion could be made from.
-    let folded: Vec<(String, &str)> = names
-        .iter()
-        .filter(|name| name.len() <= cohort::syntax::MAX_SUGGESTION_INPUT + 4)
-        .take(cohort::syntax::MAX_SUGGESTION_CANDIDATES)
-        .map(|name| (name.to_lowercase(), *name))
-        .collect();
-    let mut warned = 0;
-    let mut unwarned = 0;
-    // Edit-distance checks allowed in all: hostile files could otherwise ask for billions.
-    let mut comparisons: usize = 1_000_000;
-    for field in groups.plan().fields() {
-        if names.contains(field) || field.len() > cohort::syntax::MAX_SUGGESTION_INPUT {
-            continue;
+/// The group called `name`, or an error with the nearest name.
+fn group_named(groups: &GroupSet, name: &str) -> Result<GroupId, Failure> {
+    groups.id(name).ok_or_else(|| {
+        let hint = cohort::syntax::nearest(name, groups.names())
+            .map(|n| format!("; did you mean `{n}`?"))
+            .unwrap_or_default();
+        Failure(format!("error: no group named `{name}`{hint}"))
+    })
+}
+
+fn fleet_options(
+    format: cohort_fleet::Format,
+    id_field: &str,
+    on_error: OnError,
+) -> cohort_fleet::Options {
+    let mut options = cohort_fleet::Options::new(format);
+    options.id_field = id_field.to_owned();
+    options.on_error = match on_error {
+        OnError::Fail => cohort_fleet::OnError::Fail,
+        OnError::Skip => cohort_fleet::OnError::Skip,
+    };
+    options
+}
+
+/// Reads the columns of the fields `groups` test (and the ids) from `path`.
+fn read_fleet<'p>(
+    groups: &'p GroupSet,
+    path: &Path,
+    format: MachineFormat,
+    id_field: &str,
+    on_error: OnError,
+) -> Result<cohort_fleet::Fleet<'p>, Failure> {
+    let format =
+        machines::resolve(path, format).map_err(|error| Failure(format!("error: {error}")))?;
+    cohort_fleet::read(
+        groups.plan(),
+        machines::source(path),
+        &fleet_options(format, id_field, on_error),
+    )
+    .map_err(|error| Failure(format!("error: {error}")))
+}
+
+/// The machines as `eval` read them: columns of the tested fields, or (for `--columns`)
+/// every attribute of every machine.
+enum Read<'p> {
+    Columns(cohort_fleet::Fleet<'p>),
+    Records(Machines),
+}
+
+impl Read<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Read::Columns(fleet) => fleet.machine_count(),
+            Read::Records(machines) => machines.len(),
         }
-        let field_lower = field.to_lowercase();
-        let close = folded.iter().find(|(lower, _)| {
-            if lower.len().abs_diff(field_lower.len()) > 4 || comparisons == 0 {
-                return false;
-            }
-            comparisons -= 1;
-            cohort::syntax::within_edits(lower, &field_lower, 1)
-        });
-        if let Some((_, name)) = close {
-            if warned < SHOWN {
-                let _ = writeln!(
-                    stderr,
-                    "warning: no machine has the field `{field}` that the groups test; did you mean `{name}`?"
-                );
-                warned += 1;
-            } else {
-                unwarned += 1;
-            }
+    }
+
+    fn field_names(&self) -> Vec<&str> {
+        match self {
+            Read::Columns(fleet) => fleet.field_names().iter().map(String::as_str).collect(),
+            Read::Records(machines) => machines.field_names().into_iter().collect(),
         }
     }
-    if comparisons == 0 {
-        let _ = writeln!(
-            stderr,
-            "warning: too many field names to look for all misspellings; some were not checked"
-        );
+
+    /// The machine's own id; `None` when it has none.
+    fn own_id(&self, position: usize, id_field: &str) -> Option<Cow<'_, str>> {
+        match self {
+            Read::Columns(fleet) => fleet.ids().own(position).map(Cow::Borrowed),
+            Read::Records(machines) => machines.own_id(position, id_field),
+        }
     }
-    if unwarned > 0 {
-        let _ = writeln!(
-            stderr,
-            "warning: ... and {unwarned} more fields that no machine has, each one edit from one that some machine has"
-        );
+
+    /// The id shown: its own, or `#N` (its 1-based position).
+    fn shown_id(&self, position: usize, id_field: &str) -> Cow<'_, str> {
+        self.own_id(position, id_field)
+            .unwrap_or_else(|| Cow::Owned(format!("#{}", position + 1)))
     }
+
+    /// The value of `field` (only when every attribute was read).
+    fn value(&self, position: usize, field: &str) -> Option<&serde_json::Value> {
+        match self {
+            Read::Columns(_) => None,
+            Read::Records(machines) => machines.get(position)?.get(field),
+        }
+    }
+}
+
+/// What `eval` prints.
+struct Shown<'a> {
+    format: Format,
+    /// `--group`: the groups whose every member is printed.
+    chosen: &'a [String],
+    /// `--columns`.
+    columns: &'a [String],
 }
 
 fn eval(
     input: &Input,
-    format: Format,
+    shown: &Shown<'_>,
     timings: bool,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<u8, Failure> {
     let groups = load_groups(&input.groups, input.schema.as_deref())?;
+    warn_if_no_groups(&groups, &input.groups, stderr);
+    let chosen: Vec<GroupId> = if shown.chosen.is_empty() {
+        groups.plan().group_ids().collect()
+    } else {
+        let mut chosen = Vec::new();
+        for name in shown.chosen {
+            let id = group_named(&groups, name)?;
+            if !chosen.contains(&id) {
+                chosen.push(id);
+            }
+        }
+        chosen
+    };
+    let listing = !shown.chosen.is_empty() || !shown.columns.is_empty();
     let now = input.now.unwrap_or_else(Timestamp::now);
     let started = std::time::Instant::now();
-    let format_of_file = machines::resolve(&input.machines, input.machines_format)
-        .map_err(|error| Failure(format!("error: {error}")))?;
-    let mut options = cohort_fleet::Options::new(format_of_file);
-    options.id_field = input.id_field.clone();
-    options.on_error = match input.on_error {
-        OnError::Fail => cohort_fleet::OnError::Fail,
-        OnError::Skip => cohort_fleet::OnError::Skip,
+    let read = if shown.columns.is_empty() {
+        Read::Columns(read_fleet(
+            &groups,
+            &input.machines,
+            input.machines_format,
+            &input.id_field,
+            input.on_error,
+        )?)
+    } else {
+        Read::Records(
+            Machines::read(&input.machines, input.machines_format)
+                .map_err(|error| Failure(format!("error: {error}")))?,
+        )
     };
-    let read = cohort_fleet::read(groups.plan(), machines::source(&input.machines), &options)
-        .map_err(|error| Failure(format!("error: {error}")))?;
-    warn_about_unknown_fields(&groups, read.field_names(), stderr);
-    report_skipped(&read, stderr);
-    let fleet = read.columns();
-    let ids = read.ids();
+    let names = read.field_names();
+    let mut known = warn::KnownFields::new(names.iter().copied());
+    warn::missing_fields(
+        &groups.plan().fields(),
+        &mut known,
+        "the groups test",
+        stderr,
+    );
+    let columns: Vec<&str> = shown.columns.iter().map(String::as_str).collect();
+    warn::missing_fields(&columns, &mut known, "`--columns` names", stderr);
+    warn::ids(
+        read.len(),
+        |position| read.own_id(position, &input.id_field),
+        &input.id_field,
+        stderr,
+    );
+    let skipped = match &read {
+        Read::Columns(fleet) => {
+            report_skipped(fleet, stderr);
+            fleet.skipped_count()
+        }
+        Read::Records(_) => 0,
+    };
     let read_time = started.elapsed();
     let evaluation_started = std::time::Instant::now();
-    let members = fleet.evaluate(now);
+    let members: Vec<Vec<usize>> = match &read {
+        Read::Columns(fleet) => {
+            let bits = fleet.columns().evaluate(now);
+            groups
+                .plan()
+                .group_ids()
+                .map(|id| bits.members(id).iter().collect())
+                .collect()
+        }
+        Read::Records(machines) => {
+            let membership = groups.evaluate_fleet(machines.records(), now);
+            groups
+                .plan()
+                .group_ids()
+                .map(|id| membership.members(id).to_vec())
+                .collect()
+        }
+    };
     let evaluated = evaluation_started.elapsed();
-    let result: Vec<output::GroupResult> = groups
-        .plan()
-        .group_ids()
-        .map(|id| output::GroupResult {
+    let positions = |id: GroupId| members.get(id.index()).map_or(&[][..], Vec::as_slice);
+    warn::empty_groups(
+        chosen
+            .iter()
+            .filter(|&&id| positions(id).is_empty())
+            .map(|&id| groups.name(id)),
+        read.len(),
+        stderr,
+    );
+    let result: Vec<output::GroupResult> = chosen
+        .iter()
+        .map(|&id| output::GroupResult {
             name: groups.name(id).to_owned(),
-            members: members
-                .members(id)
+            members: positions(id)
                 .iter()
-                .filter_map(|p| ids.get(p))
+                .map(|&p| read.shown_id(p, &input.id_field))
                 .collect(),
+            columns: if columns.is_empty() {
+                Vec::new()
+            } else {
+                positions(id)
+                    .iter()
+                    .map(|&p| columns.iter().map(|c| read.value(p, c)).collect())
+                    .collect()
+            },
         })
         .collect();
-    match format {
-        Format::Table => output::table(stdout, ids.len(), &result)?,
-        Format::Json => output::json(stdout, ids.len(), &result)?,
-        Format::Csv => output::csv(stdout, &result)?,
+    match (shown.format, listing) {
+        (Format::Table, false) => output::table(stdout, read.len(), &result, skipped)?,
+        (Format::Table, true) => {
+            output::members_table(stdout, read.len(), &columns, &result, skipped)?;
+        }
+        (Format::Json, _) => output::json(stdout, read.len(), &result, &columns)?,
+        (Format::Csv, _) => output::csv(stdout, &result, &columns)?,
     }
     if timings {
+        let memory = match &read {
+            Read::Columns(fleet) => format!(
+                " ({} KiB of columns, {} KiB of ids)",
+                fleet.columns().heap_bytes() / 1024,
+                fleet.ids().heap_bytes() / 1024
+            ),
+            Read::Records(_) => " (every attribute)".to_owned(),
+        };
         writeln!(
             stderr,
-            "read and encoded {} machines in {:.3} s ({} KiB of columns, {} KiB of ids); evaluated {} groups in {:.3} s{}",
-            ids.len(),
+            "read and encoded {} in {:.3} s{memory}; evaluated {} in {:.3} s{}",
+            output::counted(read.len(), "machine"),
             read_time.as_secs_f64(),
-            fleet.heap_bytes() / 1024,
-            ids.heap_bytes() / 1024,
-            groups.len(),
+            output::counted(groups.len(), "group"),
             evaluated.as_secs_f64(),
             peak_memory().map_or_else(String::new, |kib| format!(
                 "; peak memory {} MiB",
@@ -424,11 +781,89 @@ fn eval(
             ))
         )?;
     }
-    Ok(if read.skipped_count() > 0 {
-        EXIT_SKIPPED
-    } else {
-        EXIT_OK
-    })
+    Ok(if skipped > 0 { EXIT_SKIPPED } else { EXIT_OK })
+}
+
+/// `cohort list`'s arguments.
+struct ListArgs<'a> {
+    groups: &'a [PathBuf],
+    machines: Option<&'a Path>,
+    machines_format: MachineFormat,
+    id_field: &'a str,
+    now: Option<Timestamp>,
+    schema: Option<&'a Path>,
+    format: Format,
+}
+
+fn list(
+    args: &ListArgs<'_>,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<u8, Failure> {
+    let groups = load_groups(args.groups, args.schema)?;
+    warn_if_no_groups(&groups, args.groups, stderr);
+    let counted = match args.machines {
+        None => None,
+        Some(path) => {
+            let read = read_fleet(
+                &groups,
+                path,
+                args.machines_format,
+                args.id_field,
+                OnError::Fail,
+            )?;
+            let names: Vec<&str> = read.field_names().iter().map(String::as_str).collect();
+            let mut known = warn::KnownFields::new(names.iter().copied());
+            warn::missing_fields(
+                &groups.plan().fields(),
+                &mut known,
+                "the groups test",
+                stderr,
+            );
+            warn::ids(
+                read.machine_count(),
+                |position| read.ids().own(position).map(Cow::Borrowed),
+                args.id_field,
+                stderr,
+            );
+            let bits = read
+                .columns()
+                .evaluate(args.now.unwrap_or_else(Timestamp::now));
+            let counts: Vec<usize> = groups
+                .plan()
+                .group_ids()
+                .map(|id| bits.members(id).count())
+                .collect();
+            warn::empty_groups(
+                groups
+                    .plan()
+                    .group_ids()
+                    .filter(|id| counts.get(id.index()) == Some(&0))
+                    .map(|id| groups.name(id)),
+                read.machine_count(),
+                stderr,
+            );
+            Some((read.machine_count(), counts))
+        }
+    };
+    let rows: Vec<output::Listed<'_>> = groups
+        .plan()
+        .group_ids()
+        .map(|id| output::Listed {
+            name: groups.name(id),
+            description: groups.plan().group_description(id),
+            count: counted
+                .as_ref()
+                .and_then(|(_, counts)| counts.get(id.index()).copied()),
+        })
+        .collect();
+    let machines = counted.as_ref().map(|(machines, _)| *machines);
+    match args.format {
+        Format::Table => output::list_table(stdout, machines, &rows)?,
+        Format::Json => output::list_json(stdout, machines, &rows)?,
+        Format::Csv => output::list_csv(stdout, &rows)?,
+    }
+    Ok(EXIT_OK)
 }
 
 /// With `--on-error skip`: how many bad records were left out, and the first of them.
@@ -460,20 +895,45 @@ fn peak_memory() -> Option<u64> {
 
 fn check(
     paths: &[PathBuf],
-    schema: Option<&std::path::Path>,
+    schema: Option<&Path>,
+    machines: Option<(&Path, MachineFormat)>,
     stdout: &mut dyn Write,
 ) -> Result<u8, Failure> {
     let schema = match schema.map(cohort::Schema::load).transpose() {
         Ok(schema) => schema,
         Err(error) => return report_problems(stdout, &error, " in the schema"),
     };
-    match GroupSet::load_all_with_schema(paths, schema.as_ref()) {
-        Ok(groups) => {
-            writeln!(stdout, "ok: {} groups, no problems", groups.len())?;
-            Ok(EXIT_OK)
-        }
-        Err(error) => report_problems(stdout, &error, ""),
+    let groups = match GroupSet::load_all_with_schema(paths, schema.as_ref()) {
+        Ok(groups) => groups,
+        Err(error) => return report_problems(stdout, &error, ""),
+    };
+    if warn_if_no_groups(&groups, paths, stdout) {
+        return Ok(EXIT_OK);
     }
+    let fields = groups.plan().fields();
+    let mut warnings = 0;
+    if let Some((path, format)) = machines {
+        let read = read_fleet(&groups, path, format, "id", OnError::Skip)?;
+        let mut known = warn::KnownFields::new(read.field_names().iter().map(String::as_str));
+        warnings += warn::missing_fields(&fields, &mut known, "the groups test", stdout);
+    } else if schema.is_none() {
+        writeln!(
+            stdout,
+            "note: fields are not checked without --schema; {} seen",
+            output::counted(fields.len(), "field")
+        )?;
+    }
+    writeln!(
+        stdout,
+        "ok: {}, no problems{}",
+        output::counted(groups.len(), "group"),
+        if warnings > 0 {
+            format!(", {}", output::counted(warnings, "field")) + " that no machine has"
+        } else {
+            String::new()
+        }
+    )?;
+    Ok(EXIT_OK)
 }
 
 /// Prints every diagnostic, then `error: N problem(s) found{where_}`; exit code 1.
@@ -483,11 +943,10 @@ fn report_problems(
     where_: &str,
 ) -> Result<u8, Failure> {
     writeln!(stdout, "{error}")?;
-    let count = error.diagnostics().len();
     writeln!(
         stdout,
-        "error: {count} problem{} found{where_}",
-        if count == 1 { "" } else { "s" }
+        "{}",
+        problems_found(error.diagnostics().len(), where_)
     )?;
     Ok(EXIT_INVALID)
 }
@@ -541,29 +1000,37 @@ fn explain(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<u8, Failure> {
-    let (groups, machines) = load_input(input, stderr)?;
+    let groups = load_groups(&input.groups, input.schema.as_deref())?;
+    let machines = Machines::read(&input.machines, input.machines_format)
+        .map_err(|error| Failure(format!("error: {error}")))?;
+    let names = machines.field_names();
+    let mut known = warn::KnownFields::new(names.iter().copied());
+    warn::missing_fields(
+        &groups.plan().fields(),
+        &mut known,
+        "the groups test",
+        stderr,
+    );
     let now = input.now.unwrap_or_else(Timestamp::now);
-    let position = (0..machines.len())
-        .find(|&p| machines.id(p, &input.id_field) == machine_id)
-        .ok_or_else(|| {
-            Failure(format!(
-                "error: no machine has `{}` = `{machine_id}` in `{}`",
-                input.id_field,
-                input.machines.display()
-            ))
-        })?;
+    let id_field = input.id_field.as_str();
+    let mut matching = (0..machines.len()).filter(|&p| machines.id(p, id_field) == machine_id);
+    let Some(position) = matching.next() else {
+        return Err(machine_not_found(&machines, input, machine_id));
+    };
+    let others = matching.count();
+    if others > 0 {
+        writeln!(
+            stderr,
+            "warning: {} have `{id_field}` = `{machine_id}`; explaining the first (the {} machine in the file)",
+            output::counted(others + 1, "machine"),
+            ordinal(position + 1)
+        )?;
+    }
     let Some(machine) = machines.get(position) else {
         return Err(Failure(format!("error: no machine at position {position}")));
     };
     let names: Vec<&str> = match group {
-        Some(name) if groups.id(name).is_some() => vec![name],
-        Some(name) => {
-            let known: Vec<&str> = groups.names().collect();
-            let hint = cohort::syntax::nearest(name, known.iter().copied())
-                .map(|n| format!("; did you mean `{n}`?"))
-                .unwrap_or_default();
-            return Err(Failure(format!("error: no group named `{name}`{hint}")));
-        }
+        Some(name) => vec![groups.name(group_named(&groups, name)?)],
         None => groups.names().collect(),
     };
     writeln!(stdout, "machine {machine_id}")?;
@@ -574,4 +1041,49 @@ fn explain(
         }
     }
     Ok(EXIT_OK)
+}
+
+/// No machine has `machine_id` as its id: say so, and whether another field holds it.
+fn machine_not_found(machines: &Machines, input: &Input, machine_id: &str) -> Failure {
+    let id_field = input.id_field.as_str();
+    let mut message = format!(
+        "error: no machine has `{id_field}` = `{machine_id}` in `{}`",
+        input.machines.display()
+    );
+    if (0..machines.len()).all(|p| machines.own_id(p, id_field).is_none()) {
+        message.push_str(&format!(" (no machine has the field `{id_field}`)"));
+    }
+    if let Some((position, field)) = machines.find_value(machine_id, id_field) {
+        message.push_str(&format!(
+            "\n  help: `{machine_id}` is the `{field}` of the {} machine in the file: use --id-field {}",
+            ordinal(position + 1),
+            shell_word(field)
+        ));
+    }
+    Failure(message)
+}
+
+/// `1st`, `2nd`, `3rd`, `4th`, `11th`...
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+/// `word` as one word for a POSIX shell: quoted unless it is plain.
+fn shell_word(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:/%+,@".contains(c))
+    {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }

@@ -3,6 +3,7 @@
 
 use clap::ValueEnum;
 use cohort_fleet::{Format, MachineRecord, Source};
+use std::borrow::Cow;
 use std::io::Read;
 use std::path::Path;
 
@@ -88,6 +89,40 @@ impl Machines {
             .iter()
             .flat_map(|r| r.keys().map(String::as_str))
             .collect()
+    }
+
+    /// Every machine, in file order.
+    pub(crate) fn records(&self) -> &[MachineRecord] {
+        &self.records
+    }
+
+    /// The machine's own id, the value of `id_field` as text; `None` when it has none.
+    pub(crate) fn own_id(&self, position: usize, id_field: &str) -> Option<Cow<'_, str>> {
+        match self.records.get(position)?.get(id_field)? {
+            serde_json::Value::String(s) => Some(Cow::Borrowed(s)),
+            serde_json::Value::Null => None,
+            other => Some(Cow::Owned(other.to_string())),
+        }
+    }
+
+    /// The first machine with a field other than `except` whose value is `text` (or a list
+    /// holding `text`), and that field.
+    pub(crate) fn find_value(&self, text: &str, except: &str) -> Option<(usize, &str)> {
+        let holds = |value: &serde_json::Value| match value {
+            serde_json::Value::String(s) => s == text,
+            serde_json::Value::Number(n) => n.to_string() == text,
+            serde_json::Value::Array(items) => items.iter().any(|item| item.as_str() == Some(text)),
+            _ => false,
+        };
+        self.records
+            .iter()
+            .enumerate()
+            .find_map(|(position, record)| {
+                record
+                    .iter()
+                    .find(|(key, value)| key.as_str() != except && holds(value))
+                    .map(|(key, _)| (position, key.as_str()))
+            })
     }
 
     /// The machine's id: the value of `id_field` as text, or `#N` (its 1-based position)

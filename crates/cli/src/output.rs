@@ -1,24 +1,74 @@
-//! Printing evaluation results.
+//! Printing evaluation results and group lists.
 
+use serde_json::Value;
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 /// One group's members, by machine id, in input order.
 pub(crate) struct GroupResult<'a> {
     pub(crate) name: String,
-    pub(crate) members: Vec<std::borrow::Cow<'a, str>>,
+    pub(crate) members: Vec<Cow<'a, str>>,
+    /// With `--columns`: per member, the value of each column (`None`: the machine has none).
+    pub(crate) columns: Vec<Vec<Option<&'a Value>>>,
+}
+
+/// One group of `cohort list`.
+pub(crate) struct Listed<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) description: Option<&'a str>,
+    /// Its members, when machines were given.
+    pub(crate) count: Option<usize>,
 }
 
 /// How many member ids the table shows per group.
 const TABLE_MEMBERS: usize = 5;
 
+/// `1 group`, `2 groups`, `0 groups`.
+pub(crate) fn counted(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
+/// The summary line every command ends with on success: `ok: WHAT`, or `warning: WHAT, N
+/// bad records skipped` when records were left out.
+fn summary(out: &mut dyn Write, what: &str, skipped: usize) -> io::Result<()> {
+    if skipped == 0 {
+        writeln!(out, "ok: {what}")
+    } else {
+        writeln!(
+            out,
+            "warning: {what}, {} skipped",
+            counted(skipped, "bad record")
+        )
+    }
+}
+
+/// `N groups over M machines`.
+fn over(groups: usize, machines: usize) -> String {
+    format!(
+        "{} over {}",
+        counted(groups, "group"),
+        counted(machines, "machine")
+    )
+}
+
+/// The width of `text` in characters.
+fn width(text: &str) -> usize {
+    text.chars().count()
+}
+
 pub(crate) fn table(
     out: &mut dyn Write,
     machines: usize,
     groups: &[GroupResult],
+    skipped: usize,
 ) -> io::Result<()> {
     let name_width = groups
         .iter()
-        .map(|g| g.name.chars().count())
+        .map(|g| width(&g.name))
         .chain(["GROUP".len()])
         .max()
         .unwrap_or(5);
@@ -51,15 +101,111 @@ pub(crate) fn table(
             group.members.len()
         )?;
     }
-    writeln!(out, "{} groups over {machines} machines", groups.len())
+    summary(out, &over(groups.len(), machines), skipped)
+}
+
+/// A value as a table cell: text as it is, a list of texts joined by `, `, anything else as
+/// JSON; a missing value is empty.
+fn cell(value: Option<&Value>) -> Cow<'_, str> {
+    match value {
+        None | Some(Value::Null) => Cow::Borrowed(""),
+        Some(Value::String(text)) => Cow::Borrowed(text),
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => Cow::Owned(
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        Some(other) => Cow::Owned(other.to_string()),
+    }
+}
+
+/// Every member of every group, one per line under the group's name, with its columns.
+pub(crate) fn members_table(
+    out: &mut dyn Write,
+    machines: usize,
+    columns: &[&str],
+    groups: &[GroupResult<'_>],
+    skipped: usize,
+) -> io::Result<()> {
+    for (index, group) in groups.iter().enumerate() {
+        if index > 0 {
+            writeln!(out)?;
+        }
+        writeln!(
+            out,
+            "{}: {}",
+            group.name,
+            counted(group.members.len(), "member")
+        )?;
+        if group.members.is_empty() {
+            continue;
+        }
+        let cells: Vec<Vec<Cow<'_, str>>> = group
+            .columns
+            .iter()
+            .map(|row| row.iter().map(|value| cell(*value)).collect())
+            .collect();
+        let mut widths: Vec<usize> = std::iter::once("MACHINE")
+            .chain(columns.iter().copied())
+            .map(width)
+            .collect();
+        for (member, row) in group
+            .members
+            .iter()
+            .zip(cells.iter().chain(std::iter::repeat(&Vec::new())))
+        {
+            if let Some(first) = widths.first_mut() {
+                *first = (*first).max(width(member));
+            }
+            for (column, text) in row.iter().enumerate() {
+                if let Some(w) = widths.get_mut(column + 1) {
+                    *w = (*w).max(width(text));
+                }
+            }
+        }
+        let line = |out: &mut dyn Write, texts: &[&str]| -> io::Result<()> {
+            let mut text = String::from("  ");
+            for (column, piece) in texts.iter().enumerate() {
+                let last = column + 1 == texts.len();
+                text.push_str(piece);
+                if !last {
+                    let pad = widths.get(column).copied().unwrap_or(0)
+                        - width(piece).min(widths.get(column).copied().unwrap_or(0));
+                    text.push_str(&" ".repeat(pad + 2));
+                }
+            }
+            writeln!(out, "{}", text.trim_end())
+        };
+        if !columns.is_empty() {
+            let header: Vec<&str> = std::iter::once("MACHINE")
+                .chain(columns.iter().copied())
+                .collect();
+            line(out, &header)?;
+        }
+        for (position, member) in group.members.iter().enumerate() {
+            let mut texts: Vec<&str> = vec![member];
+            if let Some(row) = cells.get(position) {
+                texts.extend(row.iter().map(|c| &**c));
+            }
+            line(out, &texts)?;
+        }
+    }
+    if !groups.is_empty() {
+        writeln!(out)?;
+    }
+    summary(out, &over(groups.len(), machines), skipped)
 }
 
 /// `{"machines": N, "groups": [{"name", "count", "members"}]}`, written as it goes (a fleet
-/// of a million machines has millions of member ids).
+/// of a million machines has millions of member ids). With `columns`, each member is
+/// `{"machine": ID, "columns": {FIELD: VALUE or null}}`.
 pub(crate) fn json(
     out: &mut dyn Write,
     machines: usize,
     groups: &[GroupResult<'_>],
+    columns: &[&str],
 ) -> io::Result<()> {
     let string = |out: &mut dyn Write, text: &str| {
         serde_json::to_writer(&mut *out, text).map_err(io::Error::other)
@@ -76,25 +222,165 @@ pub(crate) fn json(
             if position > 0 {
                 out.write_all(b",")?;
             }
+            if columns.is_empty() {
+                string(out, member)?;
+                continue;
+            }
+            out.write_all(b"{\"machine\":")?;
             string(out, member)?;
+            out.write_all(b",\"columns\":{")?;
+            let row = group.columns.get(position);
+            for (column, name) in columns.iter().enumerate() {
+                if column > 0 {
+                    out.write_all(b",")?;
+                }
+                string(out, name)?;
+                out.write_all(b":")?;
+                let value = row.and_then(|row| row.get(column).copied().flatten());
+                serde_json::to_writer(&mut *out, &value.unwrap_or(&Value::Null))
+                    .map_err(io::Error::other)?;
+            }
+            out.write_all(b"}}")?;
         }
         out.write_all(b"]}")?;
     }
     writeln!(out, "]}}")
 }
 
-pub(crate) fn csv(out: &mut dyn Write, groups: &[GroupResult<'_>]) -> io::Result<()> {
+/// A value as a CSV field: text as it is, anything else as JSON, a missing value empty.
+fn field(value: Option<&Value>) -> Cow<'_, str> {
+    match value {
+        None | Some(Value::Null) => Cow::Borrowed(""),
+        Some(Value::String(text)) => Cow::Borrowed(text),
+        Some(other) => Cow::Owned(other.to_string()),
+    }
+}
+
+/// One `group,machine` row per membership (then one field per column).
+pub(crate) fn csv(
+    out: &mut dyn Write,
+    groups: &[GroupResult<'_>],
+    columns: &[&str],
+) -> io::Result<()> {
     let mut writer = ::csv::Writer::from_writer(out);
     let csv_error = |e: ::csv::Error| io::Error::other(e.to_string());
-    writer
-        .write_record(["group", "machine"])
-        .map_err(csv_error)?;
+    let header: Vec<&str> = ["group", "machine"]
+        .into_iter()
+        .chain(columns.iter().copied())
+        .collect();
+    writer.write_record(&header).map_err(csv_error)?;
     for group in groups {
-        for member in &group.members {
+        for (position, member) in group.members.iter().enumerate() {
+            let mut record: Vec<Cow<'_, str>> =
+                vec![Cow::Borrowed(&group.name), Cow::Borrowed(member)];
+            if let Some(row) = group.columns.get(position) {
+                record.extend(row.iter().map(|value| field(*value)));
+            }
             writer
-                .write_record([group.name.as_str(), &**member])
+                .write_record(record.iter().map(|f| f.as_bytes()))
                 .map_err(csv_error)?;
         }
+    }
+    writer.flush()
+}
+
+/// `cohort list` for people: name, member count (with machines) and description.
+pub(crate) fn list_table(
+    out: &mut dyn Write,
+    machines: Option<usize>,
+    groups: &[Listed<'_>],
+) -> io::Result<()> {
+    let name_width = groups
+        .iter()
+        .map(|g| width(g.name))
+        .chain(["GROUP".len()])
+        .max()
+        .unwrap_or(5);
+    let count_width = groups
+        .iter()
+        .filter_map(|g| g.count)
+        .map(|count| count.to_string().len())
+        .chain(["MEMBERS".len()])
+        .max()
+        .unwrap_or(7);
+    let row = |out: &mut dyn Write, name: &str, count: Option<&str>, description: &str| {
+        let text = match count {
+            Some(count) => format!("{name:<name_width$}  {count:>count_width$}  {description}"),
+            None => format!("{name:<name_width$}  {description}"),
+        };
+        writeln!(out, "{}", text.trim_end())
+    };
+    row(out, "GROUP", machines.map(|_| "MEMBERS"), "DESCRIPTION")?;
+    for group in groups {
+        let count = group.count.map(|count| count.to_string());
+        // A description on several lines is shown on one.
+        let description = group
+            .description
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        row(out, group.name, count.as_deref(), &description)?;
+    }
+    match machines {
+        Some(machines) => summary(out, &over(groups.len(), machines), 0),
+        None => summary(out, &counted(groups.len(), "group"), 0),
+    }
+}
+
+/// `{"machines": N, "groups": [{"name", "description", "count"}]}` (`machines` and `count`
+/// only when machines were given; `description` null when there is none).
+pub(crate) fn list_json(
+    out: &mut dyn Write,
+    machines: Option<usize>,
+    groups: &[Listed<'_>],
+) -> io::Result<()> {
+    let string = |out: &mut dyn Write, text: &str| {
+        serde_json::to_writer(&mut *out, text).map_err(io::Error::other)
+    };
+    out.write_all(b"{")?;
+    if let Some(machines) = machines {
+        write!(out, "\"machines\":{machines},")?;
+    }
+    out.write_all(b"\"groups\":[")?;
+    for (index, group) in groups.iter().enumerate() {
+        if index > 0 {
+            out.write_all(b",")?;
+        }
+        out.write_all(b"{\"name\":")?;
+        string(out, group.name)?;
+        out.write_all(b",\"description\":")?;
+        match group.description {
+            Some(description) => string(out, description)?,
+            None => out.write_all(b"null")?,
+        }
+        if let Some(count) = group.count {
+            write!(out, ",\"count\":{count}")?;
+        }
+        out.write_all(b"}")?;
+    }
+    writeln!(out, "]}}")
+}
+
+/// One `group,description[,count]` row per group.
+pub(crate) fn list_csv(out: &mut dyn Write, groups: &[Listed<'_>]) -> io::Result<()> {
+    let mut writer = ::csv::Writer::from_writer(out);
+    let csv_error = |e: ::csv::Error| io::Error::other(e.to_string());
+    let counted = groups.iter().any(|g| g.count.is_some());
+    let mut header = vec!["group", "description"];
+    if counted {
+        header.push("count");
+    }
+    writer.write_record(&header).map_err(csv_error)?;
+    for group in groups {
+        let mut record = vec![
+            group.name.to_owned(),
+            group.description.unwrap_or_default().to_owned(),
+        ];
+        if counted {
+            record.push(group.count.unwrap_or_default().to_string());
+        }
+        writer.write_record(&record).map_err(csv_error)?;
     }
     writer.flush()
 }

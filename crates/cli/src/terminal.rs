@@ -98,6 +98,71 @@ impl Drop for Printable<'_> {
     }
 }
 
+/// A writer that colours the label of each line printed for people (`error:` red, `warning:`
+/// yellow, `ok:` green, `note:` and `help:` cyan), for a terminal. It sits between
+/// [`Printable`] and the terminal, so the escapes it adds are the only ones that reach it.
+pub(crate) struct Colour<'w> {
+    inner: &'w mut dyn Write,
+    /// The line being written, until its line feed.
+    line: Vec<u8>,
+}
+
+impl<'w> Colour<'w> {
+    pub(crate) fn new(inner: &'w mut dyn Write) -> Self {
+        Colour {
+            inner,
+            line: Vec::new(),
+        }
+    }
+
+    fn emit(&mut self) -> io::Result<()> {
+        const LABELS: [(&[u8], &str); 5] = [
+            (b"error:", "1;31"),
+            (b"warning:", "1;33"),
+            (b"ok:", "32"),
+            (b"note:", "36"),
+            (b"help:", "36"),
+        ];
+        let indent = self.line.iter().take_while(|&&b| b == b' ').count();
+        let rest = &self.line[indent..];
+        match LABELS.iter().find(|(label, _)| rest.starts_with(label)) {
+            Some((label, code)) => {
+                self.inner.write_all(&self.line[..indent])?;
+                write!(self.inner, "\x1b[{code}m")?;
+                self.inner.write_all(label)?;
+                self.inner.write_all(b"\x1b[0m")?;
+                self.inner.write_all(&rest[label.len()..])?;
+            }
+            None => self.inner.write_all(&self.line)?,
+        }
+        self.line.clear();
+        Ok(())
+    }
+}
+
+impl Write for Colour<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        for piece in buf.split_inclusive(|&b| b == b'\n') {
+            self.line.extend_from_slice(piece);
+            if piece.ends_with(b"\n") {
+                self.emit()?;
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.emit()?;
+        self.inner.flush()
+    }
+}
+
+impl Drop for Colour<'_> {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +189,22 @@ mod tests {
             "a\\u{202e}b\\u{9b}c"
         );
         assert_eq!(shown(&["ünïcode 日本".as_bytes()]), "ünïcode 日本");
+    }
+
+    #[test]
+    fn labels_are_coloured_and_nothing_else() {
+        let mut out = Vec::new();
+        {
+            let mut colour = Colour::new(&mut out);
+            colour.write_all(b"warn").unwrap();
+            colour
+                .write_all(b"ing: x\nplain error: y\n  help: z")
+                .unwrap();
+        }
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\x1b[1;33mwarning:\x1b[0m x\nplain error: y\n  \x1b[36mhelp:\x1b[0m z"
+        );
     }
 
     #[test]

@@ -65,6 +65,28 @@ impl Ids {
             .map(Cow::Borrowed)
     }
 
+    /// The machine's own id: `None` when it has none (where [`Ids::get`] gives `#N`) or
+    /// when there is no machine at `position`.
+    ///
+    /// ```
+    /// let mut ids = cohort_fleet::Ids::default();
+    /// ids.push(None);
+    /// ids.push(Some("WS-02"));
+    /// assert_eq!(ids.own(0), None);
+    /// assert_eq!(ids.own(1), Some("WS-02"));
+    /// ```
+    pub fn own(&self, position: usize) -> Option<&str> {
+        let end = *self.ends.get(position)?;
+        if end & MISSING != 0 {
+            return None;
+        }
+        let start = match position.checked_sub(1) {
+            Some(previous) => self.ends.get(previous).map_or(0, |&e| e & !MISSING),
+            None => 0,
+        };
+        self.text.get(start as usize..end as usize)
+    }
+
     /// The position of the first machine whose id is `id`.
     pub fn position(&self, id: &str) -> Option<usize> {
         (0..self.len()).find(|&position| self.get(position).is_some_and(|own| own == id))
