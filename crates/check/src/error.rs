@@ -174,6 +174,16 @@ pub enum CheckErrorKind {
         /// The limit ([`crate::max_values`]).
         limit: usize,
     },
+    /// Two groups whose names differ only in case (`Servers`, `servers`).
+    #[error("group `{name}` differs only in case from group `{other}`")]
+    GroupNameCase {
+        /// The later name.
+        name: String,
+        /// The name defined first.
+        other: String,
+        /// Where the first definition is.
+        first: Box<Loc>,
+    },
     /// Two groups with one name.
     #[error("group `{name}` is defined twice")]
     DuplicateGroup {
@@ -205,6 +215,7 @@ impl CheckError {
     pub fn related_loc(&self) -> Option<&Loc> {
         match &self.kind {
             CheckErrorKind::DuplicateGroup { first, .. } => Some(first),
+            CheckErrorKind::GroupNameCase { first, .. } => Some(first),
             _ => None,
         }
     }

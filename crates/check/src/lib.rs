@@ -106,6 +106,9 @@ pub fn check_with_schema(
     let mut checked = Vec::with_capacity(groups.len());
     let mut references: Vec<Vec<Reference>> = Vec::with_capacity(groups.len());
     let mut seen: HashMap<&str, &Loc> = HashMap::new();
+    // Names that differ only in case are refused like duplicates: people (and RMM consoles)
+    // read them as one name, and `member of` would silently pick one of them.
+    let mut seen_folded: HashMap<String, (&str, &Loc)> = HashMap::new();
     for group in groups {
         if let Some(first) = seen.get(group.name.as_str()) {
             errors.push(CheckError {
@@ -119,7 +122,22 @@ pub fn check_with_schema(
             });
             continue;
         }
+        let folded = group.name.to_lowercase();
+        if let Some((other, first)) = seen_folded.get(&folded) {
+            errors.push(CheckError {
+                kind: CheckErrorKind::GroupNameCase {
+                    name: group.name.clone(),
+                    other: (*other).to_owned(),
+                    first: Box::new((*first).clone()),
+                },
+                loc: group.loc.clone(),
+                group: group.name.clone(),
+                criterion: None,
+            });
+            continue;
+        }
         seen.insert(&group.name, &group.loc);
+        seen_folded.insert(folded, (&group.name, &group.loc));
         let mut checker = GroupChecker {
             group: &group.name,
             errors: &mut errors,

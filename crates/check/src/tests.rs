@@ -180,6 +180,33 @@ fn duplicate_group_names_are_errors_and_every_error_is_reported() {
     );
 }
 
+#[test]
+fn group_names_that_differ_only_in_case_are_errors() {
+    let groups = [
+        group("Servers", vec![criterion("equal", &["x"])]),
+        group("servers", vec![criterion("equal", &["y"])]),
+        group("SERVERS", vec![criterion("equal", &["z"])]),
+        group("Servers 2", vec![criterion("equal", &["w"])]),
+    ];
+    let errors = check(&groups).unwrap_err();
+    let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        messages,
+        [
+            "group `servers` differs only in case from group `Servers`",
+            "group `SERVERS` differs only in case from group `Servers`",
+        ]
+    );
+    assert_eq!(errors[0].group, "servers");
+    assert!(errors[0].related_loc().is_some());
+    // Non-ASCII names fold too.
+    let groups = [
+        group("Équipe", vec![criterion("equal", &["x"])]),
+        group("équipe", vec![criterion("equal", &["y"])]),
+    ];
+    assert_eq!(check(&groups).unwrap_err().len(), 1);
+}
+
 fn member_of(name: &str, negated: bool) -> Criterion {
     Criterion::new(
         "",

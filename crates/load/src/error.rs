@@ -80,6 +80,8 @@ pub enum LoadError {
         message: String,
         /// A likely fix.
         help: Option<String>,
+        /// The group the error is in, when its `name:` line can be seen.
+        group: Option<String>,
     },
     /// A key that a group, block, criterion or schema field does not have.
     #[error("unknown key `{key}` in {what}")]
@@ -244,6 +246,29 @@ pub enum LoadError {
         /// The group.
         group: String,
     },
+    /// A key of a criterion (`operator`, `value`...) found in a group: most often a line
+    /// indented as if it belonged to the group rather than to the criterion above it.
+    #[error("`{key}` is a key of a criterion, but its indentation puts it in the group")]
+    MisplacedKey {
+        /// Where the key is.
+        loc: Loc,
+        /// The key.
+        key: String,
+        /// The group, when known.
+        group: Option<String>,
+        /// The criterion just above the key (`block 1, criterion 1 (`OS`)`), when there is one.
+        criterion: Option<String>,
+    },
+    /// A block written as one criterion mapping (`- field: OS` directly under `blocks:`).
+    #[error("block {block} is a single criterion, not a list of criteria")]
+    BlockIsCriterion {
+        /// Where the block is.
+        loc: Loc,
+        /// The group.
+        group: String,
+        /// Which block, from 1.
+        block: usize,
+    },
     /// A group inside `groups:` that itself has `groups:`.
     #[error("a group in `groups` cannot hold `groups` of its own")]
     NestedGroups {
@@ -269,6 +294,8 @@ impl LoadError {
             | LoadError::Schema { loc, .. }
             | LoadError::WhereWithBlocks { loc, .. }
             | LoadError::NestedGroups { loc, .. }
+            | LoadError::MisplacedKey { loc, .. }
+            | LoadError::BlockIsCriterion { loc, .. }
             | LoadError::UnknownKey { loc, .. }
             | LoadError::DuplicateKey { loc, .. }
             | LoadError::WrongType { loc, .. }
@@ -328,11 +355,14 @@ impl LoadError {
             | LoadError::Syntax { group, .. }
             | LoadError::WhereWithBlocks { group, .. }
             | LoadError::ValueAndValues { group, .. }
+            | LoadError::BlockIsCriterion { group, .. }
             | LoadError::MissingOperator { group, .. } => Some(group),
             LoadError::UnknownKey { group, .. }
             | LoadError::DuplicateKey { group, .. }
             | LoadError::WrongType { group, .. }
             | LoadError::InvalidMatch { group, .. }
+            | LoadError::MisplacedKey { group, .. }
+            | LoadError::Yaml { group, .. }
             | LoadError::NestedGroups { group, .. } => group.as_deref(),
             _ => None,
         }
@@ -387,6 +417,19 @@ impl LoadError {
             ),
             LoadError::MissingOperator { .. } => Some(
                 "add `operator:` with a phrase such as `contains any of` (see the operator table in README.md); check the indentation if it is there".to_owned(),
+            ),
+            LoadError::MisplacedKey {
+                key,
+                criterion: Some(criterion),
+                ..
+            } => Some(format!(
+                "indent `{key}` like the other keys of the criterion above it ({criterion}): keys of one mapping start in the same column"
+            )),
+            LoadError::MisplacedKey { .. } => Some(
+                "a criterion's keys go in a block under `blocks:`, as in `blocks:` / `  - - field: OS` / `      operator: contains`".to_owned(),
+            ),
+            LoadError::BlockIsCriterion { .. } => Some(
+                "a block is a list of criteria: start the criterion with `- - ` under `blocks:` (the first `-` starts the block, the second the criterion), or put it under `criteria:`".to_owned(),
             ),
             LoadError::WrongType { expected, .. } if expected.starts_with("text") => Some(
                 "quote the value if it is meant as text, or check the indentation".to_owned(),

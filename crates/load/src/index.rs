@@ -56,7 +56,7 @@ impl TextIndex {
     }
 
     /// The number of characters before byte `offset` of `text`.
-    fn char_of_byte(&self, text: &str, offset: usize) -> usize {
+    pub(crate) fn char_of_byte(&self, text: &str, offset: usize) -> usize {
         let offset = floor_char_boundary(text, offset.min(self.len));
         let Some(checkpoints) = &self.checkpoints else {
             return offset;

@@ -1,8 +1,8 @@
 //! Reads group definitions into syntax trees.
 //!
 //! This is the only library crate that touches the file system or YAML: everything
-//! downstream sees [`cohort_syntax`] trees. A file holds one group, or several under
-//! `groups:`; a directory is read recursively (`*.yaml`, `*.yml`, in name order).
+//! downstream sees [`cohort_syntax`] trees. A file holds one group, a list of groups, or
+//! several under `groups:`, in one or more `---` documents; a directory is read recursively (`*.yaml`, `*.yml`, in name order).
 //!
 //! ```
 //! use cohort_load::Loader;
@@ -23,8 +23,9 @@
 //! # Errors and positions
 //!
 //! A file is read into a YAML tree whose every node knows its bytes in the text, and then
-//! lowered to syntax trees. A YAML syntax error stops that file where it is (nothing after it
-//! can be read reliably); every other problem (an unknown key, a list where text belongs, an
+//! lowered to syntax trees. After a YAML syntax error the file is read again group by group
+//! (each `---` document, and each item of a group list, as YAML of its own), so each broken
+//! group gives its own error (at most 100 a file) and the others are read; every other problem (an unknown key, a list where text belongs, an
 //! unknown operator, a missing name) is reported for every occurrence, each with its
 //! location, which [`Sources::position`] turns into line and column without reading the text
 //! again. See `ARCHITECTURE.md`, "Locations".
@@ -43,6 +44,7 @@ mod index;
 mod lower;
 mod markdown;
 mod print;
+mod recover;
 mod schema;
 mod sources;
 mod yaml;
@@ -115,7 +117,7 @@ pub struct Loaded {
     pub sources: Sources,
     /// The groups, in the order read.
     pub groups: Vec<GroupDef>,
-    /// Every problem found; groups from a file with a structural error are left out.
+    /// Every problem found; a group with an error is left out, the others are kept.
     pub errors: Vec<LoadError>,
     /// The field schema, when one was added ([`Loader::add_schema_str`]).
     pub schema: Option<cohort_syntax::SchemaDef>,
@@ -150,24 +152,53 @@ impl Loader {
 
     /// Reads definitions from `text` (one or more YAML documents, each a group or a list of
     /// groups under `groups`); `name` stands for the source in error messages.
+    ///
+    /// A YAML syntax error does not hide the rest of the text: the text is then read group
+    /// by group (each document, and each item of a group list, on its own), every broken
+    /// group gives its own error, and the others are read (see `recover.rs`).
     pub fn add_str(&mut self, name: &str, text: &str) -> SourceId {
-        let (id, tree) = self.read_yaml(name, text);
-        if let Some(tree) = tree {
+        let (id, read) = self.read_yaml(name, text, true);
+        let pieces = match read {
+            Read::Nothing => return id,
+            Read::Whole(tree) => vec![Ok(recover::Piece {
+                kind: recover::PieceKind::Document,
+                tree,
+            })],
+            Read::Pieces(pieces) => pieces,
+        };
+        for piece in pieces {
+            let piece = match piece {
+                Ok(piece) => piece,
+                Err(error) => {
+                    self.loaded.errors.push(*error);
+                    continue;
+                }
+            };
             let mut reader = lower::Reader {
-                tree: &tree,
+                tree: &piece.tree,
                 source: id,
                 errors: &mut self.loaded.errors,
                 budget: &mut self.budget,
             };
-            let groups = lower::groups(&mut reader);
-            self.loaded.groups.extend(groups);
+            match &piece.kind {
+                recover::PieceKind::Document => {
+                    let groups = lower::groups(&mut reader);
+                    self.loaded.groups.extend(groups);
+                }
+                recover::PieceKind::Item(path) => {
+                    self.loaded
+                        .groups
+                        .extend(lower::list_item(&mut reader, path));
+                }
+            }
         }
         id
     }
 
-    /// Adds `text` to the sources and reads it as YAML; a syntax error or a YAML limit is
-    /// recorded and gives no tree.
-    fn read_yaml(&mut self, name: &str, text: &str) -> (SourceId, Option<yaml::Tree>) {
+    /// Adds `text` to the sources and reads it as YAML. A YAML limit is recorded and gives
+    /// nothing; a syntax error is recorded and, when `recover` is set, the pieces of the text
+    /// that are YAML are read on.
+    fn read_yaml(&mut self, name: &str, text: &str, recover: bool) -> (SourceId, Read) {
         let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
         let id = self.loaded.sources.add(name, text);
         let at = cohort_syntax::Loc::new(id, cohort_syntax::NodePath::root());
@@ -175,16 +206,48 @@ impl Loader {
             .budget
             .take(text.len(), &mut self.loaded.errors, Some(at))
         {
-            return (id, None);
+            return (id, Read::Nothing);
         }
         let Some((text, index)) = self.loaded.sources.indexed(id) else {
-            return (id, None);
+            return (id, Read::Nothing);
         };
-        match yaml::read(text, index, self.limits.yaml()) {
+        let limits = self.limits.yaml();
+        match yaml::read(text, index, limits) {
             Ok(tree) => {
                 let comments = tree.comments(text);
                 self.loaded.sources.set_comments(id, comments);
-                (id, Some(tree))
+                (id, Read::Whole(tree))
+            }
+            Err(error) if recover && error.syntax => {
+                let recovered = recover::recover(text, index, limits, error);
+                let mut pieces: Vec<Result<recover::Piece, Box<LoadError>>> = recovered
+                    .pieces
+                    .into_iter()
+                    .map(|piece| {
+                        piece.map_err(|broken| {
+                            Box::new(LoadError::Yaml {
+                                source_id: id,
+                                position: Some(index.position(text, broken.error.offset)),
+                                message: broken.error.message,
+                                help: broken.error.help,
+                                group: broken.group,
+                            })
+                        })
+                    })
+                    .collect();
+                if recovered.stopped {
+                    pieces.push(Err(Box::new(LoadError::Yaml {
+                        source_id: id,
+                        position: None,
+                        message: format!(
+                            "reading stopped after {} YAML errors in this file",
+                            recover::MAX_YAML_ERRORS
+                        ),
+                        help: Some("fix these first: the rest of the file was not read".to_owned()),
+                        group: None,
+                    })));
+                }
+                (id, Read::Pieces(pieces))
             }
             Err(error) => {
                 let position = index.position(text, error.offset);
@@ -193,8 +256,9 @@ impl Loader {
                     position: Some(position),
                     message: error.message,
                     help: error.help,
+                    group: None,
                 });
-                (id, None)
+                (id, Read::Nothing)
             }
         }
     }
@@ -210,12 +274,12 @@ impl Loader {
     /// assert_eq!(loaded.schema.unwrap().fields[0].key(), "site:Exclude Windows 11 Installation");
     /// ```
     pub fn add_schema_str(&mut self, name: &str, text: &str) -> SourceId {
-        let (id, tree) = self.read_yaml(name, text);
-        let schema = match tree {
-            Some(tree) => {
+        let (id, read) = self.read_yaml(name, text, false);
+        let schema = match read {
+            Read::Whole(tree) => {
                 schema::parse_schema(&tree, id, &mut self.loaded.errors, &mut self.budget)
             }
-            None => cohort_syntax::SchemaDef::default(),
+            Read::Nothing | Read::Pieces(_) => cohort_syntax::SchemaDef::default(),
         };
         self.loaded
             .schema
@@ -409,6 +473,16 @@ impl Loader {
     pub fn finish(self) -> Loaded {
         self.loaded
     }
+}
+
+/// What reading a text as YAML gave.
+enum Read {
+    /// Nothing (an error was recorded).
+    Nothing,
+    /// The whole text.
+    Whole(yaml::Tree),
+    /// The pieces of a text with a syntax error: read, or the error of a broken one.
+    Pieces(Vec<Result<recover::Piece, Box<LoadError>>>),
 }
 
 /// Where a directory walk is.

@@ -108,6 +108,19 @@ impl<'a> Reader<'a> {
         allowed: &'static [&'static str],
         group: Option<&str>,
     ) -> Option<Entries<'k>> {
+        self.entries_except(id, path, what, allowed, group, &[])
+    }
+
+    /// [`Reader::entries`], with keys in `except` left out silently (already reported).
+    fn entries_except<'k>(
+        &mut self,
+        id: NodeId,
+        path: &'k NodePath,
+        what: &'static str,
+        allowed: &'static [&'static str],
+        group: Option<&str>,
+        except: &[&str],
+    ) -> Option<Entries<'k>> {
         let tree = self.tree;
         let Kind::Map(entries) = &tree.node(id).kind else {
             self.wrong_type(id, path, what, "a mapping", group);
@@ -119,6 +132,9 @@ impl<'a> Reader<'a> {
                 self.wrong_type(key, path, "a key", "text", group);
                 continue;
             };
+            if except.contains(&text) {
+                continue;
+            }
             let Some(&name) = allowed.iter().find(|name| **name == text) else {
                 self.errors.push(LoadError::UnknownKey {
                     loc: self.loc(key, &path.key_itself(text)),
@@ -236,19 +252,36 @@ pub(crate) fn groups(reader: &mut Reader<'_>) -> Vec<GroupDef> {
     groups
 }
 
+/// Lowers a tree read from one item of a group list (a list of that one item) as the group
+/// at `path` (see [`crate::recover`]).
+pub(crate) fn list_item(reader: &mut Reader<'_>, path: &NodePath) -> Option<GroupDef> {
+    let root = *reader.tree.documents.first()?;
+    let Kind::Seq(items) = &reader.tree.node(root).kind else {
+        return None;
+    };
+    let [item] = items.as_slice() else {
+        return None;
+    };
+    reader.group_item(*item, path)
+}
+
 impl Reader<'_> {
     fn document(&mut self, root: NodeId) -> Vec<GroupDef> {
         let path = NodePath::root();
-        let Kind::Map(_) = &self.tree.node(root).kind else {
-            self.wrong_type(
-                root,
-                &path,
-                "a definitions file",
-                "a group (a mapping with `name` and `blocks`), or a list of groups under `groups`",
-                None,
-            );
-            return Vec::new();
-        };
+        match &self.tree.node(root).kind {
+            Kind::Map(_) => {}
+            Kind::Seq(items) => return self.group_list(items, &path),
+            Kind::Scalar { .. } => {
+                self.wrong_type(
+                    root,
+                    &path,
+                    "a definitions file",
+                    "a group (a mapping with `name`, and `where` or `blocks`), a list of groups, or a mapping with the list under `groups`",
+                    None,
+                );
+                return Vec::new();
+            }
+        }
         if self.peek_entries(root) == Some(None) {
             return self.group(root, &path).into_iter().collect();
         }
@@ -270,23 +303,30 @@ impl Reader<'_> {
         let Some(items) = self.items(list, &list_path, "`groups`", "a list of groups", None) else {
             return Vec::new();
         };
+        self.group_list(items, &list_path)
+    }
+
+    /// The groups of a list (under `groups:`, or a document that is a list), at `list_path`.
+    fn group_list(&mut self, items: &[NodeId], list_path: &NodePath) -> Vec<GroupDef> {
         items
             .iter()
             .enumerate()
-            .filter_map(|(index, &group)| {
-                let group_path = list_path.index(index);
-                if let Some(entries) = self.peek_entries(group)
-                    && let Some(inner) = entries
-                {
-                    let loc = self.loc(inner, &group_path.key_itself("groups"));
-                    let name = self.peek_name(group);
-                    self.errors
-                        .push(LoadError::NestedGroups { loc, group: name });
-                    return None;
-                }
-                self.group(group, &group_path)
-            })
+            .filter_map(|(index, &group)| self.group_item(group, &list_path.index(index)))
             .collect()
+    }
+
+    /// One item of a group list, at `group_path`.
+    fn group_item(&mut self, group: NodeId, group_path: &NodePath) -> Option<GroupDef> {
+        if let Some(entries) = self.peek_entries(group)
+            && let Some(inner) = entries
+        {
+            let loc = self.loc(inner, &group_path.key_itself("groups"));
+            let name = self.peek_name(group);
+            self.errors
+                .push(LoadError::NestedGroups { loc, group: name });
+            return None;
+        }
+        self.group(group, group_path)
     }
 
     /// For a mapping: `Some(Some(key))` when it has a `groups` key, `Some(None)` when not.
@@ -318,11 +358,110 @@ impl Reader<'_> {
     fn group(&mut self, id: NodeId, path: &NodePath) -> Option<GroupDef> {
         let errors_before = self.errors.len();
         let name = self.peek_name(id);
-        let entries = self.entries(id, path, "a group", GROUP_KEYS, name.as_deref())?;
+        let misplaced = self.misplaced_keys(id, path, name.as_deref());
+        let except: Vec<&str> = misplaced.iter().map(|(key, _)| *key).collect();
+        let entries =
+            self.entries_except(id, path, "a group", GROUP_KEYS, name.as_deref(), &except)?;
+        let group = self.group_body(id, path, &entries, name, errors_before);
+        // A criterion whose `operator` was found in the group is not also missing one.
+        let tail = self.errors.split_off(errors_before);
+        self.errors.extend(tail.into_iter().filter(|error| {
+            !matches!(error, LoadError::MissingOperator { criterion, .. }
+                if misplaced.iter().any(|(key, above)| *key == "operator" && above.as_deref() == Some(criterion.as_str())))
+        }));
+        group
+    }
+
+    /// Reports every key of a criterion found in the group mapping `id` (with the criterion
+    /// just above it, which it most likely belongs to), and returns them with that criterion.
+    fn misplaced_keys(
+        &mut self,
+        id: NodeId,
+        path: &NodePath,
+        group: Option<&str>,
+    ) -> Vec<(&'static str, Option<String>)> {
+        let tree = self.tree;
+        let Kind::Map(entries) = &tree.node(id).kind else {
+            return Vec::new();
+        };
+        let mut found = Vec::new();
+        for &(key, _) in entries {
+            let Some(&name) = tree
+                .node(key)
+                .as_scalar()
+                .and_then(|text| CRITERION_KEYS.iter().find(|k| **k == text))
+            else {
+                continue;
+            };
+            if found.iter().any(|(seen, _)| *seen == name) {
+                continue;
+            }
+            let above = self.criterion_before(entries, tree.node(key).span.start);
+            self.errors.push(LoadError::MisplacedKey {
+                loc: self.loc(key, &path.key_itself(name)),
+                key: name.to_owned(),
+                group: group.map(str::to_owned),
+                criterion: above.clone(),
+            });
+            found.push((name, above));
+        }
+        found
+    }
+
+    /// The label of the last criterion mapping of the group's `blocks` that starts before
+    /// byte `offset` (`block 1, criterion 2 (`OS`)`).
+    fn criterion_before(&self, group: &[(NodeId, NodeId)], offset: usize) -> Option<String> {
+        let tree = self.tree;
+        let (_, blocks) = group
+            .iter()
+            .find(|(key, _)| tree.node(*key).as_scalar() == Some("blocks"))?;
+        let Kind::Seq(blocks) = &tree.node(*blocks).kind else {
+            return None;
+        };
+        let mut last = None;
+        for (b, &block) in blocks.iter().enumerate() {
+            let criteria: &[NodeId] = match &tree.node(block).kind {
+                Kind::Seq(items) => items,
+                Kind::Map(entries) => entries
+                    .iter()
+                    .find(|(key, _)| tree.node(*key).as_scalar() == Some("criteria"))
+                    .and_then(|(_, list)| match &tree.node(*list).kind {
+                        Kind::Seq(items) => Some(&items[..]),
+                        _ => None,
+                    })
+                    .unwrap_or_default(),
+                Kind::Scalar { .. } => &[],
+            };
+            for (c, &criterion) in criteria.iter().enumerate() {
+                let node = tree.node(criterion);
+                if node.span.start >= offset {
+                    return last;
+                }
+                if let Kind::Map(entries) = &node.kind {
+                    let field = entries
+                        .iter()
+                        .find(|(key, _)| tree.node(*key).as_scalar() == Some("field"))
+                        .and_then(|(_, value)| tree.node(*value).as_scalar())
+                        .unwrap_or_default();
+                    last = Some(format!("block {}, criterion {} (`{field}`)", b + 1, c + 1));
+                }
+            }
+        }
+        last
+    }
+
+    fn group_body(
+        &mut self,
+        id: NodeId,
+        path: &NodePath,
+        entries: &Entries<'_>,
+        name: Option<String>,
+        errors_before: usize,
+    ) -> Option<GroupDef> {
         let group = name.as_deref();
-        let name_text = self.text_at(&entries, "name", group);
-        let description = self.text_at(&entries, "description", group);
-        let join = self.text_at(&entries, "match", group);
+        let name_text = self.text_at(entries, "name", group);
+        let description = self.text_at(entries, "description", group);
+        let join = self.text_at(entries, "match", group);
         let Some(name) = name_text.filter(|name| !name.trim().is_empty()) else {
             let loc = self.loc(id, path);
             self.errors.push(LoadError::MissingName { loc });
@@ -346,7 +485,7 @@ impl Reader<'_> {
                 loc: self.loc(id, path),
             });
         }
-        let group_join = self.join(join.as_deref(), &entries, &name);
+        let group_join = self.join(join.as_deref(), entries, &name);
         let mut items = Vec::new();
         let blocks = match entries.get("blocks") {
             Some((blocks, blocks_path)) => self
@@ -412,7 +551,24 @@ impl Reader<'_> {
         let errors_before = self.errors.len();
         let (join, criteria, criteria_path) = match &self.tree.node(id).kind {
             Kind::Seq(items) => (Join::All, &items[..], path.clone()),
-            Kind::Map(_) => {
+            Kind::Map(map) => {
+                let is_key = |keys: &[&str], key: &NodeId| {
+                    self.tree
+                        .node(*key)
+                        .as_scalar()
+                        .is_some_and(|text| keys.contains(&text))
+                };
+                if map.iter().any(|(key, _)| is_key(CRITERION_KEYS, key))
+                    && !map.iter().any(|(key, _)| is_key(BLOCK_KEYS, key))
+                {
+                    let loc = self.loc(id, path);
+                    self.errors.push(LoadError::BlockIsCriterion {
+                        loc,
+                        group: group.to_owned(),
+                        block: number,
+                    });
+                    return None;
+                }
                 let entries = self.entries(id, path, "a block", BLOCK_KEYS, Some(group))?;
                 let join = match self.text_at(&entries, "match", Some(group)) {
                     Some(value) => self.join(Some(&value), &entries, group),
@@ -837,7 +993,8 @@ mod tests {
                 "name: G\nname: H\nblocks:\n- - {field: a, operator: is, value: b}\n",
                 "key `name` is given twice",
             ),
-            ("- name: G\n", "a definitions file must be a group"),
+            ("just text\n", "a definitions file must be a group"),
+            ("- name: G\n", "group has no blocks"),
         ];
         for (text, expected) in cases {
             let loaded = load(text);
@@ -963,6 +1120,254 @@ mod tests {
                 .starts_with("did you mean `blocks`?")
         );
         assert!(loaded.groups.is_empty());
+    }
+
+    /// Every error of `loaded` as (message, group, line, column).
+    fn found(loaded: &Loaded) -> Vec<(String, Option<&str>, (usize, usize))> {
+        loaded
+            .errors
+            .iter()
+            .map(|error| (error.to_string(), error.group(), position_of(loaded, error)))
+            .collect()
+    }
+
+    #[test]
+    fn yaml_syntax_errors_do_not_hide_the_other_groups() {
+        let loaded = load(
+            "groups:\n  - name: Typo\n    blocks:\n      - - field: OS\n          operator: contains\n          vaule: Windows\n  - name: Tabbed\n    where: OS contains x\n\t    description: tab\n  - name: Indented\n    blocks:\n      - - field: OS\n        operator: contains\n  - name: Colon\n    where: OS contains Windows: Server\n  - name: Good\n    where: OS contains Linux\n",
+        );
+        assert_eq!(
+            found(&loaded),
+            [
+                (
+                    "unknown key `vaule` in a criterion".to_owned(),
+                    Some("Typo"),
+                    (6, 11)
+                ),
+                (
+                    "invalid YAML: a tab in the indentation of line 9".to_owned(),
+                    Some("Tabbed"),
+                    (9, 1)
+                ),
+                (
+                    "invalid YAML: `operator:` at column 9 is not in line with the lines above it"
+                        .to_owned(),
+                    Some("Indented"),
+                    (13, 9)
+                ),
+                (
+                    "invalid YAML: `: ` inside a value that is not quoted".to_owned(),
+                    Some("Colon"),
+                    (15, 31)
+                ),
+            ]
+        );
+        let helps: Vec<String> = loaded.errors.iter().filter_map(LoadError::help).collect();
+        assert!(
+            helps[0].starts_with("did you mean `value`?"),
+            "{}",
+            helps[0]
+        );
+        assert_eq!(helps[1], "YAML indents with spaces, not tabs");
+        assert_eq!(
+            helps[2],
+            "to continue the mapping of `field` (line 12), start this line at column 11, under `field`; a new list item starts with `- `"
+        );
+        assert_eq!(
+            helps[3],
+            "quote the value: `where: 'OS contains Windows: Server'`"
+        );
+        let names: Vec<&str> = loaded.groups.iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(names, ["Good"]);
+        // The group read after an error keeps its true location.
+        let good = loaded.sources.position(&loaded.groups[0].loc).unwrap();
+        assert_eq!(good.line, 16);
+    }
+
+    #[test]
+    fn a_group_that_cannot_be_cut_out_still_gives_its_error() {
+        // Another key beside `groups`: the document is read as one piece, and its error is
+        // the YAML reader's, once.
+        let loaded =
+            load("version: 1\ngroups:\n- name: A\n  where: a: b\n- name: B\n  where: OS = b\n");
+        assert_eq!(
+            found(&loaded),
+            [(
+                "invalid YAML: `: ` inside a value that is not quoted".to_owned(),
+                None,
+                (4, 11)
+            )]
+        );
+        assert!(loaded.groups.is_empty());
+        // An alias to another group's anchor, after an error elsewhere, says why it fails.
+        let loaded = load(
+            "- name: A\n  where: &w OS = a\n- name: B\n  where: *w\n- name: C\n  where: a: b\n",
+        );
+        let messages: Vec<String> = loaded.errors.iter().map(ToString::to_string).collect();
+        assert_eq!(messages.len(), 2, "{messages:?} {:?}", loaded.errors);
+        assert!(
+            loaded.errors[0]
+                .help()
+                .unwrap()
+                .contains("an alias can only name an anchor of its own group")
+        );
+        assert_eq!(loaded.groups.len(), 1);
+    }
+
+    #[test]
+    fn yaml_errors_stop_at_the_limit_with_one_error_saying_so() {
+        let mut text = String::from("groups:\n");
+        for i in 0..150 {
+            text.push_str(&format!("- name: G{i}\n  where: a: b\n"));
+        }
+        let loaded = load(&text);
+        assert_eq!(loaded.errors.len(), 101);
+        assert_eq!(
+            loaded.errors[100].to_string(),
+            "reading stopped after 100 YAML errors in this file"
+        );
+        assert_eq!(loaded.errors[99].group(), Some("G99"));
+    }
+
+    #[test]
+    fn documents_may_be_groups_lists_or_group_lists_with_true_lines() {
+        let loaded = load(
+            "name: A\nwhere: OS is a\n---\n- name: B\n  blocks: [[{field: OS, operator: frobs, value: b}]]\n- name: C\n  where: OS is c\n---\ngroups:\n- name: D\n  blocks: [[{field: OS, operator: frobs, value: d}]]\n",
+        );
+        assert_eq!(
+            found(&loaded),
+            [
+                ("unknown operator `frobs`".to_owned(), Some("B"), (5, 35)),
+                ("unknown operator `frobs`".to_owned(), Some("D"), (11, 35)),
+            ]
+        );
+        let names: Vec<&str> = loaded.groups.iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(names, ["A", "C"]);
+        // A YAML error in one document leaves the others read, lines right in each.
+        let loaded =
+            load("name: A\nwhere: OS is a\n---\nname: B\nwhere: x: y\n---\nname: C\nwhere: [x]\n");
+        assert_eq!(
+            found(&loaded),
+            [
+                (
+                    "invalid YAML: `: ` inside a value that is not quoted".to_owned(),
+                    Some("B"),
+                    (5, 9)
+                ),
+                (
+                    "`where` must be text, found a list".to_owned(),
+                    Some("C"),
+                    (8, 8)
+                ),
+            ]
+        );
+        assert_eq!(loaded.groups.len(), 1);
+    }
+
+    #[test]
+    fn imported_documents_joined_by_the_cli_load_back() {
+        let markdown = |name: &str, value: &str| {
+            format!(
+                "---\ntitle: '{name}'\n---\n\n## Group Criteria\n\n| Block | Criteria Name | Operator | Value(s) |\n|---|---|---|---|\n| 1 | OS | Contains any of | `{value}` |\n"
+            )
+        };
+        let mut joined = String::new();
+        for (index, (name, value)) in [("First", "Windows"), ("Second", "Linux")]
+            .iter()
+            .enumerate()
+        {
+            let group = crate::import_markdown(&markdown(name, value)).unwrap();
+            if index > 0 {
+                joined.push_str("---\n");
+            }
+            joined.push_str(&crate::to_yaml(&[group], true).unwrap());
+        }
+        let loaded = load(&joined);
+        assert!(loaded.errors.is_empty(), "{joined}\n{:?}", loaded.errors);
+        let names: Vec<&str> = loaded.groups.iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(names, ["First", "Second"]);
+        let second = loaded.sources.position(&loaded.groups[1].loc).unwrap();
+        assert_eq!(joined.lines().nth(second.line - 1), Some("name: Second"));
+    }
+
+    #[test]
+    fn keys_in_the_wrong_mapping_say_where_they_belong() {
+        let loaded = load(
+            "groups:\n  - name: A\n    blocks:\n    - - field: OS\n    operator: contains\n    value: x\n  - name: B\n    blocks:\n      - field: OS\n        operator: contains\n        value: x\n",
+        );
+        assert_eq!(
+            found(&loaded),
+            [
+                (
+                    "`operator` is a key of a criterion, but its indentation puts it in the group"
+                        .to_owned(),
+                    Some("A"),
+                    (5, 5)
+                ),
+                (
+                    "`value` is a key of a criterion, but its indentation puts it in the group"
+                        .to_owned(),
+                    Some("A"),
+                    (6, 5)
+                ),
+                (
+                    "block 1 is a single criterion, not a list of criteria".to_owned(),
+                    Some("B"),
+                    (9, 9)
+                ),
+            ]
+        );
+        assert_eq!(
+            loaded.errors[0].help().as_deref(),
+            Some(
+                "indent `operator` like the other keys of the criterion above it (block 1, criterion 1 (`OS`)): keys of one mapping start in the same column"
+            )
+        );
+        assert!(
+            loaded.errors[2]
+                .help()
+                .unwrap()
+                .starts_with("a block is a list of criteria: start the criterion with `- - `")
+        );
+    }
+
+    #[test]
+    fn messages_never_name_internal_types() {
+        let cases = [
+            "groups: 5\n",
+            "groups:\n- 5\n",
+            "- [a]\n",
+            "name: [x]\nblocks: {a: b}\n",
+            "name: G\nblocks:\n- 5\n",
+            "name: G\nblocks:\n- - [x]\n",
+            "name: G\nblocks:\n- - {field: OS, operator: is, values: {a: b}}\n",
+            "name: G\nwhere: [x]\n",
+            "name: G\nblocks: [[{field: OS, operator: is, value: [x]}]]\n",
+            "? [a]\n: b\n",
+            "name: G\nblocks: [\n",
+            "name: G\n\tblocks: x\n",
+            "x: 'a\n",
+        ];
+        for text in cases {
+            let loaded = load(text);
+            assert!(!loaded.errors.is_empty(), "{text}");
+            for error in &loaded.errors {
+                let said = format!("{error} {}", error.help().unwrap_or_default());
+                for internal in [
+                    "struct",
+                    "Raw",
+                    "enum",
+                    "serde",
+                    "invalid type",
+                    "Node",
+                    "Kind",
+                    "Seq",
+                    "Map",
+                ] {
+                    assert!(!said.contains(internal), "{text:?}: {said}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -103,9 +103,18 @@ pub(crate) struct Tree {
     pub(crate) documents: Vec<NodeId>,
     /// The bytes of every scalar, in text order (to tell comments from `#` inside values).
     scalar_spans: Vec<Span>,
+    /// What the aliases of the text stand for, in bytes (see [`YamlLimits`]).
+    pub(crate) expanded: usize,
 }
 
 impl Tree {
+    /// Where the first document's root starts, in bytes (0 for an empty tree).
+    pub(crate) fn start(&self) -> usize {
+        self.documents
+            .first()
+            .map_or(0, |&root| self.node(root).span.start)
+    }
+
     /// The node `id`.
     pub(crate) fn node(&self, id: NodeId) -> &Node {
         // Ids are only made by `read`, for nodes it pushed: indexing cannot fail.
@@ -145,6 +154,9 @@ pub(crate) struct YamlError {
     pub(crate) help: Option<String>,
     /// Where, in bytes.
     pub(crate) offset: usize,
+    /// Whether this is a YAML syntax error (after which the rest of the file may still be
+    /// read group by group), rather than a limit.
+    pub(crate) syntax: bool,
 }
 
 /// An open collection while its events are read.
@@ -165,6 +177,22 @@ enum OpenContent {
 
 /// Reads `text` (indexed by `index`) into a tree.
 pub(crate) fn read(text: &str, index: &TextIndex, limits: YamlLimits) -> Result<Tree, YamlError> {
+    read_range(text, index, limits, 0, text.len())
+}
+
+/// Reads the bytes `start..end` of `text` (indexed by `index`, `start` at a line start) as a
+/// YAML text of its own, with every span and error offset in bytes of the whole `text`.
+pub(crate) fn read_range(
+    text: &str,
+    index: &TextIndex,
+    limits: YamlLimits,
+    start: usize,
+    end: usize,
+) -> Result<Tree, YamlError> {
+    let Some(part) = text.get(start..end) else {
+        return Ok(Tree::default());
+    };
+    let base = index.char_of_byte(text, start);
     let mut builder = Builder {
         tree: Tree::default(),
         weights: Vec::new(),
@@ -173,18 +201,23 @@ pub(crate) fn read(text: &str, index: &TextIndex, limits: YamlLimits) -> Result<
         expanded: 0,
         limits,
     };
-    for event in Parser::new_from_str(text) {
-        let (event, span) = event.map_err(|error| YamlError {
-            offset: index.byte_of_char(text, error.marker().index()),
-            help: scan_help(error.info()),
-            message: if error.info().contains("recursion limit") {
-                "lists and mappings are nested too deeply for the YAML reader".to_owned()
+    for event in Parser::new_from_str(part) {
+        let (event, span) = event.map_err(|error| {
+            let offset = index.byte_of_char(text, base + error.marker().index());
+            if error.info().contains("recursion limit") {
+                YamlError {
+                    offset,
+                    help: None,
+                    message: "lists and mappings are nested too deeply for the YAML reader"
+                        .to_owned(),
+                    syntax: false,
+                }
             } else {
-                format!("invalid YAML: {}", error.info())
-            },
+                syntax_error(text, index, offset, error.info())
+            }
         })?;
-        let start = index.byte_of_char(text, span.start.index());
-        let end = index.byte_of_char(text, span.end.index());
+        let start = index.byte_of_char(text, base + span.start.index());
+        let end = index.byte_of_char(text, base + span.end.index());
         match event {
             Event::Scalar(value, style, anchor, _) => {
                 let (content, end) = scalar_extent(text, start, end, style);
@@ -226,6 +259,7 @@ pub(crate) fn read(text: &str, index: &TextIndex, limits: YamlLimits) -> Result<
                             .to_owned(),
                         help: None,
                         offset: start,
+                        syntax: true,
                     });
                 };
                 let weight = builder.weights.get(id.0).copied().unwrap_or(0);
@@ -240,6 +274,7 @@ pub(crate) fn read(text: &str, index: &TextIndex, limits: YamlLimits) -> Result<
                             "write the values out, or split the file: an alias is expanded wherever it is used".to_owned(),
                         ),
                         offset: start,
+                        syntax: false,
                     });
                 }
                 builder.attach(id, weight);
@@ -251,6 +286,7 @@ pub(crate) fn read(text: &str, index: &TextIndex, limits: YamlLimits) -> Result<
             | Event::Nothing => {}
         }
     }
+    builder.tree.expanded = builder.expanded;
     Ok(builder.tree)
 }
 
@@ -284,6 +320,7 @@ impl Builder {
                 ),
                 help: None,
                 offset: start,
+                syntax: false,
             });
         }
         self.stack.push(Open {
@@ -375,26 +412,161 @@ fn scalar_extent(text: &str, start: usize, end: usize, style: ScalarStyle) -> (u
     (content, close.min(text.len()).max(content))
 }
 
-/// A hint for the YAML mistakes people make most.
-fn scan_help(info: &str) -> Option<String> {
+/// A YAML syntax error at byte `offset`, said in the words of the mistake people make most
+/// when there is a likely one (a tab, an unquoted `: `, a line out of line with the lines
+/// above it), with the parser's own words otherwise.
+fn syntax_error(text: &str, index: &TextIndex, offset: usize, info: &str) -> YamlError {
+    let general = |help: Option<&str>| YamlError {
+        message: format!("invalid YAML: {info}"),
+        help: help.map(str::to_owned),
+        offset,
+        syntax: true,
+    };
+    let line_no = index.position(text, offset).line;
+    let Some((line_start, line_end)) = index.line_range(text, line_no) else {
+        return general(None);
+    };
+    let line = text.get(line_start..line_end).unwrap_or_default();
     if info.contains("tab") {
-        Some("YAML indents with spaces, not tabs".to_owned())
-    } else if info.contains("mapping values are not allowed") {
-        Some("a value with `: ` in it must be quoted, as in `value: \"a: b\"`; otherwise check the indentation of this line".to_owned())
-    } else if info.contains("did not find expected key")
-        || info.contains("did not find expected '-'")
-    {
-        Some(
-            "check the indentation: items of one list or mapping start in the same column"
-                .to_owned(),
-        )
-    } else if info.contains("flow") {
-        Some("a `[` or `{` opened before this is not closed where it should be".to_owned())
-    } else if info.contains("comments must be separated") {
-        Some("put a space before `#`, or quote the value if `#` belongs to it".to_owned())
-    } else {
-        None
+        // The parser stops where the scalar or line before the tab ends: point at the tab.
+        let tab = (line_no..line_no + 3).find_map(|n| {
+            let (start, end) = index.line_range(text, n)?;
+            let this = text.get(start..end)?;
+            let indent = this.len() - this.trim_start_matches([' ', '\t']).len();
+            this.get(..indent)?.find('\t').map(|at| (n, start + at))
+        });
+        return match tab {
+            Some((n, at)) => YamlError {
+                message: format!("invalid YAML: a tab in the indentation of line {n}"),
+                help: Some("YAML indents with spaces, not tabs".to_owned()),
+                offset: at,
+                syntax: true,
+            },
+            None => general(Some("YAML indents with spaces, not tabs")),
+        };
     }
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    let content = strip_dashes(line);
+    let content_column = line.len() - content.len() + 1;
+    let key = content
+        .split_once(':')
+        .map(|(key, _)| key.trim())
+        .filter(|key| !key.is_empty() && key.len() < 60);
+    let above = line_above(text, index, line_no);
+    if info.contains("mapping values are not allowed") {
+        let in_value = offset > line_start
+            && text
+                .get(line_start + (line.len() - content.len())..offset)
+                .is_some_and(|before| before.contains(": "));
+        if in_value && let Some((key, value)) = content.split_once(": ") {
+            let value = value.trim();
+            let quoted = format!("'{}'", value.replace('\'', "''"));
+            return YamlError {
+                message: "invalid YAML: `: ` inside a value that is not quoted".to_owned(),
+                help: Some(format!("quote the value: `{}: {quoted}`", key.trim())),
+                offset,
+                syntax: true,
+            };
+        }
+        if let (Some(key), Some((above_line, above_key, above_column))) = (key, &above)
+            && content_column > *above_column
+        {
+            return YamlError {
+                message: format!(
+                    "invalid YAML: `{key}:` at column {content_column} is indented deeper than `{above_key}` on line {above_line}, and is read as part of its value"
+                ),
+                help: Some(format!(
+                    "keys of one mapping start in the same column: start `{key}` at column {above_column}, under `{above_key}`; or quote the value if `: ` belongs to it"
+                )),
+                offset: line_start + indent,
+                syntax: true,
+            };
+        }
+        return general(Some(
+            "a value with `: ` in it must be quoted, as in `value: 'a: b'`; otherwise check the indentation of this line",
+        ));
+    }
+    if info.contains("did not find expected key") || info.contains("did not find expected '-'") {
+        let what = match key {
+            Some(key) if content.contains(':') => format!("`{key}:`"),
+            _ => "this line".to_owned(),
+        };
+        if let Some((above_line, above_key, above_column)) = &above {
+            let column = indent + 1;
+            let help = if column < *above_column {
+                format!(
+                    "to continue the mapping of `{above_key}` (line {above_line}), start this line at column {above_column}, under `{above_key}`; a new list item starts with `- `"
+                )
+            } else {
+                format!(
+                    "keys of one mapping start in the same column: `{above_key}` on line {above_line} starts at column {above_column}"
+                )
+            };
+            return YamlError {
+                message: format!(
+                    "invalid YAML: {what} at column {column} is not in line with the lines above it"
+                ),
+                help: Some(help),
+                offset: line_start + indent,
+                syntax: true,
+            };
+        }
+        return general(Some(
+            "check the indentation: items of one list or mapping start in the same column",
+        ));
+    }
+    if info.contains("unknown anchor") {
+        return YamlError {
+            message: "invalid YAML: an alias names no anchor defined before it".to_owned(),
+            help: None,
+            offset,
+            syntax: true,
+        };
+    }
+    if info.contains("flow") {
+        return general(Some(
+            "a `[` or `{` opened before this is not closed where it should be",
+        ));
+    }
+    if info.contains("comments must be separated") {
+        return general(Some(
+            "put a space before `#`, or quote the value if `#` belongs to it",
+        ));
+    }
+    general(None)
+}
+
+/// A line without its indentation and list item dashes (`  - - field: OS` -> `field: OS`).
+fn strip_dashes(line: &str) -> &str {
+    let mut rest = line.trim_start_matches(' ');
+    while let Some(after) = rest.strip_prefix('-')
+        && (after.is_empty() || after.starts_with(' '))
+    {
+        rest = after.trim_start_matches(' ');
+    }
+    rest
+}
+
+/// The nearest line above line `line_no` with a key (not blank, not a comment), at most 50
+/// lines up: its number, its key, and the column the key starts at.
+fn line_above(text: &str, index: &TextIndex, line_no: usize) -> Option<(usize, String, usize)> {
+    (line_no.saturating_sub(50).max(1)..line_no)
+        .rev()
+        .find_map(|n| {
+            let (start, end) = index.line_range(text, n)?;
+            let line = text.get(start..end)?;
+            let content = strip_dashes(line);
+            if content.is_empty() || content.starts_with('#') {
+                return None;
+            }
+            let (key, _) = content.split_once(':')?;
+            let key = key.trim();
+            if key.is_empty() || key.len() > 60 || key.starts_with(['{', '[', '"', '\'']) {
+                return None;
+            }
+            let column = line.get(..line.len() - content.len())?.chars().count() + 1;
+            Some((n, key.to_owned(), column))
+        })
 }
 
 #[cfg(test)]
@@ -506,14 +678,66 @@ mod tests {
     }
 
     #[test]
+    fn lines_out_of_line_say_where_they_belong() {
+        let text = "- - field: OS\n  operator: is\n";
+        let error = tree(text).unwrap_err();
+        assert_eq!(
+            error.message,
+            "invalid YAML: `operator:` at column 3 is not in line with the lines above it"
+        );
+        assert_eq!(
+            error.help.as_deref(),
+            Some(
+                "to continue the mapping of `field` (line 1), start this line at column 5, under `field`; a new list item starts with `- `"
+            )
+        );
+        assert_eq!(error.offset, 16);
+        let text = "name: A\nblocks:\n- - field: OS\n      operator: is\n";
+        let error = tree(text).unwrap_err();
+        assert_eq!(
+            error.message,
+            "invalid YAML: `operator:` at column 7 is indented deeper than `field` on line 3, and is read as part of its value"
+        );
+        assert_eq!(
+            error.help.as_deref(),
+            Some(
+                "keys of one mapping start in the same column: start `operator` at column 5, under `field`; or quote the value if `: ` belongs to it"
+            )
+        );
+    }
+
+    #[test]
     fn syntax_errors_have_a_position_and_a_hint() {
         let error = tree("a:\n\tb: 1\n").unwrap_err();
-        assert_eq!(error.offset, 4);
+        assert_eq!(error.offset, 3);
+        assert_eq!(
+            error.message,
+            "invalid YAML: a tab in the indentation of line 2"
+        );
         assert_eq!(
             error.help.as_deref(),
             Some("YAML indents with spaces, not tabs")
         );
         let error = tree("value: a: b\n").unwrap_err();
-        assert!(error.help.unwrap().contains("quoted"));
+        assert_eq!(
+            error.message,
+            "invalid YAML: `: ` inside a value that is not quoted"
+        );
+        assert_eq!(
+            error.help.as_deref(),
+            Some("quote the value: `value: 'a: b'`")
+        );
+        let error = tree("where: it's: x\n").unwrap_err();
+        assert_eq!(
+            error.help.as_deref(),
+            Some("quote the value: `where: 'it''s: x'`")
+        );
+        // A tab after the line the parser stops at is found and pointed at.
+        let text = "- name: T\n\twhere: x\n";
+        let error = tree(text).unwrap_err();
+        assert_eq!(
+            (error.offset, error.message.as_str()),
+            (10, "invalid YAML: a tab in the indentation of line 2")
+        );
     }
 }

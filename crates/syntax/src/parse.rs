@@ -85,7 +85,7 @@ pub fn parse_criterion(text: &str) -> Result<Criterion, ParseError> {
 pub fn parse_criterion_with(text: &str, limits: Limits) -> Result<Criterion, ParseError> {
     let mut driver = Driver::new(text, limits)?;
     let criterion = driver.criterion()?;
-    driver.end("the end of the criterion")?;
+    driver.end("the end of the criterion", Context::Criterion)?;
     Ok(criterion)
 }
 
@@ -113,7 +113,10 @@ pub fn parse_condition_with(text: &str, limits: Limits) -> Result<Expr, ParseErr
         return driver.blocks();
     }
     let expr = driver.expr()?;
-    driver.end("`and`, `or` or the end of the condition")?;
+    driver.end(
+        "`and`, `or` or the end of the condition",
+        Context::Condition,
+    )?;
     Ok(expr)
 }
 
@@ -301,6 +304,18 @@ struct Driver<'a> {
     rest: &'a str,
     depth: usize,
     limits: Limits,
+    /// The last criterion read: its operator, the operator's span and its last value's span
+    /// (for hints on what follows it).
+    last: Option<(Op, Span, Option<Span>)>,
+}
+
+/// What the text being parsed is, for hints.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Context {
+    /// One criterion (a line of a block).
+    Criterion,
+    /// A whole condition (`where:`), with `and`, `or` and `not`.
+    Condition,
 }
 
 type Parsed<T> = Result<T, ParseError>;
@@ -323,6 +338,7 @@ impl<'a> Driver<'a> {
             rest: text,
             depth: 0,
             limits,
+            last: None,
         })
     }
 
@@ -373,12 +389,105 @@ impl<'a> Driver<'a> {
         }
     }
 
-    fn end(&mut self, expected: &str) -> Parsed<()> {
+    fn end(&mut self, expected: &str, context: Context) -> Parsed<()> {
         self.skip_ws();
         if self.rest.is_empty() {
             Ok(())
         } else {
-            self.unexpected(expected)
+            self.unexpected_after_criterion(expected, context)
+        }
+    }
+
+    /// The error for a token that cannot follow the criterion just read, with a hint for the
+    /// likely mistake: `&&`/`||`, a relative date without `ago`, a value of several words
+    /// without quotes.
+    fn unexpected_after_criterion<T>(&self, expected: &str, context: Context) -> Parsed<T> {
+        let mut error = self.unexpected::<T>(expected);
+        if let Err(error) = &mut error {
+            error.help = self.hint_after_criterion(context);
+        }
+        error
+    }
+
+    fn hint_after_criterion(&self, context: Context) -> Option<String> {
+        let rest = self.rest.trim_start();
+        let joiner = if rest.starts_with("&&") {
+            Some(("&&", "and"))
+        } else if rest.starts_with("||") {
+            Some(("||", "or"))
+        } else {
+            None
+        };
+        if let Some((written, word)) = joiner {
+            return Some(match context {
+                Context::Condition => format!("write `{word}` instead of `{written}`"),
+                Context::Criterion => format!(
+                    "write `{word}` instead of `{written}`; but a line of a block holds one criterion: put the next one on a line of its own (criteria of a block must all hold), or write the condition under `where:`"
+                ),
+            });
+        }
+        if context == Context::Criterion && starts_with_keyword(rest) {
+            return Some("a line of a block holds one criterion: put the next one on a line of its own (criteria of a block must all hold), or write the condition under `where:`".to_owned());
+        }
+        let (op, op_span, last_value) = self.last?;
+        let value = last_value?;
+        let value_text = self.text.get(value.start..value.end)?;
+        let gap = self.text.get(value.end..self.offset())?;
+        if !gap.trim().is_empty() || value_text.starts_with(['"', '\'', '`']) {
+            return None;
+        }
+        // `more than 30 days`: a number, then a unit, and no `ago`.
+        if !op.negated
+            && matches!(op.operator, Operator::GreaterThan | Operator::LessThan)
+            && value_text.chars().all(|c| c.is_ascii_digit())
+            && let Ok((_, duration)) = duration(self.text.get(value.start..)?)
+        {
+            let phrase = self.text.get(op_span.start..op_span.end)?;
+            let instead = if op.operator == Operator::GreaterThan {
+                ("older than", "more")
+            } else {
+                ("within last", "less")
+            };
+            return Some(format!(
+                "`{phrase} {duration}` would compare with the number {value_text}; for a date {} than {duration} ago write `{} {duration}` or `{phrase} {duration} ago`",
+                instead.1, instead.0
+            ));
+        }
+        // A value of several words: quote it.
+        let words_end = self.words_end(value.end);
+        let words = self.text.get(value.start..words_end)?.trim_end();
+        if words.len() > value_text.len() {
+            let quoted = format!("\"{}\"", words.replace('\\', "\\\\").replace('"', "\\\""));
+            return Some(format!(
+                "a value of several words must be quoted: `{quoted}`"
+            ));
+        }
+        None
+    }
+
+    /// Where a run of bare words starting at `from` ends: at a `,`, `(`, `)`, a quote, the
+    /// end, or a keyword (`and`, `or`, `not`).
+    fn words_end(&self, from: usize) -> usize {
+        let mut at = from;
+        let bytes = self.text.as_bytes();
+        loop {
+            let rest = self.text.get(at..).unwrap_or_default();
+            let trimmed = rest.trim_start();
+            let token_start = at + (rest.len() - trimmed.len());
+            if trimmed.is_empty()
+                || trimmed.starts_with([',', '(', ')', '"', '`'])
+                || starts_with_keyword(trimmed)
+                || trimmed.starts_with("(case-sensitive)")
+            {
+                return at;
+            }
+            let token_len = trimmed
+                .find(|c: char| c.is_whitespace() || matches!(c, ',' | '(' | ')'))
+                .unwrap_or(trimmed.len());
+            at = token_start + token_len;
+            if at >= bytes.len() {
+                return bytes.len();
+            }
         }
     }
 
@@ -476,7 +585,10 @@ impl<'a> Driver<'a> {
                         None,
                     );
                 }
-                None => return self.unexpected("`and`, `or` or `)`"),
+                None => {
+                    return self
+                        .unexpected_after_criterion("`and`, `or` or `)`", Context::Condition);
+                }
             }
             self.depth -= 1;
             return Ok(inner);
@@ -620,6 +732,11 @@ impl<'a> Driver<'a> {
         if values.is_empty() {
             values = self.values(op)?;
         }
+        self.last = Some((
+            op,
+            Span::new(op_start, phrase_end),
+            values.last().and_then(|v| v.loc.span),
+        ));
         let mut case_sensitive = false;
         self.skip_ws();
         if let Ok((rest, _)) =
@@ -897,6 +1014,91 @@ mod tests {
                 33,
                 33
             )
+        );
+    }
+
+    #[track_caller]
+    fn help(text: &str) -> Option<String> {
+        parse_condition(text).unwrap_err().help
+    }
+
+    #[test]
+    fn relative_dates_without_ago_suggest_the_accepted_forms() {
+        let e = parse_condition("Last Seen more than 30 days").unwrap_err();
+        assert_eq!(
+            e.message,
+            "unexpected `days`: expected `and`, `or` or the end of the condition"
+        );
+        assert_eq!(
+            e.help.as_deref(),
+            Some(
+                "`more than 30 days` would compare with the number 30; for a date more than 30 days ago write `older than 30 days` or `more than 30 days ago`"
+            )
+        );
+        assert_eq!(
+            help("Last Seen less than 2 weeks and OS is x").as_deref(),
+            Some(
+                "`less than 2 weeks` would compare with the number 2; for a date less than 2 weeks ago write `within last 2 weeks` or `less than 2 weeks ago`"
+            )
+        );
+        // Both suggested forms are accepted, and mean the same.
+        let older = parse_criterion("Last Seen older than 30 days").unwrap();
+        let ago = parse_criterion("Last Seen more than 30 days ago").unwrap();
+        assert_eq!(older, ago);
+    }
+
+    #[test]
+    fn values_of_several_words_suggest_quotes() {
+        assert_eq!(
+            help("OS contains Microsoft Windows 10 and Tags is blank").as_deref(),
+            Some("a value of several words must be quoted: `\"Microsoft Windows 10\"`")
+        );
+        assert_eq!(
+            help("OS is any of Windows 10, Linux").as_deref(),
+            Some("a value of several words must be quoted: `\"Windows 10\"`")
+        );
+        let e = parse_criterion("OS = Microsoft Windows").unwrap_err();
+        assert_eq!(
+            e.message,
+            "unexpected `Windows`: expected the end of the criterion"
+        );
+        assert_eq!(
+            e.help.as_deref(),
+            Some("a value of several words must be quoted: `\"Microsoft Windows\"`")
+        );
+        // A quoted value followed by a word is not a value to quote again.
+        assert_eq!(help("OS = \"Microsoft\" Windows"), None);
+    }
+
+    #[test]
+    fn c_style_operators_suggest_words() {
+        let e = parse_condition("OS contains x && Hostname starts with y").unwrap_err();
+        assert_eq!(
+            (e.message.as_str(), e.span.start, e.span.end),
+            (
+                "unexpected `&&`: expected `and`, `or` or the end of the condition",
+                14,
+                16
+            )
+        );
+        assert_eq!(e.help.as_deref(), Some("write `and` instead of `&&`"));
+        assert_eq!(
+            help("(OS contains x || Hostname starts with y)").as_deref(),
+            Some("write `or` instead of `||`")
+        );
+        let e = parse_criterion("OS contains x && Tags is blank").unwrap_err();
+        assert!(
+            e.help.as_deref().unwrap().starts_with(
+                "write `and` instead of `&&`; but a line of a block holds one criterion"
+            ),
+            "{e:?}"
+        );
+        let e = parse_criterion("OS contains x and Tags is blank").unwrap_err();
+        assert!(
+            e.help
+                .as_deref()
+                .unwrap()
+                .starts_with("a line of a block holds one criterion")
         );
     }
 
