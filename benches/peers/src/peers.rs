@@ -19,7 +19,7 @@
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use cohort::{GroupSet, Scratch, Timestamp};
+use cohort::{Attr, GroupSet, Machine, Scratch, Timestamp};
 use cohort_testkit::fleet::{self, Rng};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use datalogic_rs::datavalue::OwnedDataValue;
@@ -316,5 +316,283 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(peers, bench);
+/// A host's own machine type, as an embedder keeps it: ten fields, read by cohort through
+/// [`Machine`] by name (no conversion).
+struct Endpoint {
+    hostname: String,
+    os: String,
+    site: String,
+    agent_version: String,
+    free_disk: f64,
+    ram: f64,
+    patch: f64,
+    pending_reboot: bool,
+    software: Vec<String>,
+    owner: Option<String>,
+}
+
+impl Machine for Endpoint {
+    fn attr(&self, field: &str) -> Option<Attr<'_>> {
+        Some(match field {
+            "Hostname" => Attr::Text(&self.hostname),
+            "OS" => Attr::Text(&self.os),
+            "Site" => Attr::Text(&self.site),
+            "Agent Version" => Attr::Text(&self.agent_version),
+            "Free Disk %" => Attr::Number(self.free_disk),
+            "RAM GB" => Attr::Number(self.ram),
+            "Patch Compliance %" => Attr::Number(self.patch),
+            "Pending Reboot" => Attr::Bool(self.pending_reboot),
+            "Installed Software" => Attr::List(&self.software),
+            "Owner" => Attr::Text(self.owner.as_deref()?),
+            _ => return None,
+        })
+    }
+}
+
+const HOST_OSES: [&str; 8] = [
+    "Windows 10 Pro",
+    "Windows 10 Enterprise",
+    "Windows 11 Pro",
+    "Windows 11 Enterprise",
+    "Windows Server 2019",
+    "Windows Server 2022",
+    "Ubuntu 22.04 LTS",
+    "macOS 14 Sonoma",
+];
+const HOST_SITES: [&str; 12] = [
+    "HQ",
+    "Branch A",
+    "Branch B",
+    "Branch C",
+    "Datacenter",
+    "Remote",
+    "Lab",
+    "Warehouse",
+    "Store 1",
+    "Store 2",
+    "Store 3",
+    "Clinic",
+];
+const HOST_SOFTWARE: [&str; 10] = [
+    "Zoom",
+    "Slack",
+    "Chrome",
+    "Firefox",
+    "7-Zip",
+    "VLC",
+    "Office",
+    "Teams",
+    "Notepad++",
+    "TeamViewer",
+];
+
+fn endpoints(count: usize) -> Vec<Endpoint> {
+    let mut rng = Rng::new(11);
+    (0..count)
+        .map(|i| Endpoint {
+            hostname: format!("HOST-{i:06}"),
+            os: (*rng.pick(&HOST_OSES)).to_owned(),
+            site: (*rng.pick(&HOST_SITES)).to_owned(),
+            agent_version: format!("2024.{}.{}", rng.below(6), rng.below(20)),
+            free_disk: rng.below(1000) as f64 / 10.0,
+            ram: *rng.pick(&[4.0, 8.0, 16.0, 32.0, 64.0]),
+            patch: rng.below(101) as f64,
+            pending_reboot: rng.chance(30),
+            software: (0..rng.below(6))
+                .map(|_| (*rng.pick(&HOST_SOFTWARE)).to_owned())
+                .collect(),
+            owner: rng.chance(70).then(|| format!("user{}", rng.below(500))),
+        })
+        .collect()
+}
+
+/// The peers' view of an endpoint.
+fn endpoint_json(endpoint: &Endpoint) -> Value {
+    json!({
+        "os": endpoint.os,
+        "site": endpoint.site,
+        "free_disk": endpoint.free_disk,
+        "ram": endpoint.ram,
+        "patch": endpoint.patch,
+        "pending_reboot": endpoint.pending_reboot,
+        "software": endpoint.software,
+        "owner": endpoint.owner,
+    })
+}
+
+/// One criterion of the stranger's workload, in cohort's text form and in JSONLogic.
+fn host_criterion(rng: &mut Rng) -> (String, Value) {
+    match rng.below(6) {
+        0 => {
+            let part = *rng.pick(&["Windows 10", "Windows 11", "Server", "Ubuntu", "Pro", "mac"]);
+            (
+                format!("OS contains \"{part}\" (case-sensitive)"),
+                json!({"in": [part, {"var": "os"}]}),
+            )
+        }
+        1 => {
+            let first = rng.below(12) as usize;
+            let sites = [
+                HOST_SITES[first],
+                HOST_SITES[(first + 5) % 12],
+                HOST_SITES[(first + 7) % 12],
+            ];
+            (
+                format!(
+                    "Site is any of \"{}\", \"{}\", \"{}\" (case-sensitive)",
+                    sites[0], sites[1], sites[2]
+                ),
+                json!({"in": [{"var": "site"}, sites]}),
+            )
+        }
+        2 => {
+            let n = 5 + rng.below(40);
+            (
+                format!("\"Free Disk %\" less than {n}"),
+                json!({"<": [{"var": "free_disk"}, n]}),
+            )
+        }
+        3 => {
+            let (field, var, n) = if rng.chance(50) {
+                ("RAM GB", "ram", *rng.pick(&[8, 16, 32]))
+            } else {
+                ("Patch Compliance %", "patch", 60 + rng.below(40))
+            };
+            (
+                format!("\"{field}\" greater than or equal {n}"),
+                json!({">=": [{"var": var}, n]}),
+            )
+        }
+        4 => {
+            if rng.chance(50) {
+                (
+                    "\"Pending Reboot\" equal true".to_owned(),
+                    json!({"==": [{"var": "pending_reboot"}, true]}),
+                )
+            } else {
+                ("Owner is blank".to_owned(), json!({"!": {"var": "owner"}}))
+            }
+        }
+        _ => {
+            let name = *rng.pick(&HOST_SOFTWARE);
+            (
+                format!("\"Installed Software\" equal \"{name}\" (case-sensitive)"),
+                json!({"in": [name, {"var": "software"}]}),
+            )
+        }
+    }
+}
+
+/// 20 groups of 36 criteria in all, mostly one block each (every fifth has two).
+fn host_rules() -> (String, Vec<Value>) {
+    let mut rng = Rng::new(23);
+    let mut yaml = String::from("groups:\n");
+    let mut logic = Vec::new();
+    let mut criteria = 0;
+    let mut block_count = 0;
+    for index in 0..HOST_GROUPS {
+        let blocks = if index % 5 == 4 { 2 } else { 1 };
+        let mut cohort_blocks = Vec::new();
+        let mut logic_blocks = Vec::new();
+        for _ in 0..blocks {
+            // 24 blocks, of two criteria and one criterion in turn: 36 criteria.
+            let size = if block_count % 2 == 0 { 2 } else { 1 };
+            block_count += 1;
+            let parts: Vec<_> = (0..size).map(|_| host_criterion(&mut rng)).collect();
+            criteria += parts.len();
+            cohort_blocks.push(format!(
+                "[{}]",
+                parts
+                    .iter()
+                    .map(|p| format!("{:?}", p.0))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            logic_blocks
+                .push(json!({"and": parts.iter().map(|p| p.1.clone()).collect::<Vec<_>>()}));
+        }
+        yaml.push_str(&format!(
+            "  - name: H{index}\n    blocks: [{}]\n",
+            cohort_blocks.join(", ")
+        ));
+        logic.push(json!({"or": logic_blocks}));
+    }
+    assert_eq!(criteria, HOST_CRITERIA, "the workload's shape");
+    (yaml, logic)
+}
+
+const HOST_MACHINES: usize = 100_000;
+const HOST_GROUPS: usize = 20;
+const HOST_CRITERIA: usize = 36;
+
+/// A stranger's workload: the host's own struct read through `Machine` by name.
+fn host_struct(c: &mut Criterion) {
+    let endpoints = endpoints(HOST_MACHINES);
+    let (yaml, logic) = host_rules();
+    let groups = GroupSet::from_yaml_str(&yaml).unwrap();
+    let now = Timestamp::UNIX_EPOCH;
+    let cohort_count = |endpoints: &[Endpoint]| {
+        let mut scratch = Scratch::new();
+        let mut total = 0;
+        for endpoint in endpoints {
+            total += groups.plan().memberships(endpoint, now, &mut scratch).len();
+        }
+        total
+    };
+    let expected = cohort_count(&endpoints);
+    let engine = Engine::new();
+    let compiled: Vec<_> = logic
+        .iter()
+        .map(|r| engine.compile(&r.to_string()).unwrap())
+        .collect();
+    let data_arena = Bump::new();
+    let converted: Vec<&DataValue<'_>> = endpoints
+        .iter()
+        .map(|e| {
+            let owned = OwnedDataValue::from_json(&endpoint_json(e).to_string()).unwrap();
+            &*data_arena.alloc(owned.to_arena(&data_arena))
+        })
+        .collect();
+    let datalogic_count = |results: &mut Bump| {
+        let mut total = 0;
+        for machine in &converted {
+            for rule in &compiled {
+                if engine
+                    .evaluate(rule, *machine, &*results)
+                    .unwrap()
+                    .as_bool()
+                    == Some(true)
+                {
+                    total += 1;
+                }
+            }
+            results.reset();
+        }
+        total
+    };
+    let mut results = Bump::new();
+    assert_eq!(
+        datalogic_count(&mut results),
+        expected,
+        "datalogic-rs agrees with cohort"
+    );
+    eprintln!(
+        "host struct: {HOST_MACHINES} machines x {HOST_GROUPS} groups ({HOST_CRITERIA} criteria): {expected} memberships in both engines"
+    );
+    let mut group = c.benchmark_group("host-struct");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(6));
+    group.throughput(Throughput::Elements((HOST_MACHINES * HOST_GROUPS) as u64));
+    group.bench_function("cohort/row-by-name", |b| {
+        b.iter(|| cohort_count(black_box(&endpoints)))
+    });
+    group.bench_function("datalogic-rs/converted", |b| {
+        b.iter(|| datalogic_count(&mut results))
+    });
+    group.finish();
+}
+
+criterion_group!(peers, bench, host_struct);
 criterion_main!(peers);

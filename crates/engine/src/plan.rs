@@ -125,6 +125,8 @@ impl Plan {
                         cached: Vec::new(),
                         not_cached: Vec::new(),
                         worth_caching: false,
+                        element_mask: Vec::new(),
+                        not_element_cached: Vec::new(),
                         folds: false,
                         parses: false,
                     });
@@ -168,6 +170,31 @@ impl Plan {
                 .count();
             field.worth_caching =
                 field.cached.len() >= 2 && (cheap < field.cached.len() || cheap >= 8);
+            // On a list of texts, the cached predicates that hold when some element holds
+            // are read from each element's remembered results.
+            let mut element_mask = vec![0u64; words];
+            for &p in &field.cached {
+                let any_element = compiler
+                    .predicates
+                    .get(p as usize)
+                    .is_some_and(|predicate| predicate.matcher.holds_on_any_element());
+                if any_element && let Some(word) = element_mask.get_mut(p as usize / 64) {
+                    *word |= 1 << (p % 64);
+                }
+            }
+            if element_mask.iter().any(|&word| word != 0) {
+                field.not_element_cached = field
+                    .predicates
+                    .iter()
+                    .copied()
+                    .filter(|&p| {
+                        element_mask
+                            .get(p as usize / 64)
+                            .is_none_or(|word| word >> (p % 64) & 1 == 0)
+                    })
+                    .collect();
+                field.element_mask = element_mask;
+            }
             let parsing = field
                 .predicates
                 .iter()
@@ -481,84 +508,163 @@ impl Plan {
             text_caches.resize_with(self.field_table.len(), TextCache::default);
         }
         let now = now.unix_millis();
-        let mut every_field = 0..self.field_table.len();
-        let mut chosen_fields = fields.unwrap_or_default().iter().copied();
-        let indices: &mut dyn Iterator<Item = usize> = if fields.is_some() {
-            &mut chosen_fields
-        } else {
-            &mut every_field
+        let mut parts = FieldScratch {
+            bits,
+            buffer,
+            folded,
+            text_caches,
         };
-        for index in indices {
-            let Some(field) = self.field_table.get(index) else {
-                continue;
-            };
-            let attr = machine.attr_at(FieldRef {
-                name: &field.name,
-                index,
-                plan: self.id,
-            });
-            let text = match attr {
-                Some(Attr::Text(text)) => Some(text),
-                _ => None,
-            };
-            // Text on a field with several time-independent predicates: their results for
-            // this text may be remembered from an earlier machine.
-            let mut cache_miss = None;
-            let others = match (attr, text, text_caches.get_mut(index)) {
-                (Some(Attr::Number(n)), _, _) if !n.is_nan() => {
-                    // A number: every interval test on the field at once, by looking the
-                    // number up among the field's interval ends.
-                    field.intervals.or_into(n, bits);
-                    &field.not_intervals
+        match fields {
+            Some(fields) => {
+                for &index in fields {
+                    self.field_bits(machine, index, now, &mut parts);
                 }
-                (_, Some(text), Some(cache)) if field.worth_caching && cache.enabled() => {
-                    match cache.get(text) {
-                        Some(pattern) => {
-                            for (word, add) in bits.iter_mut().zip(pattern) {
-                                *word |= add;
-                            }
-                        }
-                        None => cache_miss = Some(cache),
-                    }
-                    &field.not_cached
-                }
-                _ => &field.predicates,
-            };
-            if others.is_empty() && cache_miss.is_none() {
-                continue;
             }
-            let folded_text = match text {
-                Some(text) if field.folds => {
-                    folded.clear();
-                    crate::matcher::fold_case_into(text, folded);
-                    Some(folded.as_str())
+            None => {
+                for index in 0..self.field_table.len() {
+                    self.field_bits(machine, index, now, &mut parts);
                 }
-                _ => None,
-            };
-            let parsed = match text {
-                Some(text) if field.parses => Some(Parsed::of(text)),
-                _ => None,
-            };
-            let value = FieldValue {
-                attr,
-                text,
-                folded_text,
-                parsed,
-                now,
-            };
-            if let (Some(cache), Some(text)) = (cache_miss, text) {
-                let mut pattern = vec![0u64; bits.len()];
-                self.run_predicates(&field.cached, &value, buffer, &mut pattern);
-                for (word, add) in bits.iter_mut().zip(&pattern) {
-                    *word |= add;
-                }
-                cache.insert(text, pattern);
             }
-            self.run_predicates(others, &value, buffer, bits);
         }
     }
 
+    /// Sets the bits of the predicates on the field at `index` of the field table.
+    #[inline]
+    fn field_bits<M: Machine + ?Sized>(
+        &self,
+        machine: &M,
+        index: usize,
+        now: i64,
+        parts: &mut FieldScratch<'_>,
+    ) {
+        let FieldScratch {
+            bits,
+            buffer,
+            folded,
+            text_caches,
+        } = parts;
+        let Some(field) = self.field_table.get(index) else {
+            return;
+        };
+        let attr = machine.attr_at(FieldRef {
+            name: &field.name,
+            index,
+            plan: self.id,
+        });
+        let text = match attr {
+            Some(Attr::Text(text)) => Some(text),
+            _ => None,
+        };
+        // Text on a field with several time-independent predicates: their results for
+        // this text may be remembered from an earlier machine.
+        let mut cache_miss = None;
+        let others = match (attr, text, text_caches.get_mut(index)) {
+            (Some(Attr::Number(n)), _, _) if !n.is_nan() => {
+                // A number: every interval test on the field at once, by looking the
+                // number up among the field's interval ends.
+                field.intervals.or_into(n, bits);
+                &field.not_intervals
+            }
+            (Some(Attr::List(list)), _, Some(cache))
+                if !field.element_mask.is_empty()
+                    && cache.enabled()
+                    && list.iter().all(|element| matches!(element, Attr::Text(_))) =>
+            {
+                for element in list.iter() {
+                    let Attr::Text(element) = element else {
+                        continue;
+                    };
+                    let computed;
+                    let pattern = match cache.get(element) {
+                        Some(pattern) => pattern,
+                        None => {
+                            computed = self.cached_pattern(field, element, now, buffer, folded);
+                            cache.insert(element, computed.clone());
+                            &computed
+                        }
+                    };
+                    for ((word, add), mask) in bits.iter_mut().zip(pattern).zip(&field.element_mask)
+                    {
+                        *word |= add & mask;
+                    }
+                }
+                &field.not_element_cached
+            }
+            (_, Some(text), Some(cache)) if field.worth_caching && cache.enabled() => {
+                match cache.get(text) {
+                    Some(pattern) => {
+                        for (word, add) in bits.iter_mut().zip(pattern) {
+                            *word |= add;
+                        }
+                    }
+                    None => cache_miss = Some(cache),
+                }
+                &field.not_cached
+            }
+            _ => &field.predicates,
+        };
+        if others.is_empty() && cache_miss.is_none() {
+            return;
+        }
+        let folded_text = match text {
+            Some(text) if field.folds => {
+                folded.clear();
+                crate::matcher::fold_case_into(text, folded);
+                Some(folded.as_str())
+            }
+            _ => None,
+        };
+        let parsed = match text {
+            Some(text) if field.parses => Some(Parsed::of(text)),
+            _ => None,
+        };
+        let value = FieldValue {
+            attr,
+            text,
+            folded_text,
+            parsed,
+            now,
+        };
+        if let (Some(cache), Some(text)) = (cache_miss, text) {
+            let mut pattern = vec![0u64; bits.len()];
+            self.run_predicates(&field.cached, &value, buffer, &mut pattern);
+            for (word, add) in bits.iter_mut().zip(&pattern) {
+                *word |= add;
+            }
+            cache.insert(text, pattern);
+        }
+        self.run_predicates(others, &value, buffer, bits);
+    }
+
     /// Sets the bits of the predicates in `ids` that hold on one field's value.
+    /// The results of `field`'s cached predicates on the text `text`, as predicate bits.
+    fn cached_pattern(
+        &self,
+        field: &PlanField,
+        text: &str,
+        now: i64,
+        buffer: &mut String,
+        folded: &mut String,
+    ) -> Vec<u64> {
+        let folded_text = if field.folds {
+            folded.clear();
+            crate::matcher::fold_case_into(text, folded);
+            Some(folded.as_str())
+        } else {
+            None
+        };
+        let value = FieldValue {
+            attr: Some(Attr::Text(text)),
+            text: Some(text),
+            folded_text,
+            parsed: field.parses.then(|| Parsed::of(text)),
+            now,
+        };
+        let mut pattern = vec![0u64; self.bit_count.div_ceil(64).max(4)];
+        self.run_predicates(&field.cached, &value, buffer, &mut pattern);
+        pattern
+    }
+
     fn run_predicates(
         &self,
         ids: &[u32],
@@ -751,6 +857,14 @@ impl Scratch {
 }
 
 /// One field's value on the machine being evaluated, read and prepared once.
+/// The parts of a [`Scratch`] that reading one field writes.
+struct FieldScratch<'s> {
+    bits: &'s mut Vec<u64>,
+    buffer: &'s mut String,
+    folded: &'s mut String,
+    text_caches: &'s mut Vec<TextCache>,
+}
+
 struct FieldValue<'a> {
     attr: Option<Attr<'a>>,
     text: Option<&'a str>,
@@ -764,7 +878,8 @@ struct FieldValue<'a> {
 /// per machine. A cache that mostly misses (hostnames, serial numbers) turns itself off.
 #[derive(Debug, Default)]
 struct TextCache {
-    patterns: HashMap<Box<str>, Box<[u64]>, BuildFnv>,
+    /// Keyed by a hash seeded at random per cache: the texts come from endpoints.
+    patterns: HashMap<Box<str>, Box<[u64]>, foldhash::fast::RandomState>,
     lookups: u32,
     misses: u32,
     disabled: bool,
@@ -806,57 +921,6 @@ impl TextCache {
     }
 }
 
-/// A fast hash for short text keys (eight bytes at a time, multiply and rotate, as rustc's
-/// FxHash): the cache's keys come from the fleet and only cost speed if they collide.
-#[derive(Clone, Copy, Debug, Default)]
-struct BuildFnv;
-
-struct Fnv(u64);
-
-impl std::hash::BuildHasher for BuildFnv {
-    type Hasher = Fnv;
-    fn build_hasher(&self) -> Fnv {
-        Fnv(0)
-    }
-}
-
-const HASH_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-impl Fnv {
-    #[inline]
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(HASH_SEED);
-    }
-}
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut word = [0u8; 8];
-            if let Some(head) = word.get_mut(..rest.len()) {
-                head.copy_from_slice(rest);
-            }
-            self.add(u64::from_le_bytes(word));
-        }
-    }
-    fn write_u8(&mut self, byte: u8) {
-        self.add(u64::from(byte));
-    }
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
-}
-
 /// A field the plan reads, with the predicates that test it.
 #[derive(Debug)]
 struct PlanField {
@@ -874,6 +938,12 @@ struct PlanField {
     /// Whether remembering is worth a hash lookup: several cached predicates, and more than
     /// a few cheap comparisons among them.
     worth_caching: bool,
+    /// The cached predicates that hold on a list when they hold on one of its elements
+    /// (bits by predicate index; empty when there are none): on a list of texts they are
+    /// read from each element's remembered results, which is always worth it (each element
+    /// would otherwise be tested by every predicate); and the field's other predicates.
+    element_mask: Vec<u64>,
+    not_element_cached: Vec<u32>,
     /// Whether some predicate compares its text without case (fold once for all of them).
     folds: bool,
     /// Whether several predicates read its text as a number or a date (parse once).
