@@ -705,48 +705,50 @@ fn eval(
     };
     let read_time = started.elapsed();
     let evaluation_started = std::time::Instant::now();
-    let members: Vec<Vec<usize>> = match &read {
-        Read::Columns(fleet) => {
-            let bits = fleet.columns().evaluate(now);
-            groups
-                .plan()
-                .group_ids()
-                .map(|id| bits.members(id).iter().collect())
-                .collect()
-        }
+    let evaluated_members = match &read {
+        Read::Columns(fleet) => Evaluated::Bits(fleet.columns().evaluate(now)),
         Read::Records(machines) => {
             let membership = groups.evaluate_fleet(machines.records(), now);
-            groups
-                .plan()
-                .group_ids()
-                .map(|id| membership.members(id).to_vec())
-                .collect()
+            Evaluated::Lists(
+                groups
+                    .plan()
+                    .group_ids()
+                    .map(|id| membership.members(id).to_vec())
+                    .collect(),
+            )
         }
     };
     let evaluated = evaluation_started.elapsed();
-    let positions = |id: GroupId| members.get(id.index()).map_or(&[][..], Vec::as_slice);
     warn::empty_groups(
         chosen
             .iter()
-            .filter(|&&id| positions(id).is_empty())
+            .filter(|&&id| evaluated_members.count(id) == 0)
             .map(|&id| groups.name(id)),
         read.len(),
         stderr,
     );
+    // The summary table shows a few ids per group: only those are looked up.
+    let shown_members = if matches!(shown.format, Format::Table) && !listing {
+        output::TABLE_MEMBERS
+    } else {
+        usize::MAX
+    };
     let result: Vec<output::GroupResult> = chosen
         .iter()
         .map(|&id| output::GroupResult {
             name: groups.name(id).to_owned(),
-            members: positions(id)
-                .iter()
-                .map(|&p| read.shown_id(p, &input.id_field))
+            count: evaluated_members.count(id),
+            members: evaluated_members
+                .positions(id)
+                .take(shown_members)
+                .map(|p| read.shown_id(p, &input.id_field))
                 .collect(),
             columns: if columns.is_empty() {
                 Vec::new()
             } else {
-                positions(id)
-                    .iter()
-                    .map(|&p| columns.iter().map(|c| read.value(p, c)).collect())
+                evaluated_members
+                    .positions(id)
+                    .map(|p| columns.iter().map(|c| read.value(p, c)).collect())
                     .collect()
             },
         })
@@ -782,6 +784,36 @@ fn eval(
         )?;
     }
     Ok(if skipped > 0 { EXIT_SKIPPED } else { EXIT_OK })
+}
+
+/// The members of every group, as the evaluation that found them holds them.
+enum Evaluated {
+    Bits(cohort::GroupBitsets),
+    Lists(Vec<Vec<usize>>),
+}
+
+impl Evaluated {
+    /// How many machines group `id` has.
+    fn count(&self, id: GroupId) -> usize {
+        match self {
+            Evaluated::Bits(bits) => bits.members(id).count(),
+            Evaluated::Lists(lists) => lists.get(id.index()).map_or(0, Vec::len),
+        }
+    }
+
+    /// The positions of group `id`'s machines, in input order.
+    fn positions(&self, id: GroupId) -> Box<dyn Iterator<Item = usize> + '_> {
+        match self {
+            Evaluated::Bits(bits) => Box::new(bits.members(id).iter()),
+            Evaluated::Lists(lists) => Box::new(
+                lists
+                    .get(id.index())
+                    .map_or(&[][..], Vec::as_slice)
+                    .iter()
+                    .copied(),
+            ),
+        }
+    }
 }
 
 /// `cohort list`'s arguments.

@@ -7,6 +7,9 @@ use std::io::{self, Write};
 /// One group's members, by machine id, in input order.
 pub(crate) struct GroupResult<'a> {
     pub(crate) name: String,
+    /// How many members the group has.
+    pub(crate) count: usize,
+    /// Their ids: all of them, or for the summary table only the first [`TABLE_MEMBERS`].
     pub(crate) members: Vec<Cow<'a, str>>,
     /// With `--columns`: per member, the value of each column (`None`: the machine has none).
     pub(crate) columns: Vec<Vec<Option<&'a Value>>>,
@@ -21,7 +24,7 @@ pub(crate) struct Listed<'a> {
 }
 
 /// How many member ids the table shows per group.
-const TABLE_MEMBERS: usize = 5;
+pub(crate) const TABLE_MEMBERS: usize = 5;
 
 /// `1 group`, `2 groups`, `0 groups`.
 pub(crate) fn counted(count: usize, noun: &str) -> String {
@@ -74,7 +77,7 @@ pub(crate) fn table(
         .unwrap_or(5);
     let count_width = groups
         .iter()
-        .map(|g| g.members.len().to_string().len())
+        .map(|g| g.count.to_string().len())
         .chain(["COUNT".len()])
         .max()
         .unwrap_or(5);
@@ -91,14 +94,13 @@ pub(crate) fn table(
             .map(|member| &**member)
             .collect::<Vec<&str>>()
             .join(", ");
-        if group.members.len() > TABLE_MEMBERS {
-            shown.push_str(&format!(", ... (+{})", group.members.len() - TABLE_MEMBERS));
+        if group.count > TABLE_MEMBERS {
+            shown.push_str(&format!(", ... (+{})", group.count - TABLE_MEMBERS));
         }
         writeln!(
             out,
             "{:<name_width$}  {:>count_width$}  {shown}",
-            group.name,
-            group.members.len()
+            group.name, group.count
         )?;
     }
     summary(out, &over(groups.len(), machines), skipped)
