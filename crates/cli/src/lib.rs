@@ -14,6 +14,7 @@ mod infer;
 mod input;
 mod machines;
 mod output;
+mod progress;
 mod terminal;
 mod warn;
 mod write;
@@ -367,6 +368,7 @@ pub fn run_on(
                 columns: &columns,
             },
             timings,
+            terminals.stderr,
             stdout,
             stderr,
         ),
@@ -577,15 +579,14 @@ fn read_fleet<'p>(
     format: MachineFormat,
     id_field: &str,
     on_error: OnError,
+    progress: Option<cohort_fleet::Progress>,
 ) -> Result<cohort_fleet::Fleet<'p>, Failure> {
     let format =
         machines::resolve(path, format).map_err(|error| Failure(format!("error: {error}")))?;
-    cohort_fleet::read(
-        groups.plan(),
-        machines::source(path),
-        &fleet_options(format, id_field, on_error),
-    )
-    .map_err(|error| Failure(format!("error: {error}")))
+    let mut options = fleet_options(format, id_field, on_error);
+    options.progress = progress;
+    cohort_fleet::read(groups.plan(), machines::source(path), &options)
+        .map_err(|error| Failure(format!("error: {error}")))
 }
 
 /// The machines as `eval` read them: columns of the tested fields, or (for `--columns`)
@@ -646,6 +647,7 @@ fn eval(
     input: &Input,
     shown: &Shown<'_>,
     timings: bool,
+    show_progress: bool,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<u8, Failure> {
@@ -667,13 +669,22 @@ fn eval(
     let now = input.now.unwrap_or_else(Timestamp::now);
     let started = std::time::Instant::now();
     let read = if shown.columns.is_empty() {
-        Read::Columns(read_fleet(
+        // On a terminal, a line says how far reading has got (cleared before anything else
+        // is written).
+        let line = show_progress.then(progress::Line::new);
+        let read = read_fleet(
             &groups,
             &input.machines,
             input.machines_format,
             &input.id_field,
             input.on_error,
-        )?)
+            line.as_ref()
+                .map(|line| line.progress(&input.machines.display().to_string())),
+        );
+        if let Some(line) = &line {
+            line.clear();
+        }
+        Read::Columns(read?)
     } else {
         Read::Records(
             Machines::read(&input.machines, input.machines_format)
@@ -843,6 +854,7 @@ fn list(
                 args.machines_format,
                 args.id_field,
                 OnError::Fail,
+                None,
             )?;
             let names: Vec<&str> = read.field_names().iter().map(String::as_str).collect();
             let mut known = warn::KnownFields::new(names.iter().copied());
@@ -945,7 +957,7 @@ fn check(
     let fields = groups.plan().fields();
     let mut warnings = 0;
     if let Some((path, format)) = machines {
-        let read = read_fleet(&groups, path, format, "id", OnError::Skip)?;
+        let read = read_fleet(&groups, path, format, "id", OnError::Skip, None)?;
         let mut known = warn::KnownFields::new(read.field_names().iter().map(String::as_str));
         warnings += warn::missing_fields(&fields, &mut known, "the groups test", stdout);
     } else if schema.is_none() {

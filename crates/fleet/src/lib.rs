@@ -123,6 +123,50 @@ pub struct Options {
     /// so that a file without line ends cannot make it hold all of it. (It is checked as
     /// blocks of 4 MiB are read, so it is exact only above 4 MiB.)
     pub max_record_bytes: usize,
+    /// Told how far reading has got, as the source is read (none by default).
+    pub progress: Option<Progress>,
+}
+
+/// A callback told, as a source is read, how many of its bytes have been read so far (of a
+/// compressed file: compressed bytes) and its size when that is known (a regular file). It
+/// is called on the reading thread, often (every 64 KiB): a display should print at most a
+/// few times a second. A source read twice (a JSON file whose layout changes partway is read
+/// again whole) counts from 0 again.
+///
+/// ```
+/// use std::sync::{Arc, atomic::{AtomicU64, Ordering}};
+///
+/// let seen = Arc::new(AtomicU64::new(0));
+/// let counter = Arc::clone(&seen);
+/// let mut options = cohort_fleet::Options::new(cohort_fleet::Format::Ndjson);
+/// options.progress = Some(cohort_fleet::Progress::new(move |read, _size| {
+///     counter.store(read, Ordering::Relaxed);
+/// }));
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let path = dir.path().join("m.ndjson");
+/// std::fs::write(&path, "{\"id\": \"a\", \"OS\": \"Linux\"}\n").unwrap();
+/// let groups = cohort::GroupSet::from_yaml_str("name: L\nwhere: 'OS = Linux'").unwrap();
+/// cohort_fleet::read(groups.plan(), cohort_fleet::Source::Path(&path), &options).unwrap();
+/// assert_eq!(seen.load(Ordering::Relaxed), std::fs::metadata(&path).unwrap().len());
+/// ```
+#[derive(Clone)]
+pub struct Progress(std::sync::Arc<dyn Fn(u64, Option<u64>) + Send + Sync>);
+
+impl Progress {
+    /// A callback given the bytes read so far and the source's size when known.
+    pub fn new(report: impl Fn(u64, Option<u64>) + Send + Sync + 'static) -> Progress {
+        Progress(std::sync::Arc::new(report))
+    }
+
+    pub(crate) fn report(&self, read: u64, size: Option<u64>) {
+        (self.0)(read, size);
+    }
+}
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress(..)")
+    }
 }
 
 impl Options {
@@ -134,6 +178,7 @@ impl Options {
             on_error: OnError::Fail,
             threads: std::thread::available_parallelism().map_or(1, usize::from),
             max_record_bytes: MAX_RECORD_BYTES,
+            progress: None,
         }
     }
 }
@@ -326,7 +371,7 @@ fn read_with<'p>(
         name,
         mut reader,
         compression,
-    } = source::open(source)?;
+    } = source::open(source, options.progress.as_ref())?;
     let io = |source| ReadError::Io {
         name: name.clone(),
         source,
@@ -395,7 +440,7 @@ fn read_with<'p>(
 /// assert_eq!(text, "id\nWS-01\n");
 /// ```
 pub fn open(source: Source<'_>) -> Result<Box<dyn Read + '_>, ReadError> {
-    Ok(source::open(source)?.reader)
+    Ok(source::open(source, None)?.reader)
 }
 
 /// Calls `each` with every machine of `source` as a JSON object with all its attributes, in
@@ -406,7 +451,7 @@ pub fn for_each_record(
     format: Format,
     each: &mut dyn FnMut(MachineRecord),
 ) -> Result<(), ReadError> {
-    let source::Opened { name, reader, .. } = source::open(source)?;
+    let source::Opened { name, reader, .. } = source::open(source, None)?;
     let invalid = |message: String| ReadError::Invalid {
         name: name.clone(),
         error: RecordError {

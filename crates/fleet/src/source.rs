@@ -74,16 +74,32 @@ pub(crate) struct Opened<'a> {
 }
 
 /// Opens `source`, taking gzip or zstd off when its first bytes say it is compressed.
-pub(crate) fn open(source: Source<'_>) -> Result<Opened<'_>, ReadError> {
+pub(crate) fn open<'s>(
+    source: Source<'s>,
+    progress: Option<&crate::Progress>,
+) -> Result<Opened<'s>, ReadError> {
     let name = source.name();
     let io = |name: &str| {
         let name = name.to_owned();
         move |source: std::io::Error| ReadError::Io { name, source }
     };
-    let raw: Box<dyn Read> = match source {
-        Source::Path(path) => Box::new(open_regular(path)?),
-        Source::Stdin => Box::new(std::io::stdin()),
-        Source::Reader { reader, .. } => reader,
+    let (raw, size): (Box<dyn Read>, Option<u64>) = match source {
+        Source::Path(path) => {
+            let file = open_regular(path)?;
+            let size = file.metadata().ok().map(|m| m.len());
+            (Box::new(file), size)
+        }
+        Source::Stdin => (Box::new(std::io::stdin()), None),
+        Source::Reader { reader, .. } => (reader, None),
+    };
+    let raw: Box<dyn Read> = match progress {
+        Some(progress) => Box::new(Counted {
+            inner: raw,
+            read: 0,
+            size,
+            progress: progress.clone(),
+        }),
+        None => raw,
     };
     let mut buffered = BufReader::with_capacity(BUFFER, raw);
     let compression = Compression::of(buffered.fill_buf().map_err(io(&name))?);
@@ -99,6 +115,23 @@ pub(crate) fn open(source: Source<'_>) -> Result<Opened<'_>, ReadError> {
         reader,
         compression,
     })
+}
+
+/// A source that tells [`crate::Progress`] how much of it has been read.
+struct Counted<'s> {
+    inner: Box<dyn Read + 's>,
+    read: u64,
+    size: Option<u64>,
+    progress: crate::Progress,
+}
+
+impl Read for Counted<'_> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let count = self.inner.read(buffer)?;
+        self.read += count as u64;
+        self.progress.report(self.read, self.size);
+        Ok(count)
+    }
 }
 
 /// Opens `path` when it is a regular file (checked before opening, following symbolic
