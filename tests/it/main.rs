@@ -14,6 +14,8 @@
 //! * `markdown_hostile`: pipes in code spans, CRLF, a byte-order mark, long tables, limits.
 //! * `operators`: the README's operator table, row by row.
 //! * `roundtrip`: proptest, printing YAML and loading it back gives the same tree.
+//! * `vectors`: `tests/vectors/*.yaml` and the README's operator table, every case through
+//!   every executor.
 
 // Test helpers fail the test by panicking, like the tests themselves.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -33,6 +35,7 @@ mod markdown_hostile;
 mod operators;
 mod roundtrip;
 mod schema;
+mod vectors;
 
 /// The repository root.
 pub fn root() -> std::path::PathBuf {

@@ -7,16 +7,18 @@ use cohort_testkit::reference;
 use serde_json::{Value, json};
 
 /// The evaluation time of the table's examples: 2026-11-25T00:00:00Z.
-const NOW: i64 = 1_795_564_800_000;
+pub(crate) const NOW: i64 = 1_795_564_800_000;
 
-struct Row {
-    line: usize,
-    op: Op,
+/// One row of the README's operator table.
+pub(crate) struct Row {
+    /// The README line.
+    pub(crate) line: usize,
+    pub(crate) op: Op,
     aliases: Vec<String>,
-    values: Vec<String>,
-    holds_on: Vec<Value>,
-    fails_on: Vec<Value>,
-    on_missing: bool,
+    pub(crate) values: Vec<String>,
+    pub(crate) holds_on: Vec<Value>,
+    pub(crate) fails_on: Vec<Value>,
+    pub(crate) on_missing: bool,
 }
 
 /// The texts between backticks in a table cell.
@@ -28,7 +30,7 @@ fn backticked(cell: &str) -> Vec<String> {
         .collect()
 }
 
-fn operator_rows() -> Vec<Row> {
+pub(crate) fn operator_rows() -> Vec<Row> {
     let readme = std::fs::read_to_string(crate::root().join("README.md")).unwrap();
     let section = readme
         .split("## Operators")
@@ -77,7 +79,8 @@ fn operator_rows() -> Vec<Row> {
         .collect()
 }
 
-fn group(row: &Row) -> GroupDef {
+/// The row's criterion on field `F`, as a group called `G`.
+pub(crate) fn group(row: &Row) -> GroupDef {
     GroupDef {
         name: "G".into(),
         description: None,

@@ -48,6 +48,18 @@ pub enum CheckErrorKind {
         /// The upper bound.
         high: String,
     },
+    /// `between` got its bounds the wrong way round, so no value could lie between them.
+    #[error(
+        "the lower bound `{low}` of `{op}` is greater than its upper bound `{high}`, so no value lies between them"
+    )]
+    ReversedBounds {
+        /// The operator (`between` or `not between`).
+        op: Op,
+        /// The lower bound, as written first.
+        low: String,
+        /// The upper bound, as written second.
+        high: String,
+    },
     /// An invalid or oversized regular expression.
     #[error("invalid regular expression `{pattern}`: {reason}")]
     BadRegex {
@@ -237,6 +249,9 @@ impl CheckError {
             CheckErrorKind::NotComparable { .. } | CheckErrorKind::MixedBounds { .. } => Some(
                 "write numbers like `10` or `2.5`, dates like `2024-05-01` or `2024-05-01T10:00:00Z`, versions like `10.0.19045`".to_owned(),
             ),
+            CheckErrorKind::ReversedBounds { op, low, high } => {
+                Some(format!("did you mean `{op} {high} and {low}`?"))
+            }
             CheckErrorKind::BadDuration { .. } => {
                 Some("units: minutes, hours, days, weeks (or m, h, d, w)".to_owned())
             }

@@ -482,6 +482,13 @@ impl GroupChecker<'_> {
                                 high: high.text.clone(),
                             };
                             self.error(kind, &criterion.loc, &label, &criterion.field);
+                        } else if bounds_order(&low, &high).is_gt() {
+                            let kind = CheckErrorKind::ReversedBounds {
+                                op,
+                                low: low.text.clone(),
+                                high: high.text.clone(),
+                            };
+                            self.error(kind, &criterion.loc, &label, &criterion.field);
                         }
                         Test::Between { low, high }
                     }
@@ -634,6 +641,20 @@ impl GroupChecker<'_> {
             return None;
         }
         Some(bound)
+    }
+}
+
+/// How the lower bound of `between` compares with the upper one, in the first kind (number,
+/// date, version) both read as: the kind an attribute of that kind is compared in.
+fn bounds_order(low: &Bound, high: &Bound) -> std::cmp::Ordering {
+    if let (Some(_), Some(_)) = (low.number, high.number) {
+        literal::compare_decimal(&low.text, &high.text).unwrap_or(std::cmp::Ordering::Equal)
+    } else if let (Some(l), Some(h)) = (low.date, high.date) {
+        l.cmp(&h)
+    } else if let (Some(l), Some(h)) = (&low.version, &high.version) {
+        l.cmp(h)
+    } else {
+        std::cmp::Ordering::Equal
     }
 }
 

@@ -509,3 +509,72 @@ fn a_set_of_regexes_within_the_budget_compiles_and_matches() {
     assert_eq!(regex.as_str(), "^Été");
     assert!(regex.cost() < REGEX_SET_BUDGET / 1_000, "{}", regex.cost());
 }
+
+#[track_caller]
+fn help_of(op: &str, values: &[&str]) -> Option<String> {
+    let errors = check(&[group("G", vec![criterion(op, values)])]).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    errors[0].help()
+}
+
+#[test]
+fn reversed_between_bounds_are_errors_with_the_swapped_criterion_as_hint() {
+    assert_eq!(
+        error_of("between", &["100", "90"]),
+        "the lower bound `100` of `between` is greater than its upper bound `90`, so no value lies between them"
+    );
+    assert_eq!(
+        help_of("between", &["100", "90"]).as_deref(),
+        Some("did you mean `between 90 and 100`?")
+    );
+    assert_eq!(
+        help_of("not between", &["2026-01-01", "2025-01-01"]).as_deref(),
+        Some("did you mean `not between 2025-01-01 and 2026-01-01`?")
+    );
+    assert_eq!(
+        help_of("between", &["10.0.10", "10.0.9"]).as_deref(),
+        Some("did you mean `between 10.0.9 and 10.0.10`?")
+    );
+    // Compared exactly, as attributes are: these differ only past a float's precision.
+    assert!(error_of("between", &["9007199254740993", "9007199254740992"]).contains("greater"));
+    // Equal bounds and bounds in order are fine; so are `10` and a version (one kind).
+    for bounds in [
+        ["5", "5"],
+        ["90", "100"],
+        ["-1", "1e3"],
+        ["10", "10.0.5"],
+        ["9007199254740992", "9007199254740993"],
+    ] {
+        let _ = predicate_of("between", &bounds);
+    }
+}
+
+#[test]
+fn empty_text_values_are_errors_with_a_hint() {
+    for op in [
+        "contains any of",
+        "does not contain",
+        "starts with",
+        "ends with",
+    ] {
+        assert_eq!(
+            help_of(op, &[""]).as_deref(),
+            Some("to test for an empty attribute use `is blank`"),
+            "{op}"
+        );
+    }
+}
+
+#[test]
+fn dotless_values_read_as_numbers_and_versions() {
+    let Test::Compare { bound, .. } = predicate_of(">=", &["10"]).test else {
+        panic!()
+    };
+    assert_eq!(bound.number, Some(10.0));
+    assert!(bound.version.is_some());
+    let Test::Compare { bound, .. } = predicate_of(">", &["v2"]).test else {
+        panic!()
+    };
+    assert_eq!(bound.number, None);
+    assert!(bound.version.is_some());
+}

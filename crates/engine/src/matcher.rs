@@ -6,11 +6,10 @@
 use crate::machine::{Attr, AttrList};
 use aho_corasick::AhoCorasick;
 use cohort_check::ir::{Bound, Comparison, Scalar, Test};
-use cohort_check::literal::{Version, parse_date, parse_number};
+use cohort_check::literal::{Version, compare_decimal, parse_date, parse_number, write_number};
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::HashSet;
-use std::fmt::Write as _;
 
 /// Above this many values, `equal`/`is any of` uses a hash set.
 const HASH_SET_THRESHOLD: usize = 8;
@@ -23,7 +22,8 @@ pub(crate) enum Matcher {
     EqualsFew(Vec<Scalar>),
     EqualsMany {
         texts: HashSet<String>,
-        numbers: Vec<f64>,
+        /// The values that read as numbers.
+        numbers: Vec<Scalar>,
     },
     ContainsAnyFew(Vec<String>),
     ContainsAnyAutomaton(AhoCorasick),
@@ -167,7 +167,11 @@ impl Matcher {
         match test {
             Test::Equals(values) if values.len() > HASH_SET_THRESHOLD => Matcher::EqualsMany {
                 texts: values.iter().map(|v| v.text.clone()).collect(),
-                numbers: values.iter().filter_map(|v| v.number).collect(),
+                numbers: values
+                    .iter()
+                    .filter(|v| v.number.is_some())
+                    .cloned()
+                    .collect(),
             },
             Test::Equals(values) => Matcher::EqualsFew(values.clone()),
             Test::Contains { needles, all: true } => Matcher::ContainsAll(needles.clone()),
@@ -300,15 +304,15 @@ impl Matcher {
             Matcher::EqualsFew(values) => {
                 let number = as_number(attr, ctx.parsed);
                 held(ctx.with_text(attr, |text| {
-                    values.iter().any(|v| {
-                        v.text == text || matches!((number, v.number), (Some(a), Some(b)) if a == b)
-                    })
+                    values
+                        .iter()
+                        .any(|v| v.text == text || equal_numbers(attr, number, v))
                 }))
             }
             Matcher::EqualsMany { texts, numbers } => {
                 let number = as_number(attr, ctx.parsed);
                 held(
-                    number.is_some_and(|n| numbers.contains(&n))
+                    number.is_some_and(|_| numbers.iter().any(|v| equal_numbers(attr, number, v)))
                         || ctx.with_text(attr, |text| texts.contains(text)),
                 )
             }
@@ -408,10 +412,34 @@ impl Kind {
     }
 }
 
+/// Whether the attribute (read as `number`) equals the value as numbers: equal floats, and
+/// for a text attribute equal digits too (exact beyond a float's precision).
+fn equal_numbers(attr: Attr<'_>, number: Option<f64>, value: &Scalar) -> bool {
+    match (number, value.number) {
+        (Some(a), Some(b)) if a == b => match attr {
+            Attr::Text(text) => compare_decimal(text, &value.text).is_none_or(Ordering::is_eq),
+            _ => true,
+        },
+        _ => false,
+    }
+}
+
 /// How the attribute compares with the bound, read as `kind`; `None` when it cannot be read so.
+///
+/// Numbers compare as floats; a text attribute whose float equals the bound's is compared
+/// again digit by digit (rounding to a float never reverses an order, so only ties can hide
+/// a difference), which keeps texts such as `9007199254740993` exact.
 fn compare(attr: Attr<'_>, bound: &Bound, kind: Kind, ctx: &mut Context) -> Option<Ordering> {
     match kind {
-        Kind::Number => as_number(attr, ctx.parsed)?.partial_cmp(&bound.number?),
+        Kind::Number => {
+            let ordering = as_number(attr, ctx.parsed)?.partial_cmp(&bound.number?)?;
+            match attr {
+                Attr::Text(text) if ordering.is_eq() => {
+                    Some(compare_decimal(text, &bound.text).unwrap_or(ordering))
+                }
+                _ => Some(ordering),
+            }
+        }
         Kind::Date => Some(as_date(attr, ctx.parsed)?.cmp(&bound.date?)),
         Kind::Version => {
             let version: &Version = bound.version.as_ref()?;
@@ -504,7 +532,7 @@ impl Context<'_> {
             Attr::Text(text) => f(&fold_case(text)),
             Attr::Number(number) => {
                 self.buffer.clear();
-                let _ = write!(self.buffer, "{number}");
+                let _ = write_number(number, self.buffer);
                 self.buffer.make_ascii_lowercase();
                 f(self.buffer)
             }
@@ -518,7 +546,7 @@ impl Context<'_> {
             Attr::Text(text) => f(text),
             Attr::Number(number) => {
                 self.buffer.clear();
-                let _ = write!(self.buffer, "{number}");
+                let _ = write_number(number, self.buffer);
                 f(self.buffer)
             }
             Attr::Bool(flag) => f(if flag { "true" } else { "false" }),

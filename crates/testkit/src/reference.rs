@@ -1,12 +1,13 @@
 //! The reference evaluator: the semantics of README.md's operator table, written as plainly
 //! as possible, over the syntax tree and a JSON map.
 //!
-//! It shares nothing with the engine but the literal readers of `cohort-check` (numbers,
-//! dates, versions, durations, flags), which have their own tests. It re-reads every literal
-//! on every call, folds case with `str::to_lowercase` everywhere and never caches: it is
-//! meant to be obviously right, not fast.
+//! It shares nothing with the engine but the literal readers of `cohort-check` for numbers,
+//! dates, durations and flags, which have their own tests; versions, the exact comparison of
+//! numbers written as text and the text form of numbers are written again here. It re-reads
+//! every literal on every call, folds case with `str::to_lowercase` everywhere and never
+//! caches: it is meant to be obviously right, not fast.
 
-use cohort_check::literal::{Version, parse_date, parse_duration, parse_flag, parse_number};
+use cohort_check::literal::{parse_date, parse_duration, parse_flag, parse_number};
 use cohort_syntax::{Criterion, Expr, GroupDef, Operator};
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
@@ -82,10 +83,103 @@ fn positive(c: &Criterion, value: Option<&Value>, depth: usize, now: i64) -> boo
 fn text(value: &Value) -> Option<String> {
     match value {
         Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(format!("{}", n.as_f64()?)),
+        Value::Number(n) => Some(number_text(n.as_f64()?)),
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
     }
+}
+
+/// README: a number's shortest form, with an exponent from 1e21 up and below 1e-6 in size.
+fn number_text(n: f64) -> String {
+    if n == 0.0 {
+        "0".to_owned()
+    } else if n.abs() >= 1e21 || n.abs() < 1e-6 {
+        format!("{n:e}")
+    } else {
+        format!("{n}")
+    }
+}
+
+/// A number written as text, exactly: negative, its digits without leading or trailing
+/// zeros, and the power of ten of the first digit's place plus one (`0.DIGITS × 10^power`).
+fn exact(text: &str) -> Option<(bool, String, i64)> {
+    parse_number(text)?;
+    let text = text.trim();
+    let negative = text.starts_with('-');
+    let text = text.trim_start_matches(['-', '+']);
+    let (mantissa, exponent) = match text.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.parse::<i64>().ok()?),
+        None => (text, 0),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = format!("{whole}{fraction}");
+    let significant = digits.trim_start_matches('0');
+    let power = whole.len() as i64 - (digits.len() - significant.len()) as i64 + exponent;
+    let significant = significant.trim_end_matches('0').to_owned();
+    if significant.is_empty() {
+        return Some((false, String::new(), 0));
+    }
+    Some((negative, significant, power))
+}
+
+/// Orders two numbers written as text exactly (README: integers above 2^53 keep every digit).
+fn exact_order(a: &str, b: &str) -> Option<Ordering> {
+    let (a_negative, a_digits, a_power) = exact(a)?;
+    let (b_negative, b_digits, b_power) = exact(b)?;
+    let sign = |negative: bool, digits: &str| match (digits.is_empty(), negative) {
+        (true, _) => 0,
+        (false, true) => -1,
+        (false, false) => 1,
+    };
+    let (a_sign, b_sign) = (sign(a_negative, &a_digits), sign(b_negative, &b_digits));
+    if a_sign != b_sign || a_sign == 0 {
+        return Some(a_sign.cmp(&b_sign));
+    }
+    let magnitude = a_power.cmp(&b_power).then(a_digits.cmp(&b_digits));
+    Some(if a_sign < 0 {
+        magnitude.reverse()
+    } else {
+        magnitude
+    })
+}
+
+/// How a value orders against a number literal: exactly for text, as 64-bit floats for JSON
+/// numbers.
+fn number_order(value: &Value, literal: &str) -> Option<Ordering> {
+    match value {
+        Value::String(s) => exact_order(s, literal),
+        _ => number(value)?.partial_cmp(&parse_number(literal)?),
+    }
+}
+
+/// A version's segments (README: whole numbers of any size, dot-separated, an optional
+/// leading `v`), without leading zeros.
+fn version(text: &str) -> Option<Vec<String>> {
+    let text = text.trim();
+    let text = text
+        .strip_prefix('v')
+        .or_else(|| text.strip_prefix('V'))
+        .unwrap_or(text);
+    text.split('.')
+        .map(|segment| {
+            let digits = !segment.is_empty() && segment.chars().all(|c| c.is_ascii_digit());
+            digits.then(|| {
+                let trimmed = segment.trim_start_matches('0');
+                if trimmed.is_empty() { "0" } else { trimmed }.to_owned()
+            })
+        })
+        .collect()
+}
+
+fn version_order(a: &[String], b: &[String]) -> Ordering {
+    let zero = "0".to_owned();
+    (0..a.len().max(b.len()))
+        .map(|i| {
+            let (x, y) = (a.get(i).unwrap_or(&zero), b.get(i).unwrap_or(&zero));
+            x.len().cmp(&y.len()).then(x.cmp(y))
+        })
+        .find(|o| o.is_ne())
+        .unwrap_or(Ordering::Equal)
 }
 
 fn number(value: &Value) -> Option<f64> {
@@ -119,8 +213,7 @@ fn scalar_holds(c: &Criterion, value: &Value, now: i64) -> bool {
     let values = c.values.iter().map(|v| v.text.as_str());
     match c.op.operator {
         Operator::Equal | Operator::IsAnyOf => c.values.iter().any(|v| {
-            folded == fold(c, &v.text)
-                || matches!((number(value), parse_number(&v.text)), (Some(a), Some(b)) if a == b)
+            folded == fold(c, &v.text) || number_order(value, &v.text) == Some(Ordering::Equal)
         }),
         // Answered by `expr`, which knows the other groups.
         Operator::MemberOf => false,
@@ -179,15 +272,15 @@ impl Kind {
         match self {
             Kind::Number => parse_number(literal).is_some(),
             Kind::Date => parse_date(literal).is_some(),
-            Kind::Version => Version::parse(literal).is_some(),
+            Kind::Version => version(literal).is_some(),
         }
     }
 
     fn order(self, value: &Value, literal: &str) -> Option<Ordering> {
         match self {
-            Kind::Number => number(value)?.partial_cmp(&parse_number(literal)?),
+            Kind::Number => number_order(value, literal),
             Kind::Date => Some(date(value)?.cmp(&parse_date(literal)?)),
-            Kind::Version => Version::parse(literal)?.compare_text(&text(value)?),
+            Kind::Version => Some(version_order(&version(&text(value)?)?, &version(literal)?)),
         }
     }
 }
