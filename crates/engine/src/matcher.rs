@@ -38,6 +38,19 @@ pub(crate) enum Matcher {
     OlderThan(i64),
 }
 
+/// What executors may do with a test besides running it (see [`Matcher::capabilities`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Capabilities {
+    /// It holds on a list exactly when it holds on one of the list's elements, so an
+    /// executor may test each distinct element once and combine the results.
+    pub(crate) any_element: bool,
+    /// Its result on a value does not depend on the evaluation time, so it may be
+    /// remembered per distinct value.
+    pub(crate) timeless: bool,
+    /// It reads text as a number or a date, so reading the text once for several tests pays.
+    pub(crate) parses: bool,
+}
+
 /// A shortcut for the commonest tests on the commonest values, decided without the general
 /// matcher: a number against number bounds, text equal to or containing constants, a flag.
 /// [`Kernel::try_run`] answers exactly what [`Matcher::run`] would, or `None` to defer to it.
@@ -193,17 +206,39 @@ impl Matcher {
         }
     }
 
+    /// The facts about this test that executors' shortcuts rely on. Every operator is
+    /// named here, with no wildcard: an operator added to [`Matcher`] does not compile until
+    /// it declares what executors may do with it. Each fact is a permission, so `false` is
+    /// always correct (only slower).
+    pub(crate) fn capabilities(&self) -> Capabilities {
+        let reads_bound = |bound: &Bound| bound.number.is_some() || bound.date.is_some();
+        let (any_element, timeless, parses) = match self {
+            Matcher::EqualsFew(values) => (true, true, values.iter().any(|v| v.number.is_some())),
+            Matcher::EqualsMany { numbers, .. } => (true, true, !numbers.is_empty()),
+            Matcher::ContainsAnyFew(_)
+            | Matcher::ContainsAnyAutomaton(_)
+            | Matcher::StartsWith(_)
+            | Matcher::EndsWith(_)
+            | Matcher::Matches(_) => (true, true, false),
+            // On a list: every substring in some element, not all in one.
+            Matcher::ContainsAll(_) => (false, true, false),
+            Matcher::Compare(_, bound) => (true, true, reads_bound(bound)),
+            Matcher::Between(low, _) => (true, true, reads_bound(low)),
+            // On a list: the list is empty, not some element blank.
+            Matcher::IsBlank => (false, true, false),
+            Matcher::WithinLast(_) | Matcher::OlderThan(_) => (true, false, true),
+        };
+        Capabilities {
+            any_element,
+            timeless,
+            parses,
+        }
+    }
+
     /// Whether the test reads text as a number or a date (so a field with several such tests
     /// parses its text once for all of them).
     pub(crate) fn reads_number_or_date(&self) -> bool {
-        match self {
-            Matcher::Compare(_, bound) => bound.number.is_some() || bound.date.is_some(),
-            Matcher::Between(low, _) => low.number.is_some() || low.date.is_some(),
-            Matcher::WithinLast(_) | Matcher::OlderThan(_) => true,
-            Matcher::EqualsFew(values) => values.iter().any(|v| v.number.is_some()),
-            Matcher::EqualsMany { numbers, .. } => !numbers.is_empty(),
-            _ => false,
-        }
+        self.capabilities().parses
     }
 
     /// For a test that holds on a text value exactly when the date it reads as lies in a
@@ -220,7 +255,7 @@ impl Matcher {
     /// Whether the test holds on a list exactly when it holds on one of its elements (every
     /// test but `is blank` and `contains all of`).
     pub(crate) fn holds_on_any_element(&self) -> bool {
-        !matches!(self, Matcher::IsBlank | Matcher::ContainsAll(_))
+        self.capabilities().any_element
     }
 
     /// The substrings of `contains all of`.
@@ -233,7 +268,7 @@ impl Matcher {
 
     /// Whether the result depends on the evaluation time (relative dates).
     pub(crate) fn reads_the_time(&self) -> bool {
-        matches!(self, Matcher::WithinLast(_) | Matcher::OlderThan(_))
+        !self.capabilities().timeless
     }
 
     /// Runs the positive test on an attribute (`None` = missing).
