@@ -653,12 +653,12 @@ impl ColumnarFleet<'_> {
     /// For each predicate, its result on each distinct value of its field (index = code).
     /// Predicates are shared out between `threads` threads.
     fn predicate_tables(&self, now: Timestamp, threads: usize) -> Vec<(usize, Vec<bool>)> {
-        let fields = self.plan.fields();
-        let table = |predicate: &crate::plan::CompiledPredicate| {
+        let table = |(index, predicate): (usize, &crate::plan::CompiledPredicate)| {
             let mut buffer = String::new();
-            let column_index = fields
-                .iter()
-                .position(|f| *f == &*predicate.field)
+            // The plan's fields are the store's columns, in the same order.
+            let column_index = u32::try_from(index)
+                .ok()
+                .and_then(|index| self.plan.field_of(crate::plan::PredicateId(index)))
                 .unwrap_or(usize::MAX);
             let Some(column) = self.columns.get(column_index) else {
                 return (column_index, Vec::new());
@@ -727,15 +727,23 @@ impl ColumnarFleet<'_> {
         };
         let predicates = &self.plan.predicates;
         if threads <= 1 || predicates.len() < 2 {
-            return predicates.iter().map(table).collect();
+            return predicates.iter().enumerate().map(table).collect();
         }
         let per_thread = predicates.len().div_ceil(threads);
         std::thread::scope(|scope| {
             let handles: Vec<_> = predicates
                 .chunks(per_thread)
-                .map(|chunk| {
+                .enumerate()
+                .map(|(part, chunk)| {
                     let table = &table;
-                    scope.spawn(move || chunk.iter().map(table).collect::<Vec<_>>())
+                    let first = part * per_thread;
+                    scope.spawn(move || {
+                        chunk
+                            .iter()
+                            .enumerate()
+                            .map(|(offset, predicate)| table((first + offset, predicate)))
+                            .collect::<Vec<_>>()
+                    })
                 })
                 .collect();
             handles
