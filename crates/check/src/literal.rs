@@ -472,14 +472,11 @@ pub fn parse_duration(text: &str) -> Option<i64> {
         .unwrap_or(text.len());
     let (amount, unit) = text.split_at(split);
     let amount: i64 = amount.parse().ok()?;
-    let unit_millis = match unit.trim().to_ascii_lowercase().as_str() {
-        "m" | "min" | "mins" | "minute" | "minutes" => 60_000,
-        "h" | "hr" | "hrs" | "hour" | "hours" => 3_600_000,
-        "d" | "day" | "days" => 86_400_000,
-        "w" | "week" | "weeks" => 7 * 86_400_000,
-        _ => return None,
-    };
-    amount.checked_mul(unit_millis)
+    let unit = unit.trim().to_ascii_lowercase();
+    let (_, unit_millis) = cohort_syntax::DURATION_UNITS
+        .iter()
+        .find(|(name, _)| *name == unit)?;
+    amount.checked_mul(*unit_millis)
 }
 
 /// Reads a flag as consoles write it: `true`/`false`, `yes`/`no`, `1`/`0`, `on`/`off`.

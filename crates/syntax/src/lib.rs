@@ -47,3 +47,26 @@ pub use schema::{FieldDef, FieldKind, Level, SchemaDef};
 pub use suggest::{
     MAX_SUGGESTION_CANDIDATES, MAX_SUGGESTION_INPUT, edit_distance, nearest, within_edits,
 };
+
+/// The units a relative duration may be written in (`30 days`, `12h`, `90 minutes`), each
+/// with its length in milliseconds: the one list the text form's grammar and the checker's
+/// reading of durations share. Longer spellings come before their prefixes, so a parser that
+/// tries them in order takes the whole word.
+pub const DURATION_UNITS: [(&str, i64); 16] = [
+    ("minutes", 60_000),
+    ("minute", 60_000),
+    ("mins", 60_000),
+    ("min", 60_000),
+    ("m", 60_000),
+    ("hours", 3_600_000),
+    ("hour", 3_600_000),
+    ("hrs", 3_600_000),
+    ("hr", 3_600_000),
+    ("h", 3_600_000),
+    ("days", 86_400_000),
+    ("day", 86_400_000),
+    ("d", 86_400_000),
+    ("weeks", 7 * 86_400_000),
+    ("week", 7 * 86_400_000),
+    ("w", 7 * 86_400_000),
+];

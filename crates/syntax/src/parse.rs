@@ -224,15 +224,11 @@ pub(crate) fn is_member_of(input: &str) -> bool {
 
 /// A duration token: digits, optional spaces, a unit word (`30 days`, `12h`).
 pub(crate) fn duration(input: &str) -> NomResult<'_, &str> {
-    const UNITS: [&str; 16] = [
-        "minutes", "minute", "mins", "min", "m", "hours", "hour", "hrs", "hr", "h", "days", "day",
-        "d", "weeks", "week", "w",
-    ];
     let (rest, _) = digit1(input)?;
     let (rest, _) = space0(rest)?;
-    let (rest, _) = UNITS
+    let (rest, _) = crate::DURATION_UNITS
         .iter()
-        .find_map(|unit| word(unit)(rest).ok())
+        .find_map(|(unit, _)| word(unit)(rest).ok())
         .ok_or_else(|| nom::Err::Error(nom::error::Error::new(rest, nom::error::ErrorKind::Tag)))?;
     Ok((rest, &input[..input.len() - rest.len()]))
 }
