@@ -10,6 +10,7 @@
 mod fmt;
 #[doc(hidden)]
 pub mod fuzzing;
+mod group_tests;
 mod infer;
 mod input;
 mod machines;
@@ -198,6 +199,13 @@ enum Command {
         #[arg(long)]
         group: Option<String>,
     },
+    /// Run group unit tests: sample machines and the groups each must and must not be in.
+    ///
+    /// Prints `test FILE::NAME ... ok` or `FAILED` for each test, then every failure with the
+    /// explanation of the machine's membership, then `test result: N passed, M failed`.
+    /// Exit code 0 when every test passes, 1 when one fails, 2 when the groups or the tests
+    /// cannot be loaded.
+    Test(group_tests::Args),
 }
 
 #[derive(Subcommand)]
@@ -424,6 +432,7 @@ pub fn run_on(
             machine,
             group,
         } => explain(&input, &machine, group.as_deref(), stdout, stderr),
+        Command::Test(args) => group_tests::run(&args, stdout, stderr),
     };
     match result {
         Ok(code) => code,
@@ -469,6 +478,8 @@ fn missing_paths(command: &Command) -> Option<Failure> {
             .collect(),
         Command::Fmt { paths, .. } => paths.iter().map(PathBuf::as_path).collect(),
         Command::Completions { .. } | Command::Man => Vec::new(),
+        // Reported by loading, with `cohort test`'s exit code for load errors (2).
+        Command::Test(_) => Vec::new(),
         Command::Import { files, .. } => files.iter().map(PathBuf::as_path).collect(),
         Command::Schema {
             command: SchemaCommand::Infer { machines, .. },

@@ -108,7 +108,7 @@ fn convert(tree: &Tree, id: NodeId) -> Result<YamlData, usize> {
 }
 
 /// A plain scalar as YAML 1.2's core schema reads it.
-fn resolve(text: &str) -> YamlData {
+pub(crate) fn resolve(text: &str) -> YamlData {
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return YamlData::Null,
         "true" | "True" | "TRUE" => return YamlData::Bool(true),

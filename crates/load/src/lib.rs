@@ -40,6 +40,7 @@
 
 mod data;
 mod error;
+mod group_tests;
 mod index;
 mod lower;
 mod markdown;
@@ -51,6 +52,10 @@ mod yaml;
 
 pub use data::{YamlData, YamlDataError, read_yaml_data};
 pub use error::LoadError;
+pub use group_tests::{
+    Named, TestCase, TestFile, TestFileError, TestFiles, is_test_file, read_test_file,
+    read_test_paths,
+};
 pub use markdown::{MarkdownError, MarkdownLimit, import_markdown};
 /// The limits on Markdown group documents (see [`import_markdown`]).
 pub mod markdown_limits {
