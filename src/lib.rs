@@ -62,10 +62,10 @@ use std::path::Path;
 struct ReadmeDoctests;
 
 pub use cohort_engine::{
-    Attr, AttrList, Bitset, Change, ColumnarBuilder, ColumnarFleet, CriterionResult, ExplainNode,
-    Explanation, FieldRef, FleetMembership, GroupBitsets, GroupId, MAX_LIST_DEPTH, Machine,
-    MembershipEvent, MembershipTracker, Memberships, Plan, PlanId, Record, Scratch, Timestamp,
-    Value,
+    Attr, AttrList, Bitset, Change, ColumnarBuilder, ColumnarFleet, CriterionResult,
+    DefinitionEvent, ExplainNode, Explanation, FieldRef, FleetMembership, GroupBitsets, GroupId,
+    MAX_LIST_DEPTH, Machine, MembershipEvent, MembershipTracker, Memberships, Plan, PlanId, Record,
+    ReplaceError, Scratch, Timestamp, Value,
 };
 /// The syntax tree and operator vocabulary, for tools that work on definitions.
 pub use cohort_syntax as syntax;
