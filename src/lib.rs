@@ -177,6 +177,28 @@ impl GroupSet {
         Self::finish(loader.finish())
     }
 
+    /// Loads groups from several texts already read (files at a git revision, say), each
+    /// `(name, text)` with the name errors give for it, as one set.
+    ///
+    /// ```
+    /// let groups = cohort::GroupSet::from_named_texts([
+    ///     ("a.yaml", "name: A\nwhere: \"OS contains Server\""),
+    ///     ("b.yaml", "name: B\nwhere: \"member of A\""),
+    /// ]).unwrap();
+    /// assert_eq!(groups.len(), 2);
+    /// let error = cohort::GroupSet::from_named_texts([("c.yaml", "name: C\nwhere: \"member of D\"")]).unwrap_err();
+    /// assert_eq!(error.diagnostics()[0].file(), Some("c.yaml"));
+    /// ```
+    pub fn from_named_texts<'t>(
+        texts: impl IntoIterator<Item = (&'t str, &'t str)>,
+    ) -> Result<GroupSet, Error> {
+        let mut loader = cohort_load::Loader::new();
+        for (name, text) in texts {
+            loader.add_str(name, text);
+        }
+        Self::finish(loader.finish())
+    }
+
     /// Loads a definitions file, or every `*.yaml` / `*.yml` file below a directory.
     pub fn load(path: impl AsRef<Path>) -> Result<GroupSet, Error> {
         Self::load_all([path])

@@ -7,6 +7,7 @@
 //! Exit codes: 0 success, 1 invalid definitions or unreadable machines, 2 bad usage, 3
 //! machines records left out (`--on-error skip`).
 
+mod diff;
 mod fmt;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -186,6 +187,9 @@ enum Command {
     },
     /// Print the manual page (roff), e.g. `cohort man > /usr/local/share/man/man1/cohort.1`.
     Man,
+    /// Plan before apply: who joins and leaves each group added, removed or changed
+    /// between two sets of definitions (files, directories or `git:REV:PATH`).
+    Diff(diff::DiffArgs),
     /// Explain why one machine is or is not in each group.
     Explain {
         #[command(flatten)]
@@ -329,6 +333,7 @@ pub fn run_on(
         Command::Eval { format, .. } | Command::List { format, .. } => *format != Format::Table,
         Command::Import { out, .. } => out.is_none(),
         Command::Completions { .. } | Command::Man => true,
+        Command::Diff(args) => args.format == diff::DiffFormat::Json,
         Command::Schema {
             command: SchemaCommand::Infer { out, .. },
         } => out.is_none(),
@@ -417,6 +422,7 @@ pub fn run_on(
             .render(stdout)
             .map(|()| EXIT_OK)
             .map_err(Failure::from),
+        Command::Diff(args) => diff::run(&args, stdout, stderr),
         Command::Explain {
             input,
             machine,
@@ -466,6 +472,8 @@ fn missing_paths(command: &Command) -> Option<Failure> {
             .map(PathBuf::as_path)
             .collect(),
         Command::Fmt { paths, .. } => paths.iter().map(PathBuf::as_path).collect(),
+        // `diff` reports missing paths itself (exit code 2 with `--exit-code`).
+        Command::Diff(_) => Vec::new(),
         Command::Completions { .. } | Command::Man => Vec::new(),
         Command::Import { files, .. } => files.iter().map(PathBuf::as_path).collect(),
         Command::Schema {
