@@ -66,10 +66,10 @@ pub use group_tests::{Expected, GroupTests, TestFailure, TestOutcome, TestReport
 struct ReadmeDoctests;
 
 pub use cohort_engine::{
-    Attr, AttrList, Bitset, Change, ColumnarBuilder, ColumnarFleet, CriterionResult, ExplainNode,
-    Explanation, FieldRef, FleetMembership, GroupBitsets, GroupId, MAX_LIST_DEPTH, Machine,
-    MembershipEvent, MembershipTracker, Memberships, Plan, PlanId, Record, Scratch, Timestamp,
-    Value,
+    Attr, AttrList, Bitset, Change, ColumnarBuilder, ColumnarFleet, CriterionResult,
+    DefinitionEvent, ExplainNode, Explanation, FieldRef, FleetMembership, GroupBitsets, GroupId,
+    MAX_LIST_DEPTH, Machine, MembershipEvent, MembershipTracker, Memberships, Plan, PlanId, Record,
+    ReplaceError, Scratch, Timestamp, Value,
 };
 /// The syntax tree and operator vocabulary, for tools that work on definitions.
 pub use cohort_syntax as syntax;
@@ -178,6 +178,28 @@ impl GroupSet {
     pub fn from_yaml_named(name: &str, text: &str) -> Result<GroupSet, Error> {
         let mut loader = cohort_load::Loader::new();
         loader.add_str(name, text);
+        Self::finish(loader.finish())
+    }
+
+    /// Loads groups from several texts already read (files at a git revision, say), each
+    /// `(name, text)` with the name errors give for it, as one set.
+    ///
+    /// ```
+    /// let groups = cohort::GroupSet::from_named_texts([
+    ///     ("a.yaml", "name: A\nwhere: \"OS contains Server\""),
+    ///     ("b.yaml", "name: B\nwhere: \"member of A\""),
+    /// ]).unwrap();
+    /// assert_eq!(groups.len(), 2);
+    /// let error = cohort::GroupSet::from_named_texts([("c.yaml", "name: C\nwhere: \"member of D\"")]).unwrap_err();
+    /// assert_eq!(error.diagnostics()[0].file(), Some("c.yaml"));
+    /// ```
+    pub fn from_named_texts<'t>(
+        texts: impl IntoIterator<Item = (&'t str, &'t str)>,
+    ) -> Result<GroupSet, Error> {
+        let mut loader = cohort_load::Loader::new();
+        for (name, text) in texts {
+            loader.add_str(name, text);
+        }
         Self::finish(loader.finish())
     }
 

@@ -33,6 +33,7 @@ mod live;
 mod markdown;
 mod markdown_hostile;
 mod operators;
+mod replace;
 mod roundtrip;
 mod schema;
 mod vectors;

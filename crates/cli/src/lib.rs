@@ -7,6 +7,7 @@
 //! Exit codes: 0 success, 1 invalid definitions or unreadable machines, 2 bad usage, 3
 //! machines records left out (`--on-error skip`).
 
+mod diff;
 mod fmt;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -188,6 +189,9 @@ enum Command {
     },
     /// Print the manual page (roff), e.g. `cohort man > /usr/local/share/man/man1/cohort.1`.
     Man,
+    /// Plan before apply: who joins and leaves each group added, removed or changed
+    /// between two sets of definitions (files, directories or `git:REV:PATH`).
+    Diff(diff::DiffArgs),
     /// Explain why one machine is or is not in each group.
     Explain {
         #[command(flatten)]
@@ -338,6 +342,7 @@ pub fn run_on(
         Command::Eval { format, .. } | Command::List { format, .. } => *format != Format::Table,
         Command::Import { out, .. } => out.is_none(),
         Command::Completions { .. } | Command::Man => true,
+        Command::Diff(args) => args.format == diff::DiffFormat::Json,
         Command::Schema {
             command: SchemaCommand::Infer { out, .. },
         } => out.is_none(),
@@ -427,6 +432,7 @@ pub fn run_on(
             .render(stdout)
             .map(|()| EXIT_OK)
             .map_err(Failure::from),
+        Command::Diff(args) => diff::run(&args, stdout, stderr),
         Command::Explain {
             input,
             machine,
@@ -477,6 +483,8 @@ fn missing_paths(command: &Command) -> Option<Failure> {
             .map(PathBuf::as_path)
             .collect(),
         Command::Fmt { paths, .. } => paths.iter().map(PathBuf::as_path).collect(),
+        // `diff` reports missing paths itself (exit code 2 with `--exit-code`).
+        Command::Diff(_) => Vec::new(),
         Command::Completions { .. } | Command::Man => Vec::new(),
         // Reported by loading, with `cohort test`'s exit code for load errors (2).
         Command::Test(_) => Vec::new(),

@@ -78,6 +78,52 @@ pub struct CriterionResult {
     pub reason: String,
 }
 
+impl Explanation {
+    /// The criteria that decide the verdict, in the order written: for a member, those of
+    /// the path that holds (every item of an `all`, the first item that holds of an `any`);
+    /// for a non-member, those that fail it (every failing item of an `all`, every item of
+    /// an `any`). Through `not`, the criteria of the negated item.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// let groups = cohort::GroupSet::from_yaml_str(
+    ///     "name: Old Agents\nwhere: \"'Agent Version' < 2024.1.0 and OS contains Windows\"",
+    /// ).unwrap();
+    /// let machine = json!({"Agent Version": "2024.1.0", "OS": "Windows 11"});
+    /// let why = groups.explain(&machine, "Old Agents", cohort::Timestamp::UNIX_EPOCH).unwrap();
+    /// let deciding: Vec<&str> = why.deciding().iter().map(|c| c.criterion.as_str()).collect();
+    /// assert_eq!(deciding, ["\"Agent Version\" less than 2024.1.0"]);
+    /// ```
+    pub fn deciding(&self) -> Vec<&CriterionResult> {
+        let mut out = Vec::new();
+        deciding_into(&self.root, &mut out);
+        out
+    }
+}
+
+fn deciding_into<'e>(node: &'e ExplainNode, out: &mut Vec<&'e CriterionResult>) {
+    match node {
+        ExplainNode::Criterion(result) => out.push(result),
+        ExplainNode::All { passed, items } => {
+            for item in items.iter().filter(|item| *passed || !item.passed()) {
+                deciding_into(item, out);
+            }
+        }
+        ExplainNode::Any { passed, items } => {
+            if *passed {
+                if let Some(item) = items.iter().find(|item| item.passed()) {
+                    deciding_into(item, out);
+                }
+            } else {
+                for item in items {
+                    deciding_into(item, out);
+                }
+            }
+        }
+        ExplainNode::Not { item, .. } => deciding_into(item, out),
+    }
+}
+
 impl Plan {
     /// Explains the membership of `machine` in group `id`.
     pub fn explain<M: Machine + ?Sized>(

@@ -18,6 +18,9 @@ use crate::plan::{FieldRef, Formula, GroupId, Plan, PlanId, PredicateId, Scratch
 use std::collections::HashMap;
 use std::sync::Arc;
 
+mod replace;
+pub use replace::{DefinitionEvent, ReplaceError};
+
 /// Whether a machine joined or left a group.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Change {
@@ -614,20 +617,59 @@ impl<'p> MembershipTracker<'p> {
     /// members of nothing. Large fleets are shared out between the cores: fields for the
     /// per-value results, then whole words of slots; the result does not depend on the split.
     fn evaluate_every_group(&self) -> Vec<Vec<u64>> {
-        let threads = if self.ids.slot_count() >= PARALLEL_SLOTS {
+        self.evaluate_groups_on(self.threads(), None, Vec::new())
+    }
+
+    /// The threads to evaluate every slot on: every core for a large fleet.
+    fn threads(&self) -> usize {
+        if self.ids.slot_count() >= PARALLEL_SLOTS {
             std::thread::available_parallelism().map_or(1, usize::from)
         } else {
             1
-        };
-        self.evaluate_every_group_on(threads)
+        }
     }
 
     /// [`MembershipTracker::evaluate_every_group`] on `threads` threads.
+    #[cfg(test)]
     fn evaluate_every_group_on(&self, threads: usize) -> Vec<Vec<u64>> {
+        self.evaluate_groups_on(threads, None, Vec::new())
+    }
+
+    /// Evaluates, column by column on `threads` threads, the groups `only` selects (by
+    /// group; `None`: every group) over every slot; the others keep their words of `initial`
+    /// (by group, one bit per slot; missing words are zero), which the groups evaluated read
+    /// through `member of`. Only the fields the selected groups read are looked at.
+    fn evaluate_groups_on(
+        &self,
+        threads: usize,
+        only: Option<&[bool]>,
+        initial: Vec<Vec<u64>>,
+    ) -> Vec<Vec<u64>> {
         let threads = threads.max(1);
         let words = self.ids.slot_count().div_ceil(64);
-        let tables = self.predicate_tables(threads);
-        let mut groups: Vec<Vec<u64>> = vec![vec![0; words]; self.plan.group_count()];
+        let fields = only.map(|only| {
+            let mut needed = vec![false; self.columns.len()];
+            for (group, _) in only.iter().enumerate().filter(|(_, selected)| **selected) {
+                for &field in self
+                    .dependencies
+                    .fields_of_group
+                    .get(group)
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(slot) = needed.get_mut(field) {
+                        *slot = true;
+                    }
+                }
+            }
+            needed
+        });
+        let tables = self.predicate_tables(threads, fields.as_deref());
+        let mut groups = initial;
+        groups.resize(self.plan.group_count(), Vec::new());
+        for group in &mut groups {
+            group.resize(words, 0);
+        }
         // Every group's words cut into the same chunks, one list of chunks per thread.
         let words_per_thread = words.div_ceil(threads).max(1);
         let mut per_thread: Vec<Vec<&mut [u64]>> = (0..threads).map(|_| Vec::new()).collect();
@@ -641,14 +683,14 @@ impl<'p> MembershipTracker<'p> {
         }
         if threads <= 1 {
             for chunks in &mut per_thread {
-                self.combine_words(&tables, 0, chunks);
+                self.combine_words(&tables, 0, chunks, only);
             }
         } else {
             let tables = &tables;
             std::thread::scope(|scope| {
                 for (thread, mut chunks) in per_thread.into_iter().enumerate() {
                     scope.spawn(move || {
-                        self.combine_words(tables, thread * words_per_thread, &mut chunks)
+                        self.combine_words(tables, thread * words_per_thread, &mut chunks, only)
                     });
                 }
             });
@@ -657,8 +699,9 @@ impl<'p> MembershipTracker<'p> {
     }
 
     /// For each predicate: its field, and its result on each code of that field (by code).
-    /// Fields are shared out between `threads` threads, the largest dictionaries first.
-    fn predicate_tables(&self, threads: usize) -> Vec<(usize, Vec<bool>)> {
+    /// Fields are shared out between `threads` threads, the largest dictionaries first;
+    /// only the fields `needed` marks (by field; `None`: every field) are looked at.
+    fn predicate_tables(&self, threads: usize, needed: Option<&[bool]>) -> Vec<(usize, Vec<bool>)> {
         let fields = self.plan.fields();
         let tables_of_field = |index: usize, scratch: &mut Scratch| -> Vec<Vec<bool>> {
             let (Some(column), Some(name), Some(on_field)) = (
@@ -690,7 +733,9 @@ impl<'p> MembershipTracker<'p> {
             }
             tables
         };
-        let mut order: Vec<usize> = (0..self.columns.len()).collect();
+        let mut order: Vec<usize> = (0..self.columns.len())
+            .filter(|&index| needed.is_none_or(|needed| needed.get(index) == Some(&true)))
+            .collect();
         order.sort_by_key(|&index| {
             std::cmp::Reverse(self.columns.get(index).map_or(0, FieldColumn::code_count))
         });
@@ -741,13 +786,14 @@ impl<'p> MembershipTracker<'p> {
         tables
     }
 
-    /// Decides every group over the words of slots from `first_word` on, one chunk of words
-    /// per group (`chunks`, by group).
+    /// Decides every group (or those `only` selects) over the words of slots from
+    /// `first_word` on, one chunk of words per group (`chunks`, by group).
     fn combine_words(
         &self,
         tables: &[(usize, Vec<bool>)],
         first_word: usize,
         chunks: &mut [&mut [u64]],
+        only: Option<&[bool]>,
     ) {
         let Some(words) = chunks.first().map(|chunk| chunk.len()) else {
             return;
@@ -766,6 +812,9 @@ impl<'p> MembershipTracker<'p> {
             .map(|word| self.ids.occupied_word(word))
             .collect();
         for id in &self.plan.evaluation_order {
+            if only.is_some_and(|only| only.get(id.index()) != Some(&true)) {
+                continue;
+            }
             let Some(group) = self.plan.groups.get(id.index()) else {
                 continue;
             };
