@@ -12,6 +12,7 @@ mod fmt;
 pub mod fuzzing;
 mod infer;
 mod input;
+mod lint;
 mod machines;
 mod output;
 mod terminal;
@@ -186,6 +187,11 @@ enum Command {
     },
     /// Print the manual page (roff), e.g. `cohort man > /usr/local/share/man/man1/cohort.1`.
     Man,
+    /// Find groups that check but are most likely wrong: criteria that exclude each other,
+    /// redundant blocks, console traps (`contains 3` also matches `13`); with `--machines`,
+    /// groups with no members. Exit 0: no finding at or above `--deny`; 1: some; 2: bad usage
+    /// or input that cannot be read.
+    Lint(lint::LintArgs),
     /// Explain why one machine is or is not in each group.
     Explain {
         #[command(flatten)]
@@ -329,6 +335,7 @@ pub fn run_on(
         Command::Eval { format, .. } | Command::List { format, .. } => *format != Format::Table,
         Command::Import { out, .. } => out.is_none(),
         Command::Completions { .. } | Command::Man => true,
+        Command::Lint(args) => args.for_tools(),
         Command::Schema {
             command: SchemaCommand::Infer { out, .. },
         } => out.is_none(),
@@ -422,6 +429,7 @@ pub fn run_on(
             machine,
             group,
         } => explain(&input, &machine, group.as_deref(), stdout, stderr),
+        Command::Lint(args) => Ok(lint::run(&args, stdout, stderr)),
     };
     match result {
         Ok(code) => code,
@@ -466,7 +474,8 @@ fn missing_paths(command: &Command) -> Option<Failure> {
             .map(PathBuf::as_path)
             .collect(),
         Command::Fmt { paths, .. } => paths.iter().map(PathBuf::as_path).collect(),
-        Command::Completions { .. } | Command::Man => Vec::new(),
+        // `cohort lint` reports missing paths itself, with its own exit code.
+        Command::Completions { .. } | Command::Man | Command::Lint(_) => Vec::new(),
         Command::Import { files, .. } => files.iter().map(PathBuf::as_path).collect(),
         Command::Schema {
             command: SchemaCommand::Infer { machines, .. },
