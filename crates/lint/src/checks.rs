@@ -224,7 +224,9 @@ impl<'a> Linter<'a> {
                     first.get_or_insert(reason);
                 }
                 first.map(|mut r| {
-                    r.why = format!("no alternative can hold; the first: {}", r.why);
+                    if items.len() > 1 {
+                        r.why = format!("no block or alternative can hold; the first: {}", r.why);
+                    }
                     r
                 })
             }

@@ -158,7 +158,7 @@ pub(crate) fn lint(
                     percent(machines - held),
                     machines - held
                 ),
-                "positive criteria on it hold only on the machines that have it".to_owned(),
+                "positive criteria on it hold only on the machines that have a value; if most should, check how the field is collected, otherwise allow L105 here".to_owned(),
             ),
             _ => continue,
         };
