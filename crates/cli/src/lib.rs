@@ -14,6 +14,7 @@ pub mod fuzzing;
 mod group_tests;
 mod infer;
 mod input;
+mod lint;
 mod machines;
 mod output;
 mod progress;
@@ -192,6 +193,11 @@ enum Command {
     /// Plan before apply: who joins and leaves each group added, removed or changed
     /// between two sets of definitions (files, directories or `git:REV:PATH`).
     Diff(diff::DiffArgs),
+    /// Find groups that check but are most likely wrong: criteria that exclude each other,
+    /// redundant blocks, console traps (`contains 3` also matches `13`); with `--machines`,
+    /// groups with no members. Exit 0: no finding at or above `--deny`; 1: some; 2: bad usage
+    /// or input that cannot be read.
+    Lint(lint::LintArgs),
     /// Explain why one machine is or is not in each group.
     Explain {
         #[command(flatten)]
@@ -343,6 +349,7 @@ pub fn run_on(
         Command::Import { out, .. } => out.is_none(),
         Command::Completions { .. } | Command::Man => true,
         Command::Diff(args) => args.format == diff::DiffFormat::Json,
+        Command::Lint(args) => args.for_tools(),
         Command::Schema {
             command: SchemaCommand::Infer { out, .. },
         } => out.is_none(),
@@ -439,6 +446,7 @@ pub fn run_on(
             group,
         } => explain(&input, &machine, group.as_deref(), stdout, stderr),
         Command::Test(args) => group_tests::run(&args, stdout, stderr),
+        Command::Lint(args) => Ok(lint::run(&args, stdout, stderr)),
     };
     match result {
         Ok(code) => code,
@@ -488,6 +496,8 @@ fn missing_paths(command: &Command) -> Option<Failure> {
         Command::Completions { .. } | Command::Man => Vec::new(),
         // Reported by loading, with `cohort test`'s exit code for load errors (2).
         Command::Test(_) => Vec::new(),
+        // `cohort lint` reports missing paths itself, with its own exit code.
+        Command::Lint(_) => Vec::new(),
         Command::Import { files, .. } => files.iter().map(PathBuf::as_path).collect(),
         Command::Schema {
             command: SchemaCommand::Infer { machines, .. },
