@@ -482,7 +482,7 @@ impl GroupChecker<'_> {
                                 high: high.text.clone(),
                             };
                             self.error(kind, &criterion.loc, &label, &criterion.field);
-                        } else if bounds_order(&low, &high).is_gt() {
+                        } else if bounds_reversed(&low, &high) {
                             let kind = CheckErrorKind::ReversedBounds {
                                 op,
                                 low: low.text.clone(),
@@ -644,18 +644,24 @@ impl GroupChecker<'_> {
     }
 }
 
-/// How the lower bound of `between` compares with the upper one, in the first kind (number,
-/// date, version) both read as: the kind an attribute of that kind is compared in.
-fn bounds_order(low: &Bound, high: &Bound) -> std::cmp::Ordering {
+/// Whether `between`'s lower bound is above the upper one in every kind (number, date,
+/// version) both read as, so that no attribute lies between them. A kind where they are in
+/// order keeps the criterion satisfiable: an attribute of only that kind is compared in it
+/// (`between 10.5 and 10.10` holds on `10.7.1`, a version, though as numbers 10.5 > 10.1).
+fn bounds_reversed(low: &Bound, high: &Bound) -> bool {
+    let mut orders = Vec::new();
     if let (Some(_), Some(_)) = (low.number, high.number) {
-        literal::compare_decimal(&low.text, &high.text).unwrap_or(std::cmp::Ordering::Equal)
-    } else if let (Some(l), Some(h)) = (low.date, high.date) {
-        l.cmp(&h)
-    } else if let (Some(l), Some(h)) = (&low.version, &high.version) {
-        l.cmp(h)
-    } else {
-        std::cmp::Ordering::Equal
+        orders.push(
+            literal::compare_decimal(&low.text, &high.text).unwrap_or(std::cmp::Ordering::Equal),
+        );
     }
+    if let (Some(l), Some(h)) = (low.date, high.date) {
+        orders.push(l.cmp(&h));
+    }
+    if let (Some(l), Some(h)) = (&low.version, &high.version) {
+        orders.push(l.cmp(h));
+    }
+    !orders.is_empty() && orders.iter().all(|order| order.is_gt())
 }
 
 #[cfg(test)]

@@ -537,13 +537,15 @@ fn reversed_between_bounds_are_errors_with_the_swapped_criterion_as_hint() {
     );
     // Compared exactly, as attributes are: these differ only past a float's precision.
     assert!(error_of("between", &["9007199254740993", "9007199254740992"]).contains("greater"));
-    // Equal bounds and bounds in order are fine; so are `10` and a version (one kind).
+    // Equal bounds and bounds in order are fine; so are `10` and a version (one kind), and
+    // bounds reversed as numbers but in order as versions (`10.7.1` lies between them).
     for bounds in [
         ["5", "5"],
         ["90", "100"],
         ["-1", "1e3"],
         ["10", "10.0.5"],
         ["9007199254740992", "9007199254740993"],
+        ["10.5", "10.10"],
     ] {
         let _ = predicate_of("between", &bounds);
     }

@@ -37,7 +37,7 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     path.display().to_string()
 }
 
-const BAD: &str = "groups:\n  - name: Low Disk\n    blocks:\n      - - '[Free Disk %] between 20 and 10'\n  - name: Builds\n    blocks:\n      - - OS Build contains 3\n";
+const BAD: &str = "groups:\n  - name: Low Disk\n    blocks:\n      - ['[Free Disk %] is blank', '[Free Disk %] < 10']\n  - name: Builds\n    blocks:\n      - - OS Build contains 3\n";
 
 #[test]
 fn the_shipped_examples_lint_clean() {
@@ -104,7 +104,7 @@ fn findings_are_located_and_fail_the_run() {
     let run = cohort(&["lint", "--groups", &groups]);
     assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
     let expected = format!(
-        "{groups}:2:5: error[L004]: group can never have members: `\"Free Disk %\" between 20 and 10`: the low bound `20` is above the high bound `10`, so `between` holds on no value\n  in group `Low Disk`, block 1, criterion 1 (`\"Free Disk %\" between 20 and 10`)\n  help: write the bounds low first: `between 10 and 20`\n"
+        "{groups}:2:5: error[L002]: group can never have members: `\"Free Disk %\" is blank` holds only when `Free Disk %` has no value, and `\"Free Disk %\" less than 10` needs one\n  in group `Low Disk`, block 1, criterion 1 (`\"Free Disk %\" is blank`)\n  help: put them in separate blocks to match either, or remove `is blank`\n"
     );
     assert!(run.stdout.starts_with(&expected), "{}", run.stdout);
     assert!(
@@ -152,7 +152,7 @@ fn json_for_tools() {
     assert_eq!(value["machines"], serde_json::Value::Null);
     let findings = value["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 2);
-    assert_eq!(findings[0]["code"], "L004");
+    assert_eq!(findings[0]["code"], "L002");
     assert_eq!(findings[0]["severity"], "error");
     assert_eq!(findings[0]["line"], 2);
     assert_eq!(findings[0]["group"], "Low Disk");
@@ -166,7 +166,7 @@ fn the_config_allows_findings_where_intended() {
     let config = write(
         dir.path(),
         "lint.yaml",
-        "allow:\n  - {code: L011, group: Builds}\n  - code: L004\n",
+        "allow:\n  - {code: L011, group: Builds}\n  - code: L002\n",
     );
     let run = cohort(&["lint", "--groups", &groups, "--config", &config]);
     assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);

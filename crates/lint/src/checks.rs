@@ -191,9 +191,6 @@ impl<'a> Linter<'a> {
     /// Why `node` can never hold, when that is certain.
     fn never_holds(&self, node: &Node<'a>) -> Option<Reason> {
         match node {
-            Node::Pred(p, _) if !p.negated && logic::empty_between(&p.test) => {
-                Some(empty_between(p, false))
-            }
             Node::Pred(..) => None,
             Node::Member(m, _) => {
                 let target = if m.negated {
@@ -242,9 +239,6 @@ impl<'a> Linter<'a> {
     /// Why `node` always holds, when that is certain.
     fn always_holds(&self, node: &Node<'a>) -> Option<Reason> {
         match node {
-            Node::Pred(p, _) if p.negated && logic::empty_between(&p.test) => {
-                Some(empty_between(p, true))
-            }
             Node::Pred(..) => None,
             Node::Member(m, _) => {
                 if m.negated {
@@ -618,28 +612,6 @@ impl<'a> Linter<'a> {
     }
 }
 
-/// `between` with its low bound above its high one.
-fn empty_between(p: &Predicate, negated: bool) -> Reason {
-    let (low, high) = match &p.test {
-        Test::Between { low, high } => (low.text.as_str(), high.text.as_str()),
-        _ => ("", ""),
-    };
-    Reason {
-        code: Code::EmptyBetween,
-        why: format!(
-            "`{}`: the low bound `{low}` is above the high bound `{high}`, so `between` holds on no value{}",
-            p.text,
-            if negated {
-                " and its negation on every value"
-            } else {
-                ""
-            }
-        ),
-        help: format!("write the bounds low first: `between {high} and {low}`"),
-        criterion: Some(label(p)),
-    }
-}
-
 /// `is blank` together with a positive criterion that no blank value meets.
 fn blank_conflict(a: &Lit<'_>, b: &Lit<'_>) -> Option<Reason> {
     if a.pred.field != b.pred.field {
@@ -797,6 +769,9 @@ fn bound_key(bound: &cohort_check::ir::Bound) -> String {
         "{:?}/{:?}/{:?}",
         bound.number,
         bound.date,
-        bound.version.as_ref().map(|v| v.segments().collect::<Vec<_>>())
+        bound
+            .version
+            .as_ref()
+            .map(|v| v.segments().collect::<Vec<_>>())
     )
 }

@@ -24,10 +24,11 @@
 //! let definitions = Definitions::from_yaml_named("groups.yaml", r#"
 //! name: Low Disk
 //! blocks:
-//!   - - "[Free Disk %] between 20 and 10"
+//!   - - "[Free Disk %] is blank"
+//!     - "[Free Disk %] < 10"
 //! "#, None).unwrap();
 //! let findings = definitions.lint();
-//! assert_eq!(findings[0].code, Code::EmptyBetween);
+//! assert_eq!(findings[0].code, Code::BlankConflict);
 //! assert_eq!(findings[0].severity, Severity::Error);
 //! assert_eq!(findings[0].line, Some(2));
 //! assert!(findings[0].message.starts_with("group can never have members"));
@@ -53,7 +54,7 @@ use std::fmt;
 /// use cohort_lint::Code;
 /// assert_eq!(Code::Contradiction.as_str(), "L001");
 /// assert_eq!(Code::parse("l013"), Some(Code::DropdownSubstring));
-/// assert_eq!(Code::ALL.len(), 18);
+/// assert_eq!(Code::ALL.len(), 17);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Code {
@@ -66,8 +67,8 @@ pub enum Code {
     /// not overlap) in one all-block: an error when a schema says the field is not a list, a
     /// warning otherwise.
     ConflictingValues,
-    /// L004: `between` with the low bound above the high one.
-    EmptyBetween,
+    // L004 is retired: `between` with its bounds reversed in every kind is refused by
+    // `cohort check` (it was "`between` holds on no value").
     /// L005: an any-list with a criterion and its negation: it always holds.
     Tautology,
     /// L006: a block that another block of the group makes redundant (or equal to one).
@@ -103,11 +104,10 @@ pub enum Code {
 
 impl Code {
     /// Every code, in order.
-    pub const ALL: [Code; 18] = [
+    pub const ALL: [Code; 17] = [
         Code::Contradiction,
         Code::BlankConflict,
         Code::ConflictingValues,
-        Code::EmptyBetween,
         Code::Tautology,
         Code::SubsumedBlock,
         Code::DuplicateCriterion,
@@ -130,7 +130,6 @@ impl Code {
             Code::Contradiction => "L001",
             Code::BlankConflict => "L002",
             Code::ConflictingValues => "L003",
-            Code::EmptyBetween => "L004",
             Code::Tautology => "L005",
             Code::SubsumedBlock => "L006",
             Code::DuplicateCriterion => "L007",
@@ -270,9 +269,7 @@ pub(crate) struct Raw {
 /// The usual severity of a code.
 fn default_severity(code: Code) -> Severity {
     match code {
-        Code::Contradiction | Code::BlankConflict | Code::EmptyBetween | Code::MemberOfEmpty => {
-            Severity::Error
-        }
+        Code::Contradiction | Code::BlankConflict | Code::MemberOfEmpty => Severity::Error,
         Code::FleetAllMembers
         | Code::FleetNeverHolds
         | Code::FleetAlwaysHolds

@@ -126,29 +126,6 @@ pub(crate) fn may_hold_on_blank(test: &Test) -> bool {
     }
 }
 
-/// When `between` can hold on nothing: for every kind both bounds read as (number, date,
-/// version), the low bound is above the high one.
-pub(crate) fn empty_between(test: &Test) -> bool {
-    let Test::Between { low, high } = test else {
-        return false;
-    };
-    let mut shared = 0;
-    let mut empty = 0;
-    if let (Some(l), Some(h)) = (low.number, high.number) {
-        shared += 1;
-        empty += usize::from(l > h);
-    }
-    if let (Some(l), Some(h)) = (low.date, high.date) {
-        shared += 1;
-        empty += usize::from(l > h);
-    }
-    if let (Some(l), Some(h)) = (&low.version, &high.version) {
-        shared += 1;
-        empty += usize::from(l > h);
-    }
-    shared > 0 && shared == empty
-}
-
 /// A value of one kind, as a bound reads it.
 #[derive(Clone, Debug, PartialEq)]
 enum Value {
@@ -160,9 +137,16 @@ enum Value {
 impl Value {
     /// The bound's value when it reads as exactly one kind: a bound that reads two ways
     /// (`10.5`, a number and a version) compares as whichever the attribute reads as first.
+    /// A whole number also reads as a one-segment version, and whole numbers are in the same
+    /// order as numbers and as versions, so it counts as a number: two such bounds exclude
+    /// each other in both kinds or in neither (and a bound that is only a number shares no
+    /// kind with an attribute that reads only as a version).
     fn of(bound: &Bound) -> Option<Value> {
         match (bound.number, bound.date, &bound.version) {
             (Some(n), None, None) => Some(Value::Number(n)),
+            (Some(n), None, Some(v)) if n.fract() == 0.0 && v.segments().count() == 1 => {
+                Some(Value::Number(n))
+            }
             (None, Some(d), None) => Some(Value::Date(d)),
             (None, None, Some(v)) => Some(Value::Version(v.clone())),
             _ => None,
