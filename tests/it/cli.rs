@@ -229,7 +229,7 @@ fn explain_shows_each_criterion_for_one_machine() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
         run.stdout,
-        "machine M00004\n\nBitLocker Key Missing: member\n  pass  block 1 (all of)\n    pass  block 1, criterion 1: \"BitLocker Key Backup Status\" contains any of \"Not Available\"\n          seen \"Not Available\": the condition holds\n"
+        "machine M00004\n\nBitLocker Key Missing: member\n  pass  block 1 (all of)\n    pass  block 1, criterion 1: \"BitLocker Key Backup Status\" contains any of \"Not Available\"\n          `BitLocker Key Backup Status` contains \"not available\" (\"Not Available\")\n"
     );
     let run = cohort(&[
         "explain",

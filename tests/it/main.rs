@@ -27,6 +27,7 @@ mod deep;
 mod diagnostics;
 mod differential;
 mod examples;
+mod explain_words;
 mod hostile_cli;
 mod hostile_load;
 mod live;
