@@ -159,7 +159,7 @@ impl GroupSet {
     /// let failure = &report.outcomes[1].failures[0];
     /// assert_eq!(failure.expected, Expected::Member);
     /// assert!(!failure.explanation.matched);
-    /// assert!(failure.explanation.to_string().contains("seen 55"));
+    /// assert!(failure.explanation.to_string().contains("`Free Disk %` 55 is at or above 10, compared as numbers"));
     ///
     /// let typo = GroupTests::from_yaml_named("t.yaml", "tests:\n- {machine: {}, member_of: [Low Disc]}\n").unwrap();
     /// let error = groups.run_tests(&typo, Timestamp::UNIX_EPOCH).unwrap_err();

@@ -66,7 +66,7 @@ pub use group_tests::{Expected, GroupTests, TestFailure, TestOutcome, TestReport
 struct ReadmeDoctests;
 
 pub use cohort_engine::{
-    Attr, AttrList, Bitset, Change, ColumnarBuilder, ColumnarFleet, CriterionResult,
+    Attr, AttrList, Bitset, Change, ColumnarBuilder, ColumnarFleet, ComparedAs, CriterionResult,
     DefinitionEvent, ExplainNode, Explanation, FieldRef, FleetMembership, GroupBitsets, GroupId,
     MAX_LIST_DEPTH, Machine, MembershipEvent, MembershipTracker, Memberships, Plan, PlanId, Record,
     ReplaceError, Scratch, Timestamp, Value,

@@ -92,7 +92,7 @@ fn explanations_name_the_block_the_criterion_and_the_value_seen() {
         .to_string();
     assert_eq!(
         text,
-        "BitLocker Key Missing: member\n  pass  block 1 (all of)\n    pass  block 1, criterion 1: \"BitLocker Key Backup Status\" contains any of \"Not Available\"\n          seen \"Not Available\": the condition holds\n"
+        "BitLocker Key Missing: member\n  pass  block 1 (all of)\n    pass  block 1, criterion 1: \"BitLocker Key Backup Status\" contains any of \"Not Available\"\n          `BitLocker Key Backup Status` contains \"not available\" (\"Not Available\")\n"
     );
     let stranger = serde_json::json!({"OS": "Ubuntu"});
     let explanation = groups
@@ -101,7 +101,7 @@ fn explanations_name_the_block_the_criterion_and_the_value_seen() {
     assert!(!explanation.matched);
     let text = explanation.to_string();
     assert!(
-        text.contains("seen nothing: the machine has no value for `BitLocker Key Backup Status`"),
+        text.contains("\n          `BitLocker Key Backup Status` has no value\n"),
         "{text}"
     );
 }

@@ -229,7 +229,7 @@ fn explain_shows_each_criterion_for_one_machine() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
         run.stdout,
-        "machine M00004\n\nBitLocker Key Missing: member\n  pass  block 1 (all of)\n    pass  block 1, criterion 1: \"BitLocker Key Backup Status\" contains any of \"Not Available\"\n          seen \"Not Available\": the condition holds\n"
+        "machine M00004\n\nBitLocker Key Missing: member\n  pass  block 1 (all of)\n    pass  block 1, criterion 1: \"BitLocker Key Backup Status\" contains any of \"Not Available\"\n          `BitLocker Key Backup Status` contains \"not available\" (\"Not Available\")\n"
     );
     let run = cohort(&[
         "explain",
@@ -245,6 +245,50 @@ fn explain_shows_each_criterion_for_one_machine() {
     assert_eq!(
         run.stdout.matches(": member\n").count() + run.stdout.matches(": not a member\n").count(),
         33
+    );
+}
+
+/// The README's `cohort explain` example, word for word.
+#[test]
+fn explain_says_what_was_found_and_how_it_was_compared() {
+    let dir = std::env::temp_dir().join(format!("cohort-explain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("groups.yaml"),
+        "groups:\n  - name: Old Windows Agents\n    blocks:\n      - - field: OS\n          operator: does not contain\n          values: [Server]\n        - field: Agent Version\n          operator: less than\n          value: 2024.1.0\n        - field: Last Seen\n          operator: within last\n          value: 30 days\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("fleet.json"),
+        r#"[{"id": "WS-01", "OS": "Windows Server 2022", "Agent Version": "2023.6.1", "Last Seen": "2026-11-01T00:00:00Z"}]"#,
+    )
+    .unwrap();
+    let (groups, machines) = (dir.join("groups.yaml"), dir.join("fleet.json"));
+    let run = cohort(&[
+        "explain",
+        "--groups",
+        &groups.display().to_string(),
+        "--machines",
+        &machines.display().to_string(),
+        "--machine",
+        "WS-01",
+        "--now",
+        NOW,
+    ]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        concat!(
+            "machine WS-01\n\nOld Windows Agents: not a member\n",
+            "  FAIL  block 1 (all of)\n",
+            "    FAIL  block 1, criterion 1: OS does not contain Server\n",
+            "          `OS` contains \"server\" (\"Windows Server 2022\"), so `does not contain` fails\n",
+            "    pass  block 1, criterion 2: \"Agent Version\" less than 2024.1.0\n",
+            "          `Agent Version` \"2023.6.1\" is below 2024.1.0, compared as versions\n",
+            "    pass  block 1, criterion 3: \"Last Seen\" within last 30 days\n",
+            "          `Last Seen` \"2026-11-01T00:00:00Z\" is no more than 30 days before now (2026-11-25T00:00:00Z)\n",
+        )
     );
 }
 

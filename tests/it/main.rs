@@ -7,6 +7,7 @@
 //! * `differential`: proptest, the compiled engine against the reference evaluator.
 //! * `diagnostics`: every kind of bad definition gives a located, named error.
 //! * `examples`: the shipped groups and fleet are valid, reproducible and meaningful.
+//! * `explain_words`: the reasons of `explain`, operator by operator, and how values compared.
 //! * `hostile_cli`: the command line against planted links, hard links, FIFOs, devices,
 //!   oversized documents and malformed machines files.
 //! * `hostile_load`: hostile definitions (aliases, nesting, comments, huge errors) through the library.
@@ -27,6 +28,7 @@ mod deep;
 mod diagnostics;
 mod differential;
 mod examples;
+mod explain_words;
 mod hostile_cli;
 mod hostile_load;
 mod live;

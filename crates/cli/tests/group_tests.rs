@@ -128,7 +128,7 @@ failures:
 expected to be in `Low Disk`, but it is not
 Low Disk: not a member
   FAIL  criterion 1: "Free Disk %" less than 10
-        seen 55: the condition does not hold
+        `Free Disk %` 55 is at or above 10, compared as numbers
 
 failures:
     tests/disk.test.yaml::half full
@@ -316,7 +316,7 @@ tests:
             "      <failure message=\"expected not to be in `Windows`, but it is\" type=\"membership\">",
             "expected not to be in `Windows`, but it is&#10;Windows: member&#10;",
             "  pass  criterion 1: OS starts with &quot;Microsoft Windows&quot;&#10;",
-            "        seen &quot;Microsoft Windows &lt;11&gt; &amp; &apos;co&apos;&quot;: the condition holds&#10;",
+            "        `OS` starts with &quot;microsoft windows&quot; (&quot;Microsoft Windows &lt;11&gt; &amp; &apos;co&apos;&quot;)&#10;",
             "</failure>\n",
             "    </testcase>\n",
             "  </testsuite>\n",

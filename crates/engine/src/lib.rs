@@ -30,7 +30,7 @@ mod plan;
 mod time;
 
 pub use columnar::{Bitset, ColumnarBuilder, ColumnarFleet, GroupBitsets};
-pub use explain::{CriterionResult, ExplainNode, Explanation};
+pub use explain::{ComparedAs, CriterionResult, ExplainNode, Explanation};
 pub use live::{Change, DefinitionEvent, MembershipEvent, MembershipTracker, ReplaceError};
 pub use machine::{Attr, AttrList, MAX_LIST_DEPTH, Machine, Record, Value};
 pub use plan::{FieldRef, GroupId, Memberships, Plan, PlanId, Scratch};

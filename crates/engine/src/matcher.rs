@@ -3,6 +3,7 @@
 //! The semantics are stated once, in README.md ("Operators"), and checked by
 //! `tests/it/operators.rs` against this code, the explain path and the reference evaluator.
 
+use crate::explain::ComparedAs;
 use crate::machine::{Attr, AttrList};
 use aho_corasick::AhoCorasick;
 use cohort_check::ir::{Bound, Comparison, Scalar, Test};
@@ -175,6 +176,22 @@ pub(crate) enum Outcome {
     Unreadable,
 }
 
+/// What an explanation learns from a run besides its outcome: how the value was compared
+/// and which list element decided. Executors pass `()`, which records nothing (and, as
+/// [`Observer::RECORDS`] is `false`, skips the work of finding out).
+pub(crate) trait Observer {
+    /// Whether the observer records anything.
+    const RECORDS: bool;
+    /// The kind in which the value was compared with the criterion's values.
+    fn compared(&mut self, _kind: ComparedAs) {}
+    /// The position of the element of a (top-level) list on which the test held.
+    fn element(&mut self, _index: usize) {}
+}
+
+impl Observer for () {
+    const RECORDS: bool = false;
+}
+
 impl Matcher {
     pub(crate) fn compile(test: &Test) -> Matcher {
         match test {
@@ -273,23 +290,40 @@ impl Matcher {
 
     /// Runs the positive test on an attribute (`None` = missing).
     pub(crate) fn run(&self, attr: Option<Attr<'_>>, ctx: &mut Context) -> Outcome {
+        self.run_observed(attr, ctx, &mut ())
+    }
+
+    /// [`Matcher::run`], telling `observer` how it decided (for explanations: the same code
+    /// decides, so an explanation cannot disagree with evaluation).
+    pub(crate) fn run_observed<O: Observer>(
+        &self,
+        attr: Option<Attr<'_>>,
+        ctx: &mut Context,
+        observer: &mut O,
+    ) -> Outcome {
         let Some(attr) = attr else {
             return self.on_missing();
         };
-        self.run_at(attr, 0, ctx)
+        self.run_at(attr, 0, ctx, observer)
     }
 
     /// Runs the positive test on a value `depth` lists deep in an attribute (lists are read
     /// [`MAX_LIST_DEPTH`](crate::MAX_LIST_DEPTH) deep, so this recurses no deeper).
-    fn run_at(&self, attr: Attr<'_>, depth: usize, ctx: &mut Context) -> Outcome {
+    fn run_at<O: Observer>(
+        &self,
+        attr: Attr<'_>,
+        depth: usize,
+        ctx: &mut Context,
+        observer: &mut O,
+    ) -> Outcome {
         match attr.at_depth(depth) {
             Attr::Null => self.on_missing(),
-            Attr::List(list) => self.on_list(list, depth, ctx),
+            Attr::List(list) => self.on_list(list, depth, ctx, observer),
             Attr::Opaque => match self {
                 Matcher::IsBlank => Outcome::Failed,
                 _ => Outcome::Unreadable,
             },
-            scalar => self.on_scalar(scalar, ctx),
+            scalar => self.on_scalar(scalar, ctx, observer),
         }
     }
 
@@ -300,7 +334,13 @@ impl Matcher {
         }
     }
 
-    fn on_list(&self, list: &dyn AttrList, depth: usize, ctx: &mut Context) -> Outcome {
+    fn on_list<O: Observer>(
+        &self,
+        list: &dyn AttrList,
+        depth: usize,
+        ctx: &mut Context,
+        observer: &mut O,
+    ) -> Outcome {
         match self {
             Matcher::IsBlank => held(list.is_empty()),
             Matcher::ContainsAll(needles) => {
@@ -315,10 +355,13 @@ impl Matcher {
                 let mut any_readable = list.is_empty();
                 ctx.parsed = None;
                 ctx.folded = None;
-                for item in list.iter() {
-                    let item_outcome = self.run_at(item, depth + 1, ctx);
+                for (index, item) in list.iter().enumerate() {
+                    let item_outcome = self.run_at(item, depth + 1, ctx, observer);
                     match item_outcome {
-                        Outcome::Held => return Outcome::Held,
+                        Outcome::Held => {
+                            observer.element(index);
+                            return Outcome::Held;
+                        }
                         Outcome::Failed => any_readable = true,
                         Outcome::Missing | Outcome::Unreadable => {}
                     }
@@ -333,23 +376,43 @@ impl Matcher {
         }
     }
 
-    fn on_scalar(&self, attr: Attr<'_>, ctx: &mut Context) -> Outcome {
-        match self {
+    fn on_scalar<O: Observer>(
+        &self,
+        attr: Attr<'_>,
+        ctx: &mut Context,
+        observer: &mut O,
+    ) -> Outcome {
+        let text_kind = ComparedAs::text(!ctx.fold);
+        let outcome = match self {
             Matcher::IsBlank => held(matches!(attr, Attr::Text(t) if t.trim().is_empty())),
             Matcher::EqualsFew(values) => {
                 let number = as_number(attr, ctx.parsed);
-                held(ctx.with_text(attr, |text| {
-                    values
-                        .iter()
-                        .any(|v| v.text == text || equal_numbers(attr, number, v))
-                }))
+                let by_number = std::cell::Cell::new(false);
+                let outcome = held(ctx.with_text(attr, |text| {
+                    values.iter().any(|v| {
+                        v.text == text || {
+                            let equal = equal_numbers(attr, number, v);
+                            by_number.set(equal);
+                            equal
+                        }
+                    })
+                }));
+                if O::RECORDS {
+                    let numbers = number.is_some() && values.iter().any(|v| v.number.is_some());
+                    observer.compared(equals_kind(outcome, by_number.get(), numbers, text_kind));
+                }
+                outcome
             }
             Matcher::EqualsMany { texts, numbers } => {
                 let number = as_number(attr, ctx.parsed);
-                held(
-                    number.is_some_and(|_| numbers.iter().any(|v| equal_numbers(attr, number, v)))
-                        || ctx.with_text(attr, |text| texts.contains(text)),
-                )
+                let by_number =
+                    number.is_some_and(|_| numbers.iter().any(|v| equal_numbers(attr, number, v)));
+                let outcome = held(by_number || ctx.with_text(attr, |text| texts.contains(text)));
+                if O::RECORDS {
+                    let numbers = number.is_some() && !numbers.is_empty();
+                    observer.compared(equals_kind(outcome, by_number, numbers, text_kind));
+                }
+                outcome
             }
             Matcher::ContainsAnyFew(needles) => held(ctx.with_text(attr, |text| {
                 needles.iter().any(|n| text.contains(n.as_str()))
@@ -374,21 +437,26 @@ impl Matcher {
                 if let (Attr::Number(n), Some(b)) = (attr, bound.number)
                     && let Some(ordering) = n.partial_cmp(&b) =>
             {
+                observer.compared(ComparedAs::Number);
                 held(comparison.holds(ordering))
             }
             Matcher::Between(low, high)
                 if let (Attr::Number(n), Some(l), Some(h)) = (attr, low.number, high.number)
                     && !n.is_nan() =>
             {
+                observer.compared(ComparedAs::Number);
                 held(n >= l && n <= h)
             }
             Matcher::Compare(comparison, bound) => {
                 match [Kind::Number, Kind::Date, Kind::Version]
                     .into_iter()
                     .filter(|kind| kind.in_bound(bound))
-                    .find_map(|kind| compare(attr, bound, kind, ctx))
+                    .find_map(|kind| Some((kind, compare(attr, bound, kind, ctx)?)))
                 {
-                    Some(ordering) => held(comparison.holds(ordering)),
+                    Some((kind, ordering)) => {
+                        observer.compared(kind.compared_as());
+                        held(comparison.holds(ordering))
+                    }
                     None => Outcome::Unreadable,
                 }
             }
@@ -398,24 +466,47 @@ impl Matcher {
                     .filter(|kind| kind.in_bound(low) && kind.in_bound(high))
                     .find_map(|kind| {
                         Some((
+                            kind,
                             compare(attr, low, kind, ctx)?,
                             compare(attr, high, kind, ctx)?,
                         ))
                     });
                 match orderings {
-                    Some((to_low, to_high)) => held(to_low.is_ge() && to_high.is_le()),
+                    Some((kind, to_low, to_high)) => {
+                        observer.compared(kind.compared_as());
+                        held(to_low.is_ge() && to_high.is_le())
+                    }
                     None => Outcome::Unreadable,
                 }
             }
             Matcher::WithinLast(millis) => match as_date(attr, ctx.parsed) {
-                Some(date) => held(date >= ctx.now.saturating_sub(*millis)),
+                Some(date) => {
+                    observer.compared(ComparedAs::Date);
+                    held(date >= ctx.now.saturating_sub(*millis))
+                }
                 None => Outcome::Unreadable,
             },
             Matcher::OlderThan(millis) => match as_date(attr, ctx.parsed) {
-                Some(date) => held(date < ctx.now.saturating_sub(*millis)),
+                Some(date) => {
+                    observer.compared(ComparedAs::Date);
+                    held(date < ctx.now.saturating_sub(*millis))
+                }
                 None => Outcome::Unreadable,
             },
+        };
+        // Text tests compare text, as the criterion says about case.
+        if matches!(
+            self,
+            Matcher::ContainsAnyFew(_)
+                | Matcher::ContainsAnyAutomaton(_)
+                | Matcher::ContainsAll(_)
+                | Matcher::StartsWith(_)
+                | Matcher::EndsWith(_)
+                | Matcher::Matches(_)
+        ) {
+            observer.compared(text_kind);
         }
+        outcome
     }
 }
 
@@ -430,6 +521,22 @@ fn held(yes: bool) -> Outcome {
     if yes { Outcome::Held } else { Outcome::Failed }
 }
 
+/// How `equal` compared: as numbers when they made it hold, as numbers and text when it
+/// failed with numbers on both sides, else as text.
+fn equals_kind(outcome: Outcome, by_number: bool, numbers: bool, text: ComparedAs) -> ComparedAs {
+    let case_sensitive = matches!(
+        text,
+        ComparedAs::Text {
+            case_sensitive: true
+        }
+    );
+    match outcome {
+        Outcome::Held if by_number => ComparedAs::Number,
+        Outcome::Failed if numbers => ComparedAs::NumberOrText { case_sensitive },
+        _ => text,
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Kind {
     Number,
@@ -438,6 +545,14 @@ enum Kind {
 }
 
 impl Kind {
+    fn compared_as(self) -> ComparedAs {
+        match self {
+            Kind::Number => ComparedAs::Number,
+            Kind::Date => ComparedAs::Date,
+            Kind::Version => ComparedAs::Version,
+        }
+    }
+
     fn in_bound(self, bound: &Bound) -> bool {
         match self {
             Kind::Number => bound.number.is_some(),

@@ -181,12 +181,13 @@ impl Plan {
             .is_some_and(|p| p.matcher.reads_the_time())
     }
 
-    pub(crate) fn outcome<M: Machine + ?Sized>(
+    pub(crate) fn outcome<M: Machine + ?Sized, O: crate::matcher::Observer>(
         &self,
         id: PredicateId,
         machine: &M,
         now: crate::Timestamp,
         buffer: &mut String,
+        observer: &mut O,
     ) -> Outcome {
         let Some(predicate) = self.predicates.get(id.0 as usize) else {
             return Outcome::Failed;
@@ -200,7 +201,7 @@ impl Plan {
         };
         predicate
             .matcher
-            .run(machine.attr(&predicate.field), &mut ctx)
+            .run_observed(machine.attr(&predicate.field), &mut ctx, observer)
     }
 }
 
