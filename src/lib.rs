@@ -53,11 +53,13 @@
 //! * [`Schema`]: a field schema to validate groups against ([`GroupSet::load_with_schema`]).
 //! * [`MembershipTracker`]: live membership over a changing fleet, with join/leave events.
 
+mod diff;
 mod group_tests;
 
 use std::fmt;
 use std::path::Path;
 
+pub use diff::{DefinitionDiff, GroupChange, GroupChangeKind};
 pub use group_tests::{Expected, GroupTests, TestFailure, TestOutcome, TestReport};
 
 /// The README's Rust examples, compiled and run as doc tests.

@@ -1,6 +1,7 @@
 //! `MembershipTracker::replace_plan_with` against two full evaluations: the events of a
 //! definition change, applied to the members before it, give the members after it exactly,
-//! and no event is about a (group, machine) whose membership did not change.
+//! and no event is about a (group, machine) whose membership did not change; and
+//! `DefinitionDiff` finds the same joins and leaves.
 
 use crate::differential::named_groups;
 use cohort::syntax::GroupDef;
@@ -100,6 +101,32 @@ fn check_replace(
         }
     }
     prop_assert_eq!(&replayed, &new_members, "events applied to the old members");
+    // The library's plan before apply finds the same joins and leaves as the tracker.
+    let diff = cohort::DefinitionDiff::over(&old, &new, machines, Timestamp::from_unix_millis(now));
+    let mut moves: BTreeSet<(String, String, bool)> = BTreeSet::new();
+    for group in &diff.groups {
+        for (positions, joined) in [(&group.joins, true), (&group.leaves, false)] {
+            for position in positions {
+                moves.insert((format!("m{position}"), group.name.clone(), joined));
+            }
+        }
+    }
+    let tracked_moves: BTreeSet<(String, String, bool)> = events
+        .iter()
+        .map(|e| {
+            (
+                e.machine.to_string(),
+                e.group.to_string(),
+                e.change == Change::Joined,
+            )
+        })
+        .collect();
+    prop_assert_eq!(
+        &moves,
+        &tracked_moves,
+        "DefinitionDiff against the tracker's events"
+    );
+    prop_assert_eq!(diff.machines, machines.len());
     prop_assert_eq!(
         &tracked(&tracker, &new),
         &new_members,
@@ -205,6 +232,38 @@ fn a_group_changes_through_member_of_and_descriptions_do_not_count() {
         [
             ("a", "Base", Change::Joined),
             ("a", "Child", Change::Joined)
+        ]
+    );
+    let machine = [serde_json::json!({"Free Disk %": 30})];
+    let diff = cohort::DefinitionDiff::over(&before, &after, &machine, Timestamp::UNIX_EPOCH);
+    let kinds: Vec<(&str, cohort::GroupChangeKind)> = diff
+        .groups
+        .iter()
+        .map(|g| (g.name.as_str(), g.kind))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("Base", cohort::GroupChangeKind::Changed),
+            ("Child", cohort::GroupChangeKind::ThroughMemberOf)
+        ]
+    );
+    assert_eq!(diff.unchanged, 1, "Other: only its description changed");
+    // Added and removed groups: all their members join or leave.
+    let renamed = GroupSet::from_yaml_str("name: Low\nwhere: \"'Free Disk %' < 50\"").unwrap();
+    let diff = cohort::DefinitionDiff::over(&after, &renamed, &machine, Timestamp::UNIX_EPOCH);
+    let kinds: Vec<(&str, cohort::GroupChangeKind, usize, usize)> = diff
+        .groups
+        .iter()
+        .map(|g| (g.name.as_str(), g.kind, g.joins.len(), g.leaves.len()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("Base", cohort::GroupChangeKind::Removed, 0, 1),
+            ("Child", cohort::GroupChangeKind::Removed, 0, 1),
+            ("Other", cohort::GroupChangeKind::Removed, 0, 0),
+            ("Low", cohort::GroupChangeKind::Added, 1, 0)
         ]
     );
 }

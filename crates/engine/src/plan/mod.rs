@@ -169,6 +169,77 @@ impl Plan {
             .map(|index| GroupId(index as u32))
     }
 
+    /// Whether group `id` of this plan and group `other_id` of `other` have the same
+    /// definition: the same shape and the same criteria (their text, resolved field,
+    /// negation and case), and `member of` the same group names. (A group referenced with
+    /// `member of` may itself have changed: that is a change of membership, not of this
+    /// definition.)
+    ///
+    /// ```
+    /// use cohort::GroupSet;
+    ///
+    /// let old = GroupSet::from_yaml_str("groups:\n- {name: A, where: 'OS contains Windows'}\n- {name: B, where: 'member of A'}").unwrap();
+    /// let new = GroupSet::from_yaml_str("groups:\n- {name: A, where: 'OS contains Linux'}\n- {name: B, where: 'member of A'}").unwrap();
+    /// let (a, b) = (old.id("A").unwrap(), old.id("B").unwrap());
+    /// assert!(!old.plan().same_definition(a, new.plan(), new.id("A").unwrap()));
+    /// assert!(old.plan().same_definition(b, new.plan(), new.id("B").unwrap()));
+    /// ```
+    pub fn same_definition(&self, id: GroupId, other: &Plan, other_id: GroupId) -> bool {
+        match (
+            self.groups.get(id.index()),
+            other.groups.get(other_id.index()),
+        ) {
+            (Some(a), Some(b)) => self.same_formula(&a.formula, other, &b.formula),
+            _ => false,
+        }
+    }
+
+    fn same_formula(&self, a: &Formula, other: &Plan, b: &Formula) -> bool {
+        match (a, b) {
+            (Formula::All(x), Formula::All(y)) | (Formula::Any(x), Formula::Any(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(a, b)| self.same_formula(a, other, b))
+            }
+            (Formula::Not(x), Formula::Not(y)) => self.same_formula(x, other, y),
+            (
+                Formula::Criterion {
+                    predicate: p,
+                    negated: n,
+                    text: t,
+                    ..
+                },
+                Formula::Criterion {
+                    predicate: q,
+                    negated: m,
+                    text: u,
+                    ..
+                },
+            ) => {
+                n == m
+                    && t == u
+                    && match (
+                        self.predicates.get(p.0 as usize),
+                        other.predicates.get(q.0 as usize),
+                    ) {
+                        (Some(p), Some(q)) => p.field == q.field && p.fold == q.fold,
+                        _ => false,
+                    }
+            }
+            (
+                Formula::Member {
+                    group: g,
+                    negated: n,
+                    ..
+                },
+                Formula::Member {
+                    group: h,
+                    negated: m,
+                    ..
+                },
+            ) => n == m && self.group_name(*g) == other.group_name(*h),
+            _ => false,
+        }
+    }
+
     /// The position in [`Plan::fields`] of predicate `id`'s field.
     pub(crate) fn field_of(&self, id: PredicateId) -> Option<usize> {
         self.predicate_field.get(id.0 as usize).copied()
