@@ -4,7 +4,7 @@
 
 use super::{Change, FieldColumn, MembershipTracker, read_bit};
 use crate::machine::Machine;
-use crate::plan::{Formula, Plan, Scratch};
+use crate::plan::{Plan, Scratch};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -177,7 +177,9 @@ impl<'p> MembershipTracker<'p> {
             };
             let unchanged = old_names.get(group.name.as_str()).copied().filter(|&old| {
                 old_plan.groups.get(old).is_some_and(|old_group| {
-                    same_formula(old_plan, &old_group.formula, plan, &group.formula, &same)
+                    old_plan.same_formula(&old_group.formula, plan, &group.formula, &|g, h| {
+                        same.get(h.index()).copied().flatten() == Some(g.index())
+                    })
                 })
             });
             if let Some(slot) = same.get_mut(id.index()) {
@@ -290,56 +292,4 @@ fn names(plan: &Plan) -> HashMap<&str, usize> {
     plan.group_ids()
         .map(|id| (plan.group_name(id), id.index()))
         .collect()
-}
-
-/// Whether `a` (of `old`) and `b` (of `new`) are the same condition: the same shape, the
-/// same criteria (their text, resolved field, negation and case) and `member of` groups
-/// that `same` says are unchanged.
-fn same_formula(old: &Plan, a: &Formula, new: &Plan, b: &Formula, same: &[Option<usize>]) -> bool {
-    match (a, b) {
-        (Formula::All(x), Formula::All(y)) | (Formula::Any(x), Formula::Any(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .zip(y)
-                    .all(|(a, b)| same_formula(old, a, new, b, same))
-        }
-        (Formula::Not(x), Formula::Not(y)) => same_formula(old, x, new, y, same),
-        (
-            Formula::Criterion {
-                predicate: p,
-                negated: n,
-                text: t,
-                ..
-            },
-            Formula::Criterion {
-                predicate: q,
-                negated: m,
-                text: u,
-                ..
-            },
-        ) => {
-            n == m
-                && t == u
-                && match (
-                    old.predicates.get(p.0 as usize),
-                    new.predicates.get(q.0 as usize),
-                ) {
-                    (Some(p), Some(q)) => p.field == q.field && p.fold == q.fold,
-                    _ => false,
-                }
-        }
-        (
-            Formula::Member {
-                group: g,
-                negated: n,
-                ..
-            },
-            Formula::Member {
-                group: h,
-                negated: m,
-                ..
-            },
-        ) => n == m && same.get(h.index()).copied().flatten() == Some(g.index()),
-        _ => false,
-    }
 }

@@ -189,17 +189,32 @@ impl Plan {
             self.groups.get(id.index()),
             other.groups.get(other_id.index()),
         ) {
-            (Some(a), Some(b)) => self.same_formula(&a.formula, other, &b.formula),
+            (Some(a), Some(b)) => self.same_formula(&a.formula, other, &b.formula, &|g, h| {
+                self.group_name(g) == other.group_name(h)
+            }),
             _ => false,
         }
     }
 
-    fn same_formula(&self, a: &Formula, other: &Plan, b: &Formula) -> bool {
+    /// Whether `a` (of this plan) and `b` (of `other`) are the same condition: the same
+    /// shape, the same criteria (their text, resolved field, negation and case), and `member
+    /// of` groups that `same_member` pairs (by name for [`Plan::same_definition`]; the live
+    /// tracker also asks that the referenced group be unchanged).
+    pub(crate) fn same_formula(
+        &self,
+        a: &Formula,
+        other: &Plan,
+        b: &Formula,
+        same_member: &dyn Fn(GroupId, GroupId) -> bool,
+    ) -> bool {
         match (a, b) {
             (Formula::All(x), Formula::All(y)) | (Formula::Any(x), Formula::Any(y)) => {
-                x.len() == y.len() && x.iter().zip(y).all(|(a, b)| self.same_formula(a, other, b))
+                x.len() == y.len()
+                    && x.iter()
+                        .zip(y)
+                        .all(|(a, b)| self.same_formula(a, other, b, same_member))
             }
-            (Formula::Not(x), Formula::Not(y)) => self.same_formula(x, other, y),
+            (Formula::Not(x), Formula::Not(y)) => self.same_formula(x, other, y, same_member),
             (
                 Formula::Criterion {
                     predicate: p,
@@ -235,7 +250,7 @@ impl Plan {
                     negated: m,
                     ..
                 },
-            ) => n == m && self.group_name(*g) == other.group_name(*h),
+            ) => n == m && same_member(*g, *h),
             _ => false,
         }
     }
