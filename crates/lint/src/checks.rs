@@ -736,7 +736,7 @@ fn predicate_key(p: &Predicate) -> String {
                 values
                     .iter()
                     .map(|s| match s.number {
-                        Some(n) => format!("#{n}"),
+                        Some(_) => format!("#{}", exact_decimal(&s.text)),
                         None => format!("'{}", s.text),
                     })
                     .collect()
@@ -767,11 +767,77 @@ fn predicate_key(p: &Predicate) -> String {
 fn bound_key(bound: &cohort_check::ir::Bound) -> String {
     format!(
         "{:?}/{:?}/{:?}",
-        bound.number,
+        bound.number.map(|_| exact_decimal(&bound.text)),
         bound.date,
         bound
             .version
             .as_ref()
             .map(|v| v.segments().collect::<Vec<_>>())
     )
+}
+
+/// A number's text in one form for every way of writing the same decimal (`5`, `5.0` and
+/// `50e-1` give `5e0`; `0.1` and `0.10000000000000001` stay apart, as text attributes compare
+/// with them digit by digit). Text that is not such a decimal comes back as it is.
+fn exact_decimal(text: &str) -> String {
+    let text = text.trim();
+    let (negative, unsigned) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+        Some(at) => (&unsigned[..at], &unsigned[at + 1..]),
+        None => (unsigned, "0"),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let Ok(exponent) = exponent.parse::<i64>() else {
+        return text.to_owned();
+    };
+    if !whole
+        .chars()
+        .chain(fraction.chars())
+        .all(|c| c.is_ascii_digit())
+    {
+        return text.to_owned();
+    }
+    let digits: String = whole.chars().chain(fraction.chars()).collect();
+    let mut exponent = exponent.saturating_sub(fraction.len() as i64);
+    let digits = digits.trim_start_matches('0');
+    let significant = digits.trim_end_matches('0');
+    exponent = exponent.saturating_add((digits.len() - significant.len()) as i64);
+    if significant.is_empty() {
+        return "0".to_owned();
+    }
+    format!(
+        "{}{significant}e{exponent}",
+        if negative { "-" } else { "" }
+    )
+}
+
+#[cfg(test)]
+mod exact_decimal_tests {
+    use super::exact_decimal;
+
+    #[test]
+    fn one_form_per_decimal() {
+        for same in [
+            ["5", "5.0"],
+            ["50e-1", "+5"],
+            ["0.10", "1e-1"],
+            ["-0", "0.000"],
+        ] {
+            assert_eq!(exact_decimal(same[0]), exact_decimal(same[1]), "{same:?}");
+        }
+        for apart in [
+            ["0.1", "0.10000000000000001"],
+            ["9007199254740993", "9007199254740992"],
+            ["-1", "1"],
+        ] {
+            assert_ne!(
+                exact_decimal(apart[0]),
+                exact_decimal(apart[1]),
+                "{apart:?}"
+            );
+        }
+    }
 }

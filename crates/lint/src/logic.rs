@@ -12,7 +12,7 @@
 //! something other than a list.
 
 use cohort_check::ir::{Bound, Comparison, Predicate, Scalar, Test};
-use cohort_check::literal::Version;
+use cohort_check::literal::{Version, compare_decimal};
 use std::cmp::Ordering;
 
 /// A criterion as it stands in a list: its predicate and whether it is negated there (by
@@ -28,13 +28,25 @@ fn comparable(a: &Predicate, b: &Predicate) -> bool {
     a.field == b.field && a.case_sensitive == b.case_sensitive
 }
 
-/// Whether two equality values stand for the same attribute values: the same number, or the
-/// same text when neither is a number.
+/// Whether two equality values stand for the same attribute values: the same number (text
+/// attributes compare with numbers exactly, digit by digit, so the numbers must be equal as
+/// decimals, not only as floats), or the same text when neither is a number.
 fn same_scalar(a: &Scalar, b: &Scalar) -> bool {
     match (a.number, b.number) {
-        (Some(x), Some(y)) => x == y,
+        (Some(_), Some(_)) => compare_decimal(&a.text, &b.text) == Some(Ordering::Equal),
         (None, None) => a.text == b.text,
         _ => false,
+    }
+}
+
+/// Whether no attribute value equals both: different numbers (as floats too, since a JSON
+/// number attribute compares as a float: `0.1` and `0.10000000000000001` both equal the
+/// float 0.1), or different texts when neither is a number.
+fn distinct_scalars(a: &Scalar, b: &Scalar) -> bool {
+    match (a.number, b.number) {
+        (Some(x), Some(y)) => x != y,
+        (None, None) => a.text != b.text,
+        _ => true,
     }
 }
 
@@ -97,7 +109,7 @@ pub(crate) fn exclusive(a: &Predicate, b: &Predicate) -> bool {
     }
     match (&a.test, &b.test) {
         (Test::Equals(xs), Test::Equals(ys)) => {
-            !xs.iter().any(|x| ys.iter().any(|y| same_scalar(x, y)))
+            xs.iter().all(|x| ys.iter().all(|y| distinct_scalars(x, y)))
         }
         _ => match (Interval::of(&a.test), Interval::of(&b.test)) {
             (Some(x), Some(y)) => x.disjoint(&y),
@@ -129,7 +141,8 @@ pub(crate) fn may_hold_on_blank(test: &Test) -> bool {
 /// A value of one kind, as a bound reads it.
 #[derive(Clone, Debug, PartialEq)]
 enum Value {
-    Number(f64),
+    /// A number, with the text it was written as (text attributes compare with it exactly).
+    Number(f64, String),
     Date(i64),
     Version(Version),
 }
@@ -143,9 +156,9 @@ impl Value {
     /// kind with an attribute that reads only as a version).
     fn of(bound: &Bound) -> Option<Value> {
         match (bound.number, bound.date, &bound.version) {
-            (Some(n), None, None) => Some(Value::Number(n)),
+            (Some(n), None, None) => Some(Value::Number(n, bound.text.clone())),
             (Some(n), None, Some(v)) if n.fract() == 0.0 && v.segments().count() == 1 => {
-                Some(Value::Number(n))
+                Some(Value::Number(n, bound.text.clone()))
             }
             (None, Some(d), None) => Some(Value::Date(d)),
             (None, None, Some(v)) => Some(Value::Version(v.clone())),
@@ -153,9 +166,16 @@ impl Value {
         }
     }
 
+    /// How two values compare, when every attribute compares with them alike: numbers are
+    /// compared exactly with text attributes and as floats with number attributes, so two
+    /// numbers whose order differs between the two ways (`0.1` and `0.10000000000000001`
+    /// are equal as floats only) give no answer.
     fn cmp(&self, other: &Value) -> Option<Ordering> {
         match (self, other) {
-            (Value::Number(a), Value::Number(b)) => a.partial_cmp(b),
+            (Value::Number(a, x), Value::Number(b, y)) => {
+                let exact = compare_decimal(x, y)?;
+                (a.partial_cmp(b)? == exact).then_some(exact)
+            }
             (Value::Date(a), Value::Date(b)) => Some(a.cmp(b)),
             (Value::Version(a), Value::Version(b)) => Some(a.cmp(b)),
             _ => None,

@@ -338,3 +338,34 @@ fn the_config_allows_findings() {
     assert_eq!((kept.len(), allowed), (1, 0));
     assert!(crate::Config::from_yaml_str("allow:\n  - {code: L011, grop: G}\n").is_err());
 }
+
+/// Text attributes compare with numbers exactly (digit by digit) and JSON numbers as floats:
+/// two numbers that agree one way and not the other give no finding (each of these groups has
+/// members in `cohort eval`).
+#[test]
+fn numbers_equal_only_as_floats_or_only_as_decimals_give_no_finding() {
+    assert_eq!(
+        one("D equal 9007199254740993 and D not equal 9007199254740992"),
+        []
+    );
+    assert_eq!(one("D equal 0.1 and D not equal 0.10000000000000001"), []);
+    assert_eq!(one("D equal 0.1 or D not equal 0.10000000000000001"), []);
+    assert_eq!(one("D > 9007199254740992 and D < 9007199254740993"), []);
+    assert_eq!(one("D >= 0.10000000000000001 and D <= 0.1"), []);
+    assert_eq!(
+        blocks(&[&["D equal 0.1", "D equal 0.10000000000000001"]]),
+        []
+    );
+    assert_eq!(
+        codes(
+            "groups:\n  - {name: X, where: D equal 0.1}\n  - {name: Y, where: D equal 0.10000000000000001}\n"
+        ),
+        []
+    );
+    // Equal as decimals, written two ways: still the same criterion.
+    assert_eq!(
+        blocks(&[&["D equal 5", "D equal 5.0"]]),
+        [Code::DuplicateCriterion]
+    );
+    assert_eq!(one("D > 10 and D < 5"), [Code::ConflictingValues]);
+}
