@@ -186,6 +186,13 @@ pub enum CheckErrorKind {
         /// The limit ([`crate::max_values`]).
         limit: usize,
     },
+    /// A group name holding a control character (a line break, a tab, an escape): it would
+    /// break every line that names the group (tables, test and lint output, CI logs).
+    #[error("group name {shown} holds a control character")]
+    GroupNameControl {
+        /// The name with its control characters escaped.
+        shown: String,
+    },
     /// Two groups whose names differ only in case (`Servers`, `servers`).
     #[error("group `{name}` differs only in case from group `{other}`")]
     GroupNameCase {
@@ -235,6 +242,9 @@ impl CheckError {
     /// A hint on how to fix it.
     pub fn help(&self) -> Option<String> {
         match &self.kind {
+            CheckErrorKind::GroupNameControl { .. } => {
+                Some("write the name on one line, without tabs or other control characters".to_owned())
+            }
             CheckErrorKind::WrongArity { op, found, .. }
                 if op.operator == cohort_syntax::Operator::Equal && *found > 1 =>
             {

@@ -110,6 +110,17 @@ pub fn check_with_schema(
     // read them as one name, and `member of` would silently pick one of them.
     let mut seen_folded: HashMap<String, (&str, &Loc)> = HashMap::new();
     for group in groups {
+        if group.name.chars().any(char::is_control) {
+            errors.push(CheckError {
+                kind: CheckErrorKind::GroupNameControl {
+                    shown: format!("{:?}", group.name),
+                },
+                loc: group.loc.clone(),
+                group: group.name.escape_debug().to_string(),
+                criterion: None,
+            });
+            continue;
+        }
         if let Some(first) = seen.get(group.name.as_str()) {
             errors.push(CheckError {
                 kind: CheckErrorKind::DuplicateGroup {

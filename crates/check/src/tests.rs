@@ -580,3 +580,35 @@ fn dotless_values_read_as_numbers_and_versions() {
     assert_eq!(bound.number, None);
     assert!(bound.version.is_some());
 }
+
+/// A group name with a line break or a tab would break every line that names it (tables,
+/// lint and test output, CI logs): it is an error, shown escaped.
+#[test]
+fn group_names_with_control_characters_are_errors() {
+    let group = |name: &str| GroupDef {
+        name: name.into(),
+        description: None,
+        condition: Expr::Criterion(Criterion::new(
+            "OS",
+            Op::positive(Operator::Equal),
+            vec![Literal::new("Linux")],
+        )),
+        loc: Loc::default(),
+    };
+    let errors =
+        crate::check(&[group("A\nok: all good"), group("B\tC"), group("Fine")]).unwrap_err();
+    let messages: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    assert_eq!(
+        messages,
+        [
+            "group name \"A\\nok: all good\" holds a control character",
+            "group name \"B\\tC\" holds a control character"
+        ]
+    );
+    assert!(
+        errors
+            .iter()
+            .all(|e| e.help().is_some_and(|h| h.contains("one line")))
+    );
+    assert!(!messages.iter().any(|m| m.contains('\n')));
+}

@@ -184,22 +184,30 @@ struct Report {
     groups: Vec<GroupChange>,
 }
 
-/// The prefix that keeps a side's groups apart in the plan holding both.
-fn prefixed(side: &str, name: &str) -> String {
-    format!("{side}\u{1f}{name}")
+/// The name of a side's group in the plan holding both sets: the side and the group's
+/// position (every group of the combined plan is renamed, so none can collide, and group
+/// names, which cannot hold control characters, need no separator).
+fn prefixed(side: &str, names: &HashMap<&str, usize>, name: &str) -> String {
+    match names.get(name) {
+        Some(index) => format!("{side} {index}"),
+        // Not a group of this side: keep a name no renamed group has.
+        None => format!("{side} ? {name}"),
+    }
 }
 
 /// `condition` with every `member of` naming the group of the same side.
-fn rename_references(expr: &mut Expr, side: &str) {
+fn rename_references(expr: &mut Expr, side: &str, names: &HashMap<&str, usize>) {
     match expr {
         Expr::All { items, .. } | Expr::Any { items, .. } => {
-            items.iter_mut().for_each(|e| rename_references(e, side));
+            items
+                .iter_mut()
+                .for_each(|e| rename_references(e, side, names));
         }
-        Expr::Not { item, .. } => rename_references(item, side),
+        Expr::Not { item, .. } => rename_references(item, side, names),
         Expr::Criterion(criterion) => {
             if criterion.op.operator == Operator::MemberOf {
                 for value in &mut criterion.values {
-                    value.text = prefixed(side, &value.text);
+                    value.text = prefixed(side, names, &value.text);
                 }
             }
         }
@@ -229,6 +237,32 @@ fn diff(args: &DiffArgs, stdout: &mut dyn Write) -> Result<bool, Failure> {
     let before = load_side("--before", &args.before)?;
     let after = load_side("--after", &args.after)?;
     let now = args.now.unwrap_or_else(Timestamp::now);
+    let positions = |definitions: &'_ [GroupDef]| -> HashMap<String, usize> {
+        definitions
+            .iter()
+            .enumerate()
+            .map(|(index, d)| (d.name.clone(), index))
+            .collect()
+    };
+    let (before_positions, after_positions) = (
+        positions(&before.definitions),
+        positions(&after.definitions),
+    );
+    let before_names: HashMap<&str, usize> = before_positions
+        .iter()
+        .map(|(name, &index)| (name.as_str(), index))
+        .collect();
+    let after_names_at: HashMap<&str, usize> = after_positions
+        .iter()
+        .map(|(name, &index)| (name.as_str(), index))
+        .collect();
+    let side_names = |side: &str| {
+        if side == "before" {
+            &before_names
+        } else {
+            &after_names_at
+        }
+    };
     let mut both = Vec::with_capacity(before.definitions.len() + after.definitions.len());
     for (side, definitions) in [
         ("before", &before.definitions),
@@ -236,8 +270,8 @@ fn diff(args: &DiffArgs, stdout: &mut dyn Write) -> Result<bool, Failure> {
     ] {
         for definition in definitions {
             let mut definition = definition.clone();
-            definition.name = prefixed(side, &definition.name);
-            rename_references(&mut definition.condition, side);
+            definition.name = prefixed(side, side_names(side), &definition.name);
+            rename_references(&mut definition.condition, side, side_names(side));
             both.push(definition);
         }
     }
@@ -260,7 +294,7 @@ fn diff(args: &DiffArgs, stdout: &mut dyn Write) -> Result<bool, Failure> {
     .map_err(|error| Failure(format!("error: {error}")))?;
     let bits = fleet.columns().evaluate(now);
     let members = |side: &str, name: &str| -> Vec<usize> {
-        both.id(&prefixed(side, name))
+        both.id(&prefixed(side, side_names(side), name))
             .map(|id| bits.members(id).iter().collect())
             .unwrap_or_default()
     };
@@ -487,7 +521,12 @@ fn table(out: &mut dyn Write, report: &Report, all: bool) -> std::io::Result<()>
                 moves.len().min(SHOWN)
             };
             for moved in moves.iter().take(shown) {
-                writeln!(out, "  {word} {}: {}", moved.machine, moved.reason)?;
+                writeln!(
+                    out,
+                    "  {word} {}: {}",
+                    crate::terminal::one_line(&moved.machine),
+                    moved.reason
+                )?;
             }
             if moves.len() > shown {
                 writeln!(

@@ -1106,7 +1106,7 @@ fn explain(
         Some(name) => vec![groups.name(group_named(&groups, name)?)],
         None => groups.names().collect(),
     };
-    writeln!(stdout, "machine {machine_id}")?;
+    writeln!(stdout, "machine {}", terminal::one_line(machine_id))?;
     for name in names {
         if let Some(explanation) = groups.explain(machine, name, now) {
             writeln!(stdout)?;

@@ -91,8 +91,8 @@ pub(crate) fn table(
             .members
             .iter()
             .take(TABLE_MEMBERS)
-            .map(|member| &**member)
-            .collect::<Vec<&str>>()
+            .map(|member| crate::terminal::one_line(member))
+            .collect::<Vec<_>>()
             .join(", ");
         if group.count > TABLE_MEMBERS {
             shown.push_str(&format!(", ... (+{})", group.count - TABLE_MEMBERS));
@@ -111,11 +111,12 @@ pub(crate) fn table(
 fn cell(value: Option<&Value>) -> Cow<'_, str> {
     match value {
         None | Some(Value::Null) => Cow::Borrowed(""),
-        Some(Value::String(text)) => Cow::Borrowed(text),
+        Some(Value::String(text)) => crate::terminal::one_line(text),
         Some(Value::Array(items)) if items.iter().all(Value::is_string) => Cow::Owned(
             items
                 .iter()
                 .filter_map(Value::as_str)
+                .map(crate::terminal::one_line)
                 .collect::<Vec<_>>()
                 .join(", "),
         ),
@@ -149,12 +150,16 @@ pub(crate) fn members_table(
             .iter()
             .map(|row| row.iter().map(|value| cell(*value)).collect())
             .collect();
+        let members: Vec<Cow<'_, str>> = group
+            .members
+            .iter()
+            .map(|member| crate::terminal::one_line(member))
+            .collect();
         let mut widths: Vec<usize> = std::iter::once("MACHINE")
             .chain(columns.iter().copied())
             .map(width)
             .collect();
-        for (member, row) in group
-            .members
+        for (member, row) in members
             .iter()
             .zip(cells.iter().chain(std::iter::repeat(&Vec::new())))
         {
@@ -186,7 +191,7 @@ pub(crate) fn members_table(
                 .collect();
             line(out, &header)?;
         }
-        for (position, member) in group.members.iter().enumerate() {
+        for (position, member) in members.iter().enumerate() {
             let mut texts: Vec<&str> = vec![member];
             if let Some(row) = cells.get(position) {
                 texts.extend(row.iter().map(|c| &**c));

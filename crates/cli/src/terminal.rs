@@ -33,6 +33,16 @@ fn is_unsafe(c: char) -> bool {
         || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
+/// Endpoint data shown inside a line for people (a machine id, an attribute value in a
+/// table): line breaks and tabs written as `\u{a}` and `\u{9}`, so that a value cannot start
+/// a line of its own; everything else is left to [`Printable`].
+pub(crate) fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains(['\n', '\t']) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(text.replace('\n', "\\u{a}").replace('\t', "\\u{9}"))
+}
+
 /// `text` with every unsafe character written as `\u{..}`.
 pub(crate) fn escape(text: &str, out: &mut Vec<u8>) {
     let mut rest = text;
@@ -160,6 +170,15 @@ impl Write for Colour<'_> {
 impl Drop for Colour<'_> {
     fn drop(&mut self) {
         let _ = self.flush();
+    }
+}
+
+#[cfg(test)]
+mod one_line_tests {
+    #[test]
+    fn line_breaks_and_tabs_in_data_stay_on_the_line() {
+        assert_eq!(super::one_line("x\n2\tZ"), "x\\u{a}2\\u{9}Z");
+        assert_eq!(super::one_line("plain"), "plain");
     }
 }
 

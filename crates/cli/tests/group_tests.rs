@@ -279,8 +279,8 @@ tests:
   - name: passes <&>
     machine: {Free Disk %: 4}
     member_of: [Low Disk]
-  - name: \"fails \\\"quoted\\\" \\e[31m\"
-    machine: {OS: \"Microsoft Windows <11> & 'co'\"}
+  - name: \"fails \\\"quoted\\\"\"
+    machine: {OS: \"Microsoft Windows <11> & 'co' \\e[31m\"}
     not_member_of: [Windows]
 ",
     )]);
@@ -300,7 +300,7 @@ tests:
     assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
     assert!(
         run.stdout
-            .contains("test tests/x.test.yaml::fails \"quoted\" \\u{1b}[31m ... FAILED"),
+            .contains("test tests/x.test.yaml::fails \"quoted\" ... FAILED"),
         "the terminal sees the escape as text: {}",
         run.stdout
     );
@@ -312,11 +312,11 @@ tests:
             "<testsuites name=\"cohort test\" tests=\"2\" failures=\"1\">\n",
             "  <testsuite name=\"tests/x.test.yaml\" tests=\"2\" failures=\"1\">\n",
             "    <testcase name=\"passes &lt;&amp;&gt;\" classname=\"tests/x.test.yaml\" file=\"tests/x.test.yaml\" line=\"3\"/>\n",
-            "    <testcase name=\"fails &quot;quoted&quot; \\u{1b}[31m\" classname=\"tests/x.test.yaml\" file=\"tests/x.test.yaml\" line=\"6\">\n",
+            "    <testcase name=\"fails &quot;quoted&quot;\" classname=\"tests/x.test.yaml\" file=\"tests/x.test.yaml\" line=\"6\">\n",
             "      <failure message=\"expected not to be in `Windows`, but it is\" type=\"membership\">",
             "expected not to be in `Windows`, but it is&#10;Windows: member&#10;",
             "  pass  criterion 1: OS starts with &quot;Microsoft Windows&quot;&#10;",
-            "        `OS` starts with &quot;microsoft windows&quot; (&quot;Microsoft Windows &lt;11&gt; &amp; &apos;co&apos;&quot;)&#10;",
+            "        `OS` starts with &quot;microsoft windows&quot; (&quot;Microsoft Windows &lt;11&gt; &amp; &apos;co&apos; \\u{1b}[31m&quot;)&#10;",
             "</failure>\n",
             "    </testcase>\n",
             "  </testsuite>\n",

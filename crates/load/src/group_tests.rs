@@ -503,7 +503,25 @@ impl TestReader<'_> {
         };
         let get = |key: &str| entries.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
         let name = match get("name") {
-            Some(node) => self.text(node, "a test's `name`").map(|n| n.text),
+            Some(node) => {
+                let name = self.text(node, "a test's `name`").map(|n| n.text);
+                // A line break in a name would forge lines of the test report.
+                if name
+                    .as_deref()
+                    .is_some_and(|n| n.chars().any(char::is_control))
+                {
+                    self.errors.push(TestFileError::WrongType {
+                        file: self.file.to_owned(),
+                        position: self.position(node),
+                        what: "a test's `name`".to_owned(),
+                        expected: "text on one line (no line breaks, tabs or other control characters)",
+                        found: "text with a control character",
+                    });
+                    None
+                } else {
+                    name
+                }
+            }
             None => Some(format!("case {number}")),
         };
         let label = name.clone().unwrap_or_else(|| format!("case {number}"));

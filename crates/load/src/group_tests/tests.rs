@@ -349,3 +349,25 @@ fn truncated_files_never_panic() {
         let _ = read_test_file("t", &text[..end]);
     }
 }
+
+/// A test name with a line break would forge lines of the report (`fake ... ok`): it is an
+/// error at the name.
+#[test]
+fn test_names_with_control_characters_are_errors() {
+    let text = "tests:\n  - name: \"n\\nfake ... ok\"\n    machine: {}\n    member_of: [A]\n  - name: \"tab\\there\"\n    machine: {}\n    member_of: [A]\n";
+    assert_eq!(
+        problems(text),
+        [
+            (
+                2,
+                11,
+                "a test's `name` must be text on one line (no line breaks, tabs or other control characters), found text with a control character".to_owned()
+            ),
+            (
+                5,
+                11,
+                "a test's `name` must be text on one line (no line breaks, tabs or other control characters), found text with a control character".to_owned()
+            ),
+        ]
+    );
+}
