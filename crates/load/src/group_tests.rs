@@ -638,7 +638,12 @@ impl TestReader<'_> {
             Kind::Scalar {
                 text,
                 style: Style::Plain,
-            } => Some(resolve(text)),
+            } => Some(match resolve(text) {
+                // Past a float's range (`1e999`): no number, as the engine reads such text;
+                // the text is kept as it was written.
+                YamlData::Float(number) if !number.is_finite() => YamlData::Text(text.clone()),
+                other => other,
+            }),
             Kind::Seq(items) => items
                 .iter()
                 .map(|&item| self.value(item, attribute))

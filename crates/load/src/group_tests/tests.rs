@@ -371,3 +371,27 @@ fn test_names_with_control_characters_are_errors() {
         ]
     );
 }
+
+/// A number past a float's range is kept as the text written, which the engine does not
+/// read as a number (a machines file gives the same answer).
+#[test]
+fn numbers_past_a_floats_range_stay_text() {
+    let file = crate::read_test_file(
+        "t.test.yaml",
+        "tests:\n  - machine: {Disk: 1e999, Small: 12.5}\n    member_of: [A]\n",
+    )
+    .unwrap();
+    let machine = &file.cases[0].machine;
+    assert!(
+        machine
+            .iter()
+            .any(|(k, v)| k == "Disk" && *v == crate::YamlData::Text("1e999".into())),
+        "{machine:?}"
+    );
+    assert!(
+        machine
+            .iter()
+            .any(|(k, v)| k == "Small" && *v == crate::YamlData::Float(12.5)),
+        "{machine:?}"
+    );
+}
