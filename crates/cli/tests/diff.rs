@@ -4,30 +4,13 @@
 // Test helpers fail the test by panicking, like the tests themselves.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::path::Path;
 use std::process::Command;
+use support::*;
 
 const NOW: &str = "2026-11-25T00:00:00Z";
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-fn cohort(dir: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_cohort"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the cohort binary runs");
-    Run {
-        code: output.status.code(),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
-}
 
 fn git(dir: &Path, args: &[&str]) {
     let status = Command::new("git")
@@ -105,7 +88,7 @@ fn diff(dir: &Path, before: &str, after: &str, extra: &[&str]) -> Run {
         NOW,
     ];
     args.extend(extra);
-    cohort(dir, &args)
+    cohort_in(dir, &args)
 }
 
 #[test]

@@ -3,39 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod support;
+
+use support::*;
 
 const NOW: &str = "2026-11-25T00:00:00Z";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-fn cohort(args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_cohort"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("the cohort binary runs");
-    Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path.display().to_string()
-}
 
 const BAD: &str = "groups:\n  - name: Low Disk\n    blocks:\n      - ['[Free Disk %] is blank', '[Free Disk %] < 10']\n  - name: Builds\n    blocks:\n      - - OS Build contains 3\n";
 
