@@ -728,7 +728,13 @@ fn eval(
         "the groups test",
         stderr,
     );
-    let columns: Vec<&str> = shown.columns.iter().map(String::as_str).collect();
+    // Each column once, in the order first named (`--columns OS,OS` would repeat a JSON key).
+    let mut columns: Vec<&str> = Vec::with_capacity(shown.columns.len());
+    for column in shown.columns {
+        if !columns.contains(&column.as_str()) {
+            columns.push(column);
+        }
+    }
     warn::missing_fields(&columns, &mut known, "`--columns` names", stderr);
     warn::ids(
         read.len(),

@@ -216,6 +216,16 @@ fn eval_group_prints_every_member_with_columns_in_every_format() {
         serde_json::json!({"machine": "#3", "columns": {"Hostname": "SRV-3", "OS": "Windows Server 2022", "Tags": null}})
     );
 
+    // A column named twice is printed once (JSON would repeat the key).
+    let mut twice = base.to_vec();
+    twice.extend(["--columns", "OS,OS", "--format", "json"]);
+    let run = cohort(&twice);
+    assert!(
+        run.stdout.contains(r#"{"OS":"Windows 11"}"#),
+        "{}",
+        run.stdout
+    );
+
     let mut csv = base.to_vec();
     csv.extend(["--columns", "Hostname,Tags", "--format", "csv"]);
     let run = cohort(&csv);
