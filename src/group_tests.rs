@@ -135,6 +135,9 @@ impl TestReport {
     }
 }
 
+/// Reports a problem at a node of a test file: file, node, message, help.
+type Report<'r> = dyn FnMut(&str, &cohort_load::Named, String, Option<String>) + 'r;
+
 impl GroupSet {
     /// Runs group unit tests: evaluates each sample machine (at the test's `now`, else its
     /// file's, else `now`) and checks the groups it must and must not be in. A group name
@@ -184,7 +187,10 @@ impl GroupSet {
         };
         let mut planned = Vec::with_capacity(tests.len());
         for file in &tests.files {
-            let file_now = match file.now.as_ref().map(timed) {
+            // A `now:` that is not a time is an error at it; the time around it stands in.
+            let now_of = |at: &mut Report<'_>,
+                          written: Option<&cohort_load::Named>,
+                          around: Timestamp| match written.map(timed) {
                 Some((named, None)) => {
                     at(
                         &file.name,
@@ -192,25 +198,14 @@ impl GroupSet {
                         not_a_time(&named.text),
                         Some(TIME_HELP.to_owned()),
                     );
-                    now
+                    around
                 }
                 Some((_, Some(time))) => time,
-                None => now,
+                None => around,
             };
+            let file_now = now_of(&mut at, file.now.as_ref(), now);
             for case in &file.cases {
-                let case_now = match case.now.as_ref().map(timed) {
-                    Some((named, None)) => {
-                        at(
-                            &file.name,
-                            named,
-                            not_a_time(&named.text),
-                            Some(TIME_HELP.to_owned()),
-                        );
-                        file_now
-                    }
-                    Some((_, Some(time))) => time,
-                    None => file_now,
-                };
+                let case_now = now_of(&mut at, case.now.as_ref(), file_now);
                 let expectations = case
                     .member_of
                     .iter()

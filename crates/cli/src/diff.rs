@@ -195,6 +195,15 @@ fn prefixed(side: &str, names: &HashMap<&str, usize>, name: &str) -> String {
     }
 }
 
+/// Each group's position among `definitions`, by name.
+fn positions(definitions: &[GroupDef]) -> HashMap<&str, usize> {
+    definitions
+        .iter()
+        .enumerate()
+        .map(|(index, d)| (d.name.as_str(), index))
+        .collect()
+}
+
 /// `condition` with every `member of` naming the group of the same side.
 fn rename_references(expr: &mut Expr, side: &str, names: &HashMap<&str, usize>) {
     match expr {
@@ -237,25 +246,8 @@ fn diff(args: &DiffArgs, stdout: &mut dyn Write) -> Result<bool, Failure> {
     let before = load_side("--before", &args.before)?;
     let after = load_side("--after", &args.after)?;
     let now = args.now.unwrap_or_else(Timestamp::now);
-    let positions = |definitions: &'_ [GroupDef]| -> HashMap<String, usize> {
-        definitions
-            .iter()
-            .enumerate()
-            .map(|(index, d)| (d.name.clone(), index))
-            .collect()
-    };
-    let (before_positions, after_positions) = (
-        positions(&before.definitions),
-        positions(&after.definitions),
-    );
-    let before_names: HashMap<&str, usize> = before_positions
-        .iter()
-        .map(|(name, &index)| (name.as_str(), index))
-        .collect();
-    let after_names_at: HashMap<&str, usize> = after_positions
-        .iter()
-        .map(|(name, &index)| (name.as_str(), index))
-        .collect();
+    let before_names = positions(&before.definitions);
+    let after_names_at = positions(&after.definitions);
     let side_names = |side: &str| {
         if side == "before" {
             &before_names

@@ -721,13 +721,7 @@ fn eval(
         )
     };
     let names = read.field_names();
-    let mut known = warn::KnownFields::new(names.iter().copied());
-    warn::missing_fields(
-        &groups.plan().fields(),
-        &mut known,
-        "the groups test",
-        stderr,
-    );
+    let (mut known, _) = warn::missing_tested_fields(groups.plan(), names.iter().copied(), stderr);
     // Each column once, in the order first named (`--columns OS,OS` would repeat a JSON key).
     let mut columns: Vec<&str> = Vec::with_capacity(shown.columns.len());
     for column in shown.columns {
@@ -891,12 +885,9 @@ fn list(
                 OnError::Fail,
                 None,
             )?;
-            let names: Vec<&str> = read.field_names().iter().map(String::as_str).collect();
-            let mut known = warn::KnownFields::new(names.iter().copied());
-            warn::missing_fields(
-                &groups.plan().fields(),
-                &mut known,
-                "the groups test",
+            warn::missing_tested_fields(
+                groups.plan(),
+                read.field_names().iter().map(String::as_str),
                 stderr,
             );
             warn::ids(
@@ -993,8 +984,12 @@ fn check(
     let mut warnings = 0;
     if let Some((path, format)) = machines {
         let read = read_fleet(&groups, path, format, "id", OnError::Skip, None)?;
-        let mut known = warn::KnownFields::new(read.field_names().iter().map(String::as_str));
-        warnings += warn::missing_fields(&fields, &mut known, "the groups test", stdout);
+        let (_, missing) = warn::missing_tested_fields(
+            groups.plan(),
+            read.field_names().iter().map(String::as_str),
+            stdout,
+        );
+        warnings += missing;
     } else if schema.is_none() {
         writeln!(
             stdout,
@@ -1082,14 +1077,7 @@ fn explain(
     let groups = load_groups(&input.groups, input.schema.as_deref())?;
     let machines = Machines::read(&input.machines, input.machines_format)
         .map_err(|error| Failure(format!("error: {error}")))?;
-    let names = machines.field_names();
-    let mut known = warn::KnownFields::new(names.iter().copied());
-    warn::missing_fields(
-        &groups.plan().fields(),
-        &mut known,
-        "the groups test",
-        stderr,
-    );
+    warn::missing_tested_fields(groups.plan(), machines.field_names(), stderr);
     let now = input.now.unwrap_or_else(Timestamp::now);
     let id_field = input.id_field.as_str();
     let mut matching = (0..machines.len()).filter(|&p| machines.id(p, id_field) == machine_id);

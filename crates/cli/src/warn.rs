@@ -102,6 +102,18 @@ fn alternatives(names: &[&str]) -> String {
         .join(" or ")
 }
 
+/// The machines' field names `names`, after warning (see [`missing_fields`]) for every
+/// field the plan's groups test that none of them is; with how many were warned.
+pub(crate) fn missing_tested_fields<'k>(
+    plan: &cohort::Plan,
+    names: impl IntoIterator<Item = &'k str>,
+    out: &mut dyn Write,
+) -> (KnownFields<'k>, usize) {
+    let mut known = KnownFields::new(names);
+    let missing = missing_fields(&plan.fields(), &mut known, "the groups test", out);
+    (known, missing)
+}
+
 /// Warns, for every field of `fields` that no machine has, with the nearest names that
 /// machines have (names differing only in case first). `what` names the fields in the
 /// message: "the groups test", "--columns asks for". Returns how many fields were missing.
