@@ -13,7 +13,8 @@
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use cohort::{GroupSet, Scratch, Timestamp};
+use cohort::engine::Scratch;
+use cohort::{GroupSet, Timestamp};
 use cohort_testkit::{fleet, workload};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::{Map, Value};

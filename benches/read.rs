@@ -49,7 +49,7 @@ fn members(groups: &GroupSet, bytes: &[u8], format: Format) -> Vec<usize> {
 fn read(c: &mut Criterion) {
     let count = if benchmarking() { 1_000_000 } else { 2_000 };
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/groups");
-    let groups = GroupSet::load_all(&[dir]).unwrap();
+    let groups = GroupSet::builder().paths(&[dir]).build().unwrap();
     let machines = fleet::generate(count, fleet::EXAMPLE_SEED);
     let mut ndjson = Vec::new();
     for machine in &machines {

@@ -57,7 +57,7 @@ mod diff;
 mod group_tests;
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub use diff::{DefinitionDiff, GroupChange, GroupChangeKind};
 pub use group_tests::{Expected, GroupTests, TestFailure, TestOutcome, TestReport};
@@ -68,13 +68,42 @@ pub use group_tests::{Expected, GroupTests, TestFailure, TestOutcome, TestReport
 struct ReadmeDoctests;
 
 pub use cohort_engine::{
-    Attr, AttrList, Bitset, Change, ColumnarBuilder, ColumnarFleet, ComparedAs, CriterionResult,
-    DefinitionEvent, ExplainNode, Explanation, FieldRef, FleetMembership, GroupBitsets, GroupId,
-    MAX_LIST_DEPTH, Machine, MembershipEvent, MembershipTracker, Memberships, Plan, PlanId, Record,
-    ReplaceError, Scratch, Timestamp, Value,
+    Attr, AttrList, Change, ComparedAs, CriterionResult, DefinitionEvent, ExplainNode, Explanation,
+    FleetMembership, GroupId, Machine, MembershipEvent, MembershipTracker, ReplaceError, Timestamp,
+    Value,
 };
-/// The syntax tree and operator vocabulary, for tools that work on definitions.
-pub use cohort_syntax as syntax;
+pub use cohort_load::Limits;
+
+use cohort_engine::{Plan, Scratch};
+use cohort_syntax as syntax;
+
+/// The layers under the facade, for embedders that go past [`GroupSet`]: the compiled
+/// [`Plan`](engine::Plan) and its executors (one machine with a reused
+/// [`Scratch`](engine::Scratch), [`Record`](engine::Record), the columnar
+/// [`ColumnarFleet`](engine::ColumnarFleet)), and the syntax tree of definitions
+/// ([`engine::syntax`]) for tools that build or rewrite groups.
+///
+/// ```
+/// use cohort::engine::{ColumnarBuilder, Scratch};
+/// use cohort::{GroupSet, Timestamp, Value};
+/// use std::collections::HashMap;
+///
+/// let groups = GroupSet::from_yaml_str("name: Servers\nwhere: \"OS contains Server\"").unwrap();
+/// let machine = HashMap::from([("OS".to_string(), Value::from("Windows Server 2022"))]);
+///
+/// let mut scratch = Scratch::new();
+/// let ids: Vec<_> = groups.plan().memberships(&machine, Timestamp::UNIX_EPOCH, &mut scratch).iter().collect();
+/// assert_eq!(ids, [groups.id("Servers").unwrap()]);
+///
+/// let mut builder = ColumnarBuilder::new(groups.plan());
+/// builder.push(&machine);
+/// let fleet = builder.finish();
+/// assert_eq!(fleet.evaluate(Timestamp::UNIX_EPOCH).members(groups.id("Servers").unwrap()).count(), 1);
+/// ```
+pub mod engine {
+    pub use cohort_engine::*;
+    pub use cohort_syntax as syntax;
+}
 
 /// A field schema: the custom fields that exist, their types (text, number, flag, dropdown,
 /// date, version, list) and levels (company, site, endpoint). Groups loaded with a schema are
@@ -152,7 +181,40 @@ pub struct GroupSet {
 }
 
 impl GroupSet {
-    /// Loads groups from YAML text (one group, or several under `groups:`).
+    /// A builder that gathers sources (files, directories, texts, syntax trees), an optional
+    /// field schema and loader limits, then loads, checks and compiles them as one set.
+    ///
+    /// ```
+    /// use cohort::{GroupSet, Schema};
+    ///
+    /// let schema = Schema::from_yaml_str(r#"
+    /// fields:
+    ///   - {name: BitLocker Key Backup Status, type: dropdown, options: [Success, Failed, Not Available]}
+    ///   - {name: Free Disk %, type: number}
+    /// "#).unwrap();
+    /// let error = GroupSet::builder()
+    ///     .text("groups.yaml", r#"
+    /// groups:
+    ///   - {name: Missing, where: "'BitLocker Key Backup Status' equal 'Not Availble'"}
+    ///   - {name: Disk, where: "'Free Disk %' contains 10"}
+    /// "#)
+    ///     .schema(&schema)
+    ///     .build()
+    ///     .unwrap_err();
+    /// let messages: Vec<String> = error.diagnostics().iter().map(|d| d.message().to_owned()).collect();
+    /// assert_eq!(messages, [
+    ///     "`Not Availble` is not an option of the dropdown `BitLocker Key Backup Status`",
+    ///     "`contains any of` does not apply to `Free Disk %`, a number field",
+    /// ]);
+    /// assert_eq!(error.diagnostics()[0].help(), Some("did you mean `Not Available`?"));
+    /// assert_eq!(error.diagnostics()[0].file(), Some("groups.yaml"));
+    /// ```
+    pub fn builder() -> GroupSetBuilder {
+        GroupSetBuilder::new()
+    }
+
+    /// Loads groups from YAML text (one group, or several under `groups:`); errors call the
+    /// text `<string>` (name it with [`GroupSetBuilder::text`]).
     ///
     /// ```
     /// let groups = cohort::GroupSet::from_yaml_str(r#"
@@ -165,117 +227,13 @@ impl GroupSet {
     /// assert_eq!(groups.names().collect::<Vec<_>>(), ["Windows 10", "Servers"]);
     /// ```
     pub fn from_yaml_str(text: &str) -> Result<GroupSet, Error> {
-        Self::from_yaml_named("<string>", text)
+        GroupSetBuilder::new().text("<string>", text).build()
     }
 
-    /// Like [`GroupSet::from_yaml_str`], with a name for the text in error messages.
-    ///
-    /// ```
-    /// let error = cohort::GroupSet::from_yaml_named("groups.yaml", "name: G\nblocks:\n  - - {field: OS, operator: contans any of, value: x}\n").unwrap_err();
-    /// let diagnostic = &error.diagnostics()[0];
-    /// assert_eq!(diagnostic.to_string().lines().next(), Some("groups.yaml:3:29: unknown operator `contans any of`"));
-    /// assert_eq!(diagnostic.help(), Some("did you mean `contains any of`?"));
-    /// assert_eq!(diagnostic.group(), Some("G"));
-    /// ```
-    pub fn from_yaml_named(name: &str, text: &str) -> Result<GroupSet, Error> {
-        let mut loader = cohort_load::Loader::new();
-        loader.add_str(name, text);
-        Self::finish(loader.finish())
-    }
-
-    /// Loads groups from several texts already read (files at a git revision, say), each
-    /// `(name, text)` with the name errors give for it, as one set.
-    ///
-    /// ```
-    /// let groups = cohort::GroupSet::from_named_texts([
-    ///     ("a.yaml", "name: A\nwhere: \"OS contains Server\""),
-    ///     ("b.yaml", "name: B\nwhere: \"member of A\""),
-    /// ]).unwrap();
-    /// assert_eq!(groups.len(), 2);
-    /// let error = cohort::GroupSet::from_named_texts([("c.yaml", "name: C\nwhere: \"member of D\"")]).unwrap_err();
-    /// assert_eq!(error.diagnostics()[0].file(), Some("c.yaml"));
-    /// ```
-    pub fn from_named_texts<'t>(
-        texts: impl IntoIterator<Item = (&'t str, &'t str)>,
-    ) -> Result<GroupSet, Error> {
-        let mut loader = cohort_load::Loader::new();
-        for (name, text) in texts {
-            loader.add_str(name, text);
-        }
-        Self::finish(loader.finish())
-    }
-
-    /// Loads a definitions file, or every `*.yaml` / `*.yml` file below a directory.
+    /// Loads a definitions file, or every `*.yaml` / `*.yml` file below a directory (for
+    /// several paths, a schema or other limits, use [`GroupSet::builder`]).
     pub fn load(path: impl AsRef<Path>) -> Result<GroupSet, Error> {
-        Self::load_all([path])
-    }
-
-    /// Loads several files or directories as one set.
-    pub fn load_all<P: AsRef<Path>>(paths: impl IntoIterator<Item = P>) -> Result<GroupSet, Error> {
-        let mut loader = cohort_load::Loader::new();
-        for path in paths {
-            loader.add_path(path.as_ref());
-        }
-        Self::finish(loader.finish())
-    }
-
-    /// Checks and compiles groups given as syntax trees (built in code, or by another front
-    /// end).
-    pub fn from_definitions(groups: &[syntax::GroupDef]) -> Result<GroupSet, Error> {
-        Self::finish(cohort_load::Loaded {
-            groups: groups.to_vec(),
-            ..cohort_load::Loaded::default()
-        })
-    }
-
-    /// Loads groups from a file or directory and validates them against a field schema:
-    /// unknown or ambiguous fields, operators that do not suit a field's type and values of
-    /// the wrong type are errors, all reported at once.
-    ///
-    /// ```
-    /// use cohort::{GroupSet, Schema};
-    ///
-    /// let schema = Schema::from_yaml_str(r#"
-    /// fields:
-    ///   - {name: BitLocker Key Backup Status, type: dropdown, options: [Success, Failed, Not Available]}
-    ///   - {name: Free Disk %, type: number}
-    /// "#).unwrap();
-    /// let error = GroupSet::from_yaml_str_with_schema(r#"
-    /// groups:
-    ///   - {name: Missing, where: "'BitLocker Key Backup Status' equal 'Not Availble'"}
-    ///   - {name: Disk, where: "'Free Disk %' contains 10"}
-    /// "#, &schema).unwrap_err();
-    /// let messages: Vec<String> = error.diagnostics().iter().map(|d| d.message().to_owned()).collect();
-    /// assert_eq!(messages, [
-    ///     "`Not Availble` is not an option of the dropdown `BitLocker Key Backup Status`",
-    ///     "`contains any of` does not apply to `Free Disk %`, a number field",
-    /// ]);
-    /// assert_eq!(error.diagnostics()[0].help(), Some("did you mean `Not Available`?"));
-    /// ```
-    pub fn load_with_schema(path: impl AsRef<Path>, schema: &Schema) -> Result<GroupSet, Error> {
-        let mut loader = cohort_load::Loader::new();
-        loader.add_path(path.as_ref());
-        Self::finish_with(loader.finish(), Some(&schema.definition))
-    }
-
-    /// Like [`GroupSet::from_yaml_str`], validated against a field schema (see
-    /// [`GroupSet::load_with_schema`]).
-    pub fn from_yaml_str_with_schema(text: &str, schema: &Schema) -> Result<GroupSet, Error> {
-        let mut loader = cohort_load::Loader::new();
-        loader.add_str("<string>", text);
-        Self::finish_with(loader.finish(), Some(&schema.definition))
-    }
-
-    /// Like [`GroupSet::load_all`], validated against a field schema when one is given.
-    pub fn load_all_with_schema<P: AsRef<Path>>(
-        paths: impl IntoIterator<Item = P>,
-        schema: Option<&Schema>,
-    ) -> Result<GroupSet, Error> {
-        let mut loader = cohort_load::Loader::new();
-        for path in paths {
-            loader.add_path(path.as_ref());
-        }
-        Self::finish_with(loader.finish(), schema.map(|s| &s.definition))
+        GroupSetBuilder::new().path(path).build()
     }
 
     fn finish(loaded: cohort_load::Loaded) -> Result<GroupSet, Error> {
@@ -382,6 +340,128 @@ impl GroupSet {
         now: Timestamp,
     ) -> Option<Explanation> {
         self.plan.explain(machine, self.id(group)?, now)
+    }
+}
+
+/// Gathers the sources of a [`GroupSet`], its schema and its loader limits
+/// ([`GroupSet::builder`]). Sources are read by [`GroupSetBuilder::build`], in the order
+/// added, and loaded as one set: a `member of` may name a group of any source, and every
+/// problem of every source is reported at once.
+///
+/// ```
+/// use cohort::{GroupSet, Limits};
+///
+/// let mut limits = Limits::default();
+/// limits.max_file_bytes = 1024;
+/// let groups = GroupSet::builder()
+///     .text("a.yaml", "name: A\nwhere: \"OS contains Server\"")
+///     .text("b.yaml", "name: B\nwhere: \"member of A\"")
+///     .limits(limits)
+///     .build()
+///     .unwrap();
+/// assert_eq!(groups.len(), 2);
+///
+/// let error = GroupSet::builder().text("c.yaml", "name: C\nwhere: \"member of D\"").build().unwrap_err();
+/// assert_eq!(error.diagnostics()[0].file(), Some("c.yaml"));
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct GroupSetBuilder {
+    sources: Vec<GroupSource>,
+    schema: Option<syntax::SchemaDef>,
+    limits: Limits,
+}
+
+/// One source of a [`GroupSetBuilder`].
+#[derive(Clone, Debug)]
+enum GroupSource {
+    Path(PathBuf),
+    Text { name: String, text: String },
+    Definitions(Vec<syntax::GroupDef>),
+}
+
+impl GroupSetBuilder {
+    /// A builder with no sources, no schema and the default [`Limits`].
+    pub fn new() -> GroupSetBuilder {
+        GroupSetBuilder::default()
+    }
+
+    /// Adds a definitions file, or every `*.yaml` / `*.yml` file below a directory.
+    pub fn path(&mut self, path: impl AsRef<Path>) -> &mut GroupSetBuilder {
+        self.sources
+            .push(GroupSource::Path(path.as_ref().to_path_buf()));
+        self
+    }
+
+    /// Adds several files or directories ([`GroupSetBuilder::path`] for each).
+    pub fn paths<P: AsRef<Path>>(
+        &mut self,
+        paths: impl IntoIterator<Item = P>,
+    ) -> &mut GroupSetBuilder {
+        for path in paths {
+            self.path(path);
+        }
+        self
+    }
+
+    /// Adds YAML text already read (a file at a git revision, say); `name` is what errors
+    /// call it.
+    ///
+    /// ```
+    /// let error = cohort::GroupSet::builder()
+    ///     .text("groups.yaml", "name: G\nblocks:\n  - - {field: OS, operator: contans any of, value: x}\n")
+    ///     .build()
+    ///     .unwrap_err();
+    /// let diagnostic = &error.diagnostics()[0];
+    /// assert_eq!(diagnostic.to_string().lines().next(), Some("groups.yaml:3:29: unknown operator `contans any of`"));
+    /// assert_eq!(diagnostic.help(), Some("did you mean `contains any of`?"));
+    /// assert_eq!(diagnostic.group(), Some("G"));
+    /// ```
+    pub fn text(&mut self, name: &str, text: &str) -> &mut GroupSetBuilder {
+        self.sources.push(GroupSource::Text {
+            name: name.to_owned(),
+            text: text.to_owned(),
+        });
+        self
+    }
+
+    /// Adds groups given as syntax trees (built in code, or by another front end); they are
+    /// checked like groups read from text.
+    pub fn definitions(&mut self, groups: &[syntax::GroupDef]) -> &mut GroupSetBuilder {
+        self.sources.push(GroupSource::Definitions(groups.to_vec()));
+        self
+    }
+
+    /// Validates the groups against a field schema: unknown or ambiguous fields, operators
+    /// that do not suit a field's type and values of the wrong type are errors, all reported
+    /// at once.
+    pub fn schema(&mut self, schema: &Schema) -> &mut GroupSetBuilder {
+        self.schema = Some(schema.definition.clone());
+        self
+    }
+
+    /// The limits that protect loading from huge or hostile files (sizes, depths, aliases).
+    pub fn limits(&mut self, limits: Limits) -> &mut GroupSetBuilder {
+        self.limits = limits;
+        self
+    }
+
+    /// Reads every source, then checks and compiles the groups; the error carries every
+    /// problem found in every source.
+    pub fn build(&self) -> Result<GroupSet, Error> {
+        let mut loader = cohort_load::Loader::with_limits(self.limits.clone());
+        let mut definitions = Vec::new();
+        for source in &self.sources {
+            match source {
+                GroupSource::Path(path) => loader.add_path(path),
+                GroupSource::Text { name, text } => {
+                    loader.add_str(name, text);
+                }
+                GroupSource::Definitions(groups) => definitions.extend_from_slice(groups),
+            }
+        }
+        let mut loaded = loader.finish();
+        loaded.groups.extend(definitions);
+        GroupSet::finish_with(loaded, self.schema.as_ref())
     }
 }
 

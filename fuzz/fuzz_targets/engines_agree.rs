@@ -5,8 +5,9 @@
 //! upserts, a field update and a new `now`) must agree on every (machine, group).
 #![no_main]
 
-use cohort::syntax::{Criterion, Expr, GroupDef, Literal, Op, Operator};
-use cohort::{ColumnarBuilder, GroupSet, Timestamp, Value};
+use cohort::engine::syntax::{Criterion, Expr, GroupDef, Literal, Op, Operator};
+use cohort::{GroupSet, Timestamp, Value};
+use cohort::engine::{ColumnarBuilder};
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use std::collections::HashMap;
@@ -256,7 +257,7 @@ fuzz_target!(|data: &[u8]| {
     else {
         return;
     };
-    let Ok(set) = GroupSet::from_definitions(&groups) else {
+    let Ok(set) = GroupSet::builder().definitions(&groups).build() else {
         return;
     };
     let now = Timestamp::from_unix_millis(NOW);

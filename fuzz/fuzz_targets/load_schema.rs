@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
                 for field in schema.fields() {
                     let _ = field.key();
                 }
-                if let Err(error) = cohort::GroupSet::from_yaml_str_with_schema(GROUPS, &schema) {
+                if let Err(error) = cohort::GroupSet::builder().text("<string>", GROUPS).schema(&schema).build() {
                     assert!(!error.diagnostics().is_empty());
                 }
             }

@@ -1,7 +1,7 @@
 //! The text parser never panics, and whatever it accepts prints and parses back the same.
 #![no_main]
 
-use cohort::syntax::{condition_to_text, parse_condition};
+use cohort::engine::syntax::{condition_to_text, parse_condition};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

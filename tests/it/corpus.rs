@@ -2,7 +2,7 @@
 //! people write and paste; `criteria.expected` holds, line for line, the tree each must give.
 //! `COHORT_BLESS=1 cargo test` rewrites the expected file (review the diff).
 
-use cohort::syntax::{Criterion, criterion_to_text, parse_criterion};
+use cohort::engine::syntax::{Criterion, criterion_to_text, parse_criterion};
 
 fn tree(criterion: &Criterion) -> String {
     let values: Vec<String> = criterion

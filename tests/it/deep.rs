@@ -2,7 +2,7 @@
 //! serde_json's parser stops at 128) gives the same answer on every path and the reference
 //! evaluator, and crashes none (lists are read `MAX_LIST_DEPTH` = 32 deep).
 
-use cohort::syntax::{GroupDef, Loc, parse_condition};
+use cohort::engine::syntax::{GroupDef, Loc, parse_condition};
 use cohort::{GroupSet, Machine, Timestamp};
 use cohort_engine::MAX_LIST_DEPTH;
 use serde_json::{Value, json};
@@ -126,7 +126,10 @@ fn expected(groups: &GroupSet) -> Vec<&'static str> {
 fn deep_lists_give_one_answer_on_every_path() {
     assert_eq!(MAX_LIST_DEPTH, 32);
     let definitions = definitions();
-    let groups = GroupSet::from_definitions(&definitions).unwrap();
+    let groups = GroupSet::builder()
+        .definitions(&definitions)
+        .build()
+        .unwrap();
     let machine = machine();
     let now = Timestamp::UNIX_EPOCH;
     let expected = expected(&groups);

@@ -24,7 +24,9 @@ fn rendered_diagnostics_match_their_snapshots() {
             "tests/data/diagnostics/{}",
             case.file_name().unwrap().to_string_lossy()
         );
-        let error = GroupSet::from_yaml_named(&name, &text)
+        let error = GroupSet::builder()
+            .text(&name, &text)
+            .build()
             .expect_err(&format!("{name} is meant to be invalid"));
         for diagnostic in error.diagnostics() {
             assert!(

@@ -6,10 +6,12 @@ use cohort_testkit::{reference, strategies};
 use proptest::prelude::*;
 
 fn check_agreement(
-    groups: &[cohort::syntax::GroupDef],
+    groups: &[cohort::engine::syntax::GroupDef],
     machines: &[serde_json::Map<String, serde_json::Value>],
 ) -> Result<(), TestCaseError> {
-    let set = GroupSet::from_definitions(groups)
+    let set = GroupSet::builder()
+        .definitions(groups)
+        .build()
         .map_err(|e| TestCaseError::fail(format!("generated groups must be valid: {e}")))?;
     let now = Timestamp::from_unix_millis(strategies::NOW);
     let fleet = set.evaluate_fleet(machines, now);
@@ -51,14 +53,14 @@ fn check_agreement(
 }
 
 pub fn named_groups(
-    condition: impl Strategy<Value = cohort::syntax::Expr>,
-) -> impl Strategy<Value = Vec<cohort::syntax::GroupDef>> {
+    condition: impl Strategy<Value = cohort::engine::syntax::Expr>,
+) -> impl Strategy<Value = Vec<cohort::engine::syntax::GroupDef>> {
     prop::collection::vec(condition, 1..6)
         .prop_map(|conditions| {
             conditions
                 .into_iter()
                 .enumerate()
-                .map(|(index, condition)| cohort::syntax::GroupDef {
+                .map(|(index, condition)| cohort::engine::syntax::GroupDef {
                     name: format!("group {index}"),
                     description: None,
                     condition,

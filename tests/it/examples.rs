@@ -1,7 +1,7 @@
 //! The shipped example groups and fleet: valid, reproducible, and meaningful (every group has
 //! members and non-members; together they use every operator).
 
-use cohort::syntax::{Op, Operator};
+use cohort::engine::syntax::{Op, Operator};
 use cohort::{GroupSet, Timestamp};
 use cohort_testkit::fleet;
 
@@ -55,7 +55,7 @@ fn the_examples_use_every_operator() {
     assert!(negated >= 8, "only {negated} negated criteria");
 }
 
-fn cohort_load_groups() -> Vec<cohort::syntax::GroupDef> {
+fn cohort_load_groups() -> Vec<cohort::engine::syntax::GroupDef> {
     let mut loader = cohort_load::Loader::new();
     loader.add_path(&crate::root().join("examples/groups"));
     let loaded = loader.finish();

@@ -4,7 +4,7 @@
 //! events from the start gives the same membership.
 
 use crate::differential::named_groups;
-use cohort::syntax::GroupDef;
+use cohort::engine::syntax::GroupDef;
 use cohort::{Change, GroupSet, Timestamp, Value};
 use cohort_testkit::{reference, strategies};
 use proptest::prelude::*;
@@ -39,7 +39,9 @@ fn step() -> impl Strategy<Value = Step> {
 const DAY: i64 = 86_400_000;
 
 fn check_steps(groups: &[GroupDef], steps: &[Step]) -> Result<(), TestCaseError> {
-    let set = GroupSet::from_definitions(groups)
+    let set = GroupSet::builder()
+        .definitions(groups)
+        .build()
         .map_err(|e| TestCaseError::fail(format!("generated groups must be valid: {e}")))?;
     let mut now = strategies::NOW;
     let mut tracker = set.tracker(Timestamp::from_unix_millis(now));

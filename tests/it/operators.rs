@@ -1,7 +1,7 @@
 //! The README's operator table is the specification: every row is checked here, through the
 //! compiled engine and through the reference evaluator.
 
-use cohort::syntax::{Criterion, Expr, GroupDef, Literal, Loc, Op, Operator};
+use cohort::engine::syntax::{Criterion, Expr, GroupDef, Literal, Loc, Op, Operator};
 use cohort::{GroupSet, Timestamp};
 use cohort_testkit::reference;
 use serde_json::{Value, json};
@@ -130,7 +130,9 @@ fn every_row_holds_and_fails_where_it_says() {
     let now = Timestamp::from_unix_millis(NOW);
     for row in operator_rows() {
         let definition = group(&row);
-        let set = GroupSet::from_definitions(std::slice::from_ref(&definition))
+        let set = GroupSet::builder()
+            .definitions(std::slice::from_ref(&definition))
+            .build()
             .unwrap_or_else(|e| panic!("README line {}: {e}", row.line));
         assert!(
             !row.holds_on.is_empty() && !row.fails_on.is_empty(),

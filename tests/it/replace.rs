@@ -4,7 +4,7 @@
 //! `DefinitionDiff` finds the same joins and leaves.
 
 use crate::differential::named_groups;
-use cohort::syntax::GroupDef;
+use cohort::engine::syntax::GroupDef;
 use cohort::{Change, GroupSet, MembershipTracker, Timestamp};
 use cohort_testkit::{reference, strategies};
 use proptest::prelude::*;
@@ -62,9 +62,13 @@ fn check_replace(
     machines: &Machines,
     changed: Option<(usize, Map<String, serde_json::Value>)>,
 ) -> Result<(), TestCaseError> {
-    let old = GroupSet::from_definitions(before)
+    let old = GroupSet::builder()
+        .definitions(before)
+        .build()
         .map_err(|e| TestCaseError::fail(format!("generated groups must be valid: {e}")))?;
-    let new = GroupSet::from_definitions(after)
+    let new = GroupSet::builder()
+        .definitions(after)
+        .build()
         .map_err(|e| TestCaseError::fail(format!("generated groups must be valid: {e}")))?;
     let now = strategies::NOW;
     let fleet = machines
@@ -179,8 +183,8 @@ proptest! {
         groups in named_groups(strategies::expr()),
         machines in prop::collection::vec(strategies::machine(), 0..12),
     ) {
-        let set = GroupSet::from_definitions(&groups).unwrap();
-        let again = GroupSet::from_definitions(&groups).unwrap();
+        let set = GroupSet::builder().definitions(&groups).build().unwrap();
+        let again = GroupSet::builder().definitions(&groups).build().unwrap();
         let fleet = machines.iter().enumerate().map(|(index, m)| (format!("m{index}"), m));
         let tracker = MembershipTracker::from_fleet(set.plan(), fleet, Timestamp::from_unix_millis(strategies::NOW));
         let before = tracked(&tracker, &set);

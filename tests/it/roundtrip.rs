@@ -2,7 +2,7 @@
 //! names, fields and values, quotes, escapes, every operator), loading the printed YAML gives
 //! back the same tree, and printing is a fixed point.
 
-use cohort::syntax::{Criterion, Expr, GroupDef, Literal, Loc, Op, Operator};
+use cohort::engine::syntax::{Criterion, Expr, GroupDef, Literal, Loc, Op, Operator};
 use proptest::prelude::*;
 
 fn text() -> impl Strategy<Value = String> {
@@ -156,35 +156,35 @@ proptest! {
 
     #[test]
     fn parsing_printed_text_gives_back_the_tree(tree in condition()) {
-        let text = cohort::syntax::condition_to_text(&tree);
-        let parsed = cohort::syntax::parse_condition(&text)
+        let text = cohort::engine::syntax::condition_to_text(&tree);
+        let parsed = cohort::engine::syntax::parse_condition(&text)
             .map_err(|e| TestCaseError::fail(format!("{e} at {:?} in:\n{text}", e.span)))?;
         prop_assert_eq!(&parsed, &tree.normalized(), "{}", text);
-        prop_assert_eq!(cohort::syntax::condition_to_text(&parsed), text);
+        prop_assert_eq!(cohort::engine::syntax::condition_to_text(&parsed), text);
     }
 
     #[test]
     fn parsing_a_printed_criterion_gives_back_the_criterion(c in criterion()) {
-        let text = cohort::syntax::criterion_to_text(&c);
-        let parsed = cohort::syntax::parse_criterion(&text)
+        let text = cohort::engine::syntax::criterion_to_text(&c);
+        let parsed = cohort::engine::syntax::parse_criterion(&text)
             .map_err(|e| TestCaseError::fail(format!("{e} at {:?} in: {text}", e.span)))?;
         prop_assert_eq!(&parsed, &c, "{}", text);
     }
 
     #[test]
     fn printing_parsed_text_is_a_fixed_point(text in token_soup()) {
-        if let Ok(tree) = cohort::syntax::parse_condition(&text) {
-            let printed = cohort::syntax::condition_to_text(&tree);
-            let reparsed = cohort::syntax::parse_condition(&printed)
+        if let Ok(tree) = cohort::engine::syntax::parse_condition(&text) {
+            let printed = cohort::engine::syntax::condition_to_text(&tree);
+            let reparsed = cohort::engine::syntax::parse_condition(&printed)
                 .map_err(|e| TestCaseError::fail(format!("{e}: {printed}")))?;
             prop_assert_eq!(&reparsed, &tree);
-            prop_assert_eq!(cohort::syntax::condition_to_text(&reparsed), printed);
+            prop_assert_eq!(cohort::engine::syntax::condition_to_text(&reparsed), printed);
         }
     }
 
     #[test]
     fn the_parser_never_panics(text in any::<String>()) {
-        let _ = cohort::syntax::parse_condition(&text);
-        let _ = cohort::syntax::parse_criterion(&text);
+        let _ = cohort::engine::syntax::parse_condition(&text);
+        let _ = cohort::engine::syntax::parse_criterion(&text);
     }
 }

@@ -11,15 +11,22 @@ fn schema() -> Schema {
 #[test]
 fn the_example_groups_validate_against_the_example_schema() {
     let schema = Schema::load(crate::root().join("examples/schema.yaml")).unwrap();
-    let groups =
-        GroupSet::load_with_schema(crate::root().join("examples/groups"), &schema).unwrap();
+    let groups = GroupSet::builder()
+        .path(crate::root().join("examples/groups"))
+        .schema(&schema)
+        .build()
+        .unwrap();
     assert_eq!(groups.len(), 33);
 }
 
 #[test]
 fn every_schema_problem_is_reported_at_once_with_its_position() {
     let path = crate::root().join("tests/data/schema/invalid-groups.yaml");
-    let error = GroupSet::load_with_schema(&path, &schema()).unwrap_err();
+    let error = GroupSet::builder()
+        .path(&path)
+        .schema(&schema())
+        .build()
+        .unwrap_err();
     let found: Vec<(usize, usize, &str, &str, Option<&str>)> = error
         .diagnostics()
         .iter()
@@ -156,14 +163,11 @@ fn schema_files_are_checked_too() {
 
 #[test]
 fn level_prefixed_fields_read_level_prefixed_keys() {
-    let groups = GroupSet::from_yaml_str_with_schema(
-        r#"
+    let groups = GroupSet::builder().text("<string>", r#"
 groups:
   - name: Upgrade
     where: "OS contains 'Windows 10' and 'site:Exclude Windows 11 Installation' not equal true and 'endpoint:Exclude Windows 11 Installation' not equal true"
-"#,
-        &schema(),
-    )
+"#).schema(&schema()).build()
     .unwrap();
     let now = Timestamp::UNIX_EPOCH;
     let names = |machine: serde_json::Value| {

@@ -9,8 +9,9 @@
 //! machine). A failure names the vector, the executor and both answers.
 
 use crate::operators;
-use cohort::syntax::GroupDef;
-use cohort::{GroupSet, MembershipTracker, Scratch, Timestamp};
+use cohort::engine::Scratch;
+use cohort::engine::syntax::GroupDef;
+use cohort::{GroupSet, MembershipTracker, Timestamp};
 use cohort_testkit::reference;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -410,7 +411,9 @@ fn run_batch(vectors: &[&Vector], cross_check: bool, failures: &mut Vec<String>)
         .iter()
         .map(|vector| vector.machine.clone())
         .collect();
-    let set = GroupSet::from_definitions(&definitions)
+    let set = GroupSet::builder()
+        .definitions(&definitions)
+        .build()
         .unwrap_or_else(|e| panic!("{}: {e}", vectors[0].name));
     let batch = Batch {
         set: &set,

@@ -19,7 +19,8 @@
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use cohort::{Attr, GroupSet, Machine, Scratch, Timestamp};
+use cohort::{Attr, GroupSet, Machine, Timestamp};
+use cohort::engine::{Scratch};
 use cohort_testkit::fleet::{self, Rng};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use datalogic_rs::datavalue::OwnedDataValue;
@@ -159,8 +160,8 @@ fn bench(c: &mut Criterion) {
     let expected = cohort_count(&machines);
     // cohort's own converted form: each machine as a `Record` of the plan's fields by
     // position (the counterpart of the peers' converted values).
-    let records: Vec<cohort::Record> = machines.iter().map(|m| groups.plan().record(m)).collect();
-    let record_count = |records: &[cohort::Record]| {
+    let records: Vec<cohort::engine::Record> = machines.iter().map(|m| groups.plan().record(m)).collect();
+    let record_count = |records: &[cohort::engine::Record]| {
         let mut scratch = Scratch::new();
         let mut total = 0;
         for record in records {
@@ -180,7 +181,7 @@ fn bench(c: &mut Criterion) {
     assert_eq!(record_count(&records), expected);
     assert_eq!(record_converting(&machines), expected);
     let columns = groups.plan().columnar(&machines);
-    let columnar_count = |columns: &cohort::ColumnarFleet<'_>| {
+    let columnar_count = |columns: &cohort::engine::ColumnarFleet<'_>| {
         let bits = columns.evaluate_with_threads(now, 1);
         groups
             .plan()

@@ -34,7 +34,7 @@ fn now() -> Timestamp {
     Timestamp::parse(fleet::EXAMPLE_NOW).unwrap()
 }
 
-fn member_total(groups: &GroupSet, fleet: &cohort::ColumnarFleet<'_>) -> usize {
+fn member_total(groups: &GroupSet, fleet: &cohort::engine::ColumnarFleet<'_>) -> usize {
     let bitsets = fleet.evaluate(now());
     groups
         .plan()

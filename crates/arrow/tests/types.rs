@@ -42,7 +42,7 @@ fn probes(criteria: &[&str]) -> GroupSet {
 fn members(
     groups: &GroupSet,
     criteria: &[&str],
-    fleet: &cohort::ColumnarFleet<'_>,
+    fleet: &cohort::engine::ColumnarFleet<'_>,
 ) -> Vec<(String, Vec<usize>)> {
     let bitsets = fleet.evaluate(now());
     criteria
@@ -407,9 +407,9 @@ fn nested_lists_stay_nested_and_are_cut_at_max_list_depth() {
 
     // `Slack` inside `depth` lists, for depths on both sides of the limit.
     for depth in [
-        cohort::MAX_LIST_DEPTH - 1,
-        cohort::MAX_LIST_DEPTH,
-        cohort::MAX_LIST_DEPTH + 1,
+        cohort::engine::MAX_LIST_DEPTH - 1,
+        cohort::engine::MAX_LIST_DEPTH,
+        cohort::engine::MAX_LIST_DEPTH + 1,
         40,
     ] {
         let mut array: ArrayRef = Arc::new(StringArray::from(vec!["Slack"]));
@@ -425,7 +425,7 @@ fn nested_lists_stay_nested_and_are_cut_at_max_list_depth() {
             value = json!([value]);
         }
         let result = same_as_json(array, &[Some(value)], LIST_PROBES);
-        let expected: &[usize] = if depth <= cohort::MAX_LIST_DEPTH {
+        let expected: &[usize] = if depth <= cohort::engine::MAX_LIST_DEPTH {
             &[0]
         } else {
             &[]

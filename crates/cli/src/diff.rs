@@ -11,7 +11,7 @@ mod git;
 
 use crate::machines::{self, MachineFormat};
 use crate::{Failure, output};
-use cohort::syntax::{Expr, GroupDef, Operator};
+use cohort::engine::syntax::{Expr, GroupDef, Operator};
 use cohort::{CriterionResult, ExplainNode, Explanation, GroupSet, Timestamp};
 use git::GitPath;
 use serde::Serialize;
@@ -118,11 +118,12 @@ fn load_side(flag: &str, spec: &str) -> Result<Side, Failure> {
             let texts = path
                 .read()
                 .map_err(|error| Failure(format!("error: {flag}: {error}")))?;
+            let mut builder = GroupSet::builder();
             for (name, text) in &texts {
                 loader.add_str(name, text);
+                builder.text(name, text);
             }
-            GroupSet::from_named_texts(texts.iter().map(|(n, t)| (n.as_str(), t.as_str())))
-                .map_err(invalid)?
+            builder.build().map_err(invalid)?
         }
         None => {
             loader.add_path(Path::new(spec));
@@ -267,15 +268,18 @@ fn diff(args: &DiffArgs, stdout: &mut dyn Write) -> Result<bool, Failure> {
             both.push(definition);
         }
     }
-    let both = GroupSet::from_definitions(&both).map_err(|error| {
-        Failure(format!(
-            "error: the two sets of groups cannot be evaluated together: {}",
-            error
-                .diagnostics()
-                .first()
-                .map_or_else(String::new, |d| d.message().to_owned())
-        ))
-    })?;
+    let both = GroupSet::builder()
+        .definitions(&both)
+        .build()
+        .map_err(|error| {
+            Failure(format!(
+                "error: the two sets of groups cannot be evaluated together: {}",
+                error
+                    .diagnostics()
+                    .first()
+                    .map_or_else(String::new, |d| d.message().to_owned())
+            ))
+        })?;
     let format = machines::resolve(&args.machines, args.machines_format)
         .map_err(|error| Failure(format!("error: {error}")))?;
     let fleet = cohort_fleet::read(

@@ -357,7 +357,9 @@ fn combine(documents: &[String]) -> Result<String, String> {
     let groups = loader.finish().groups;
     let yaml = cohort_load::to_yaml(&groups, false)
         .map_err(|error| format!("error: cannot print the imported groups: {error}"))?;
-    cohort::GroupSet::from_yaml_named("the imported groups", &yaml)
+    cohort::GroupSet::builder()
+        .text("the imported groups", &yaml)
+        .build()
         .map_err(|error| format!("{error}\nerror: the documents do not make one set of groups"))?;
     Ok(yaml)
 }

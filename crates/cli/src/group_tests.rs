@@ -31,7 +31,7 @@ pub(crate) fn run(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<u8, Failure> {
-    let groups = match GroupSet::load_all(&args.groups) {
+    let groups = match GroupSet::builder().paths(&args.groups).build() {
         Ok(groups) => groups,
         Err(error) => return problems(stderr, &error, " in the groups"),
     };

@@ -4,7 +4,7 @@
 //! versions; text with few distinct values that repeat becomes a dropdown with those options;
 //! anything else is text. Keys with a level prefix (`site:Name`) become fields of that level.
 
-use cohort::syntax::{FieldDef, FieldKind, Level, Loc, SchemaDef};
+use cohort::engine::syntax::{FieldDef, FieldKind, Level, Loc, SchemaDef};
 use cohort_check::literal::{Version, parse_date, parse_flag, parse_number};
 use serde_json::{Map, Value};
 use std::collections::{BTreeSet, HashMap};

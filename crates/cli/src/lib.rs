@@ -550,9 +550,22 @@ fn load_schema(path: Option<&Path>) -> Result<Option<cohort::Schema>, Failure> {
     })
 }
 
+/// The groups of `paths` as one set, validated against `schema` when there is one.
+pub(crate) fn load_group_set(
+    paths: &[PathBuf],
+    schema: Option<&cohort::Schema>,
+) -> Result<GroupSet, cohort::Error> {
+    let mut builder = GroupSet::builder();
+    builder.paths(paths);
+    if let Some(schema) = schema {
+        builder.schema(schema);
+    }
+    builder.build()
+}
+
 fn load_groups(paths: &[PathBuf], schema: Option<&Path>) -> Result<GroupSet, Failure> {
     let schema = load_schema(schema)?;
-    GroupSet::load_all_with_schema(paths, schema.as_ref()).map_err(|error| {
+    load_group_set(paths, schema.as_ref()).map_err(|error| {
         Failure(format!(
             "{error}\n{}",
             problems_found(error.diagnostics().len(), "")
@@ -580,7 +593,7 @@ fn warn_if_no_groups(groups: &GroupSet, paths: &[PathBuf], out: &mut dyn Write) 
 /// The group called `name`, or an error with the nearest name.
 fn group_named(groups: &GroupSet, name: &str) -> Result<GroupId, Failure> {
     groups.id(name).ok_or_else(|| {
-        let hint = cohort::syntax::nearest(name, groups.names())
+        let hint = cohort::engine::syntax::nearest(name, groups.names())
             .map(|n| format!("; did you mean `{n}`?"))
             .unwrap_or_default();
         Failure(format!("error: no group named `{name}`{hint}"))
@@ -828,7 +841,7 @@ fn eval(
 
 /// The members of every group, as the evaluation that found them holds them.
 enum Evaluated {
-    Bits(cohort::GroupBitsets),
+    Bits(cohort::engine::GroupBitsets),
     Lists(Vec<Vec<usize>>),
 }
 
@@ -973,7 +986,7 @@ fn check(
         Ok(schema) => schema,
         Err(error) => return report_problems(stdout, &error, " in the schema"),
     };
-    let groups = match GroupSet::load_all_with_schema(paths, schema.as_ref()) {
+    let groups = match load_group_set(paths, schema.as_ref()) {
         Ok(groups) => groups,
         Err(error) => return report_problems(stdout, &error, ""),
     };

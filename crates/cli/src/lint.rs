@@ -132,7 +132,7 @@ fn lint(args: &LintArgs, stdout: &mut dyn Write) -> Result<u8, String> {
         None => None,
     };
     // The facade's diagnostics for definitions that do not load or check.
-    if let Err(error) = cohort::GroupSet::load_all_with_schema(&args.groups, schema.as_ref()) {
+    if let Err(error) = crate::load_group_set(&args.groups, schema.as_ref()) {
         return Err(format!(
             "{error}\nerror: {} found (lint runs on valid definitions)",
             crate::output::counted(error.diagnostics().len(), "problem")

@@ -67,7 +67,7 @@ impl<'k> KnownFields<'k> {
         if self.budget == 0
             || lower
                 .chars()
-                .nth(cohort::syntax::MAX_SUGGESTION_INPUT)
+                .nth(cohort::engine::syntax::MAX_SUGGESTION_INPUT)
                 .is_some()
         {
             return Vec::new();
@@ -79,10 +79,13 @@ impl<'k> KnownFields<'k> {
             .by_length
             .range(length.saturating_sub(3)..=length + 3)
             .flat_map(|(_, names)| names.iter().copied())
-            .take(self.budget.min(cohort::syntax::MAX_SUGGESTION_CANDIDATES))
+            .take(
+                self.budget
+                    .min(cohort::engine::syntax::MAX_SUGGESTION_CANDIDATES),
+            )
             .collect();
         self.budget = self.budget.saturating_sub(candidates.len());
-        cohort::syntax::nearest(name, candidates)
+        cohort::engine::syntax::nearest(name, candidates)
             .into_iter()
             .collect()
     }
@@ -105,7 +108,7 @@ fn alternatives(names: &[&str]) -> String {
 /// The machines' field names `names`, after warning (see [`missing_fields`]) for every
 /// field the plan's groups test that none of them is; with how many were warned.
 pub(crate) fn missing_tested_fields<'k>(
-    plan: &cohort::Plan,
+    plan: &cohort::engine::Plan,
     names: impl IntoIterator<Item = &'k str>,
     out: &mut dyn Write,
 ) -> (KnownFields<'k>, usize) {

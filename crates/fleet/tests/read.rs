@@ -14,7 +14,7 @@ use std::io::Write;
 
 fn example_groups() -> GroupSet {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/groups");
-    GroupSet::load_all(&[dir]).unwrap()
+    GroupSet::builder().paths(&[dir]).build().unwrap()
 }
 
 fn now() -> Timestamp {
@@ -175,14 +175,14 @@ proptest! {
     }
 }
 
-fn cohort_check_groups(defs: &[cohort::syntax::GroupDef]) -> Result<GroupSet, ()> {
+fn cohort_check_groups(defs: &[cohort::engine::syntax::GroupDef]) -> Result<GroupSet, ()> {
     let yaml = defs
         .iter()
         .map(|g| {
             format!(
                 "- name: {}\n  where: {}\n",
                 serde_json::to_string(&g.name).unwrap(),
-                serde_json::to_string(&cohort::syntax::expr_to_text(&g.condition)).unwrap()
+                serde_json::to_string(&cohort::engine::syntax::expr_to_text(&g.condition)).unwrap()
             )
         })
         .collect::<String>();

@@ -171,13 +171,13 @@ pub fn write_ipc_stream(path: &Path, batches: &[RecordBatch]) {
 /// The example groups.
 pub fn example_groups() -> cohort::GroupSet {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/groups");
-    cohort::GroupSet::load_all([root]).unwrap()
+    cohort::GroupSet::builder().paths([root]).build().unwrap()
 }
 
 /// The members of every group of `groups` in `fleet`, by group name.
 pub fn membership(
     groups: &cohort::GroupSet,
-    fleet: &cohort::ColumnarFleet<'_>,
+    fleet: &cohort::engine::ColumnarFleet<'_>,
     now: cohort::Timestamp,
 ) -> Vec<(String, Vec<usize>)> {
     let bitsets = fleet.evaluate(now);

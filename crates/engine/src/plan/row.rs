@@ -26,7 +26,8 @@ impl Plan {
     /// machine in group G" or "in how many groups" for each machine of a fleet.
     ///
     /// ```
-    /// use cohort::{GroupSet, Scratch, Timestamp};
+    /// use cohort::{GroupSet, Timestamp};
+    /// use cohort::engine::{Scratch};
     /// use serde_json::json;
     ///
     /// let groups = GroupSet::from_yaml_str("groups:\n- {name: Low Disk, where: '[Free Disk %] < 10'}\n- {name: Any, where: '[Free Disk %] is not blank'}").unwrap();
