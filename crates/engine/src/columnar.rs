@@ -144,9 +144,10 @@ impl Codes {
             }
         }
         match self {
-            Codes::U8(c) => run(c.get(range).unwrap_or_default(), table, out),
-            Codes::U16(c) => run(c.get(range).unwrap_or_default(), table, out),
-            Codes::U32(c) => run(c.get(range).unwrap_or_default(), table, out),
+            // `range` is within the machines stored.
+            Codes::U8(c) => run(&c[range], table, out),
+            Codes::U16(c) => run(&c[range], table, out),
+            Codes::U32(c) => run(&c[range], table, out),
         }
     }
 }

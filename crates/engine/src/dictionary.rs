@@ -148,27 +148,22 @@ impl Dictionary {
     /// Moves the value of `code` in `other` here, under the next code (a list is taken out
     /// of `other`, a text copied).
     fn push_from(&mut self, other: &mut Dictionary, code: usize) {
-        let entry = match other.entries.get(code).copied() {
-            Some(Entry::Text { start, end }) => {
+        // `code` is a code of `other`.
+        let entry = match other.entries[code] {
+            Entry::Text { start, end } => {
                 let at = self.text.len();
-                self.text
-                    .push_str(other.text.get(start..end).unwrap_or_default());
+                self.text.push_str(&other.text[start..end]);
                 Entry::Text {
                     start: at,
                     end: self.text.len(),
                 }
             }
-            Some(Entry::List(index)) => {
-                let items = other
-                    .lists
-                    .get_mut(index)
-                    .map(std::mem::take)
-                    .unwrap_or_default();
+            Entry::List(index) => {
+                let items = std::mem::take(&mut other.lists[index]);
                 self.lists.push(items);
                 Entry::List(self.lists.len() - 1)
             }
-            Some(entry) => entry,
-            None => Entry::Null,
+            entry => entry,
         };
         self.entries.push(entry);
     }

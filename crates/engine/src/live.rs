@@ -156,7 +156,7 @@ impl Dependencies {
         // references read.
         let mut closure: Vec<Vec<usize>> = vec![Vec::new(); count];
         for id in &all {
-            let mut fields = fields_of_group.get(id.index()).cloned().unwrap_or_default();
+            let mut fields = fields_of_group[id.index()].clone();
             let mut timed = reads_time.get(id.index()).copied().unwrap_or(false);
             for referenced in references.get(id.index()).into_iter().flatten() {
                 fields.extend(closure.get(referenced.index()).into_iter().flatten());
@@ -600,7 +600,7 @@ impl<'p> MembershipTracker<'p> {
             }
             if member != self.is_member(group, slot) {
                 self.set_member(group, slot, member);
-                let id = self.ids.id(slot).unwrap_or_default();
+                let id = self.ids.occupied(slot);
                 events.push(MembershipEvent {
                     machine: machine.get_or_insert_with(|| Arc::from(id)).clone(),
                     group,

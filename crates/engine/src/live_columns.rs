@@ -166,6 +166,14 @@ impl MachineIds {
         }
     }
 
+    /// The id in `slot`, which holds a machine (a member, or a machine just evaluated): a
+    /// free slot here is a bug, and fails.
+    pub(crate) fn occupied(&self, slot: u32) -> &str {
+        let start = self.starts[slot as usize];
+        assert!(start != VACANT, "slot {slot} holds no machine");
+        self.texts.get(start)
+    }
+
     /// The number of machines.
     pub(crate) fn len(&self) -> usize {
         self.slots.len()

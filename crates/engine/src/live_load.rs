@@ -177,10 +177,8 @@ impl Encoder<'_> {
                 continue;
             };
             let first = machine * field_count;
-            let values = chunk
-                .values
-                .get(first..first + field_count)
-                .unwrap_or_default();
+            // Every staged machine has `field_count` values.
+            let values = &chunk.values[first..first + field_count];
             for ((value, hash), column) in values.iter().zip(self.columns.iter_mut()) {
                 match value {
                     Staged::List { start, end } => {

@@ -669,8 +669,10 @@ impl Context<'_> {
         if !self.fold {
             return self.with_raw_text(attr, f);
         }
+        if let (Attr::Text(_), Some(folded)) = (attr, self.folded) {
+            return f(folded);
+        }
         match attr {
-            Attr::Text(_) if self.folded.is_some() => f(self.folded.unwrap_or_default()),
             Attr::Text(text) if text.is_ascii() => {
                 if !text.bytes().any(|b| b.is_ascii_uppercase()) {
                     return f(text);

@@ -189,8 +189,8 @@ impl<'p> MembershipTracker<'p> {
         let initial: Vec<Vec<u64>> = same
             .iter()
             .map(|old| {
-                old.and_then(|old| old_members.get(old).cloned())
-                    .unwrap_or_default()
+                // `old` is a group of the old plan, whose members were given.
+                old.map(|old| old_members[old].clone()).unwrap_or_default()
             })
             .collect();
         let mut tracker = MembershipTracker {
@@ -232,7 +232,7 @@ impl<'p> MembershipTracker<'p> {
         let mut ids: HashMap<u32, Arc<str>> = HashMap::new();
         let mut id_of = |slot: u32| -> Arc<str> {
             ids.entry(slot)
-                .or_insert_with(|| Arc::from(self.ids.id(slot).unwrap_or_default()))
+                .or_insert_with(|| Arc::from(self.ids.occupied(slot)))
                 .clone()
         };
         let mut push = |name: &Arc<str>, old: &[u64], new: &[u64]| {

@@ -69,10 +69,8 @@ impl Plan {
         // the word and losing those whose criteria a predicate bit contradicts.
         let conjunctions = &level.conjunctions;
         for word in &conjunctions.words {
-            let kills = conjunctions
-                .kills
-                .get(word.kills.start as usize..word.kills.end as usize)
-                .unwrap_or_default();
+            // The compiler made every word's range within `kills`.
+            let kills = &conjunctions.kills[word.kills.start as usize..word.kills.end as usize];
             // Two accumulators, so that consecutive kills do not wait on each other.
             let kill_mask = |kill: &Kill| {
                 let bit =
@@ -358,14 +356,10 @@ impl Plan {
 
     /// Whether one of the blocks in `range` has every term true.
     fn any_block_holds(&self, range: std::ops::Range<u32>, bits: &[u64]) -> bool {
-        let blocks = self
-            .blocks
-            .get(range.start as usize..range.end as usize)
-            .unwrap_or_default();
+        // The compiler made every range within `blocks` and `terms`.
+        let blocks = &self.blocks[range.start as usize..range.end as usize];
         blocks.iter().any(|block| {
-            self.terms
-                .get(block.start as usize..block.end as usize)
-                .unwrap_or_default()
+            self.terms[block.start as usize..block.end as usize]
                 .iter()
                 .all(|term| term.holds(bits))
         })
