@@ -9,6 +9,7 @@
 //! are identical whatever the split.
 
 use crate::Timestamp;
+use crate::bits;
 use crate::dictionary::{Dictionary, Interner, Prepared, Stored, ValueView, hash_of};
 use crate::machine::{Attr, Machine};
 use crate::matcher::{Context, Outcome, element_contains};
@@ -24,14 +25,14 @@ pub struct Bitset {
 impl Bitset {
     fn empty(len: usize) -> Self {
         Bitset {
-            words: vec![0; len.div_ceil(64)],
+            words: vec![0; bits::words_for(len)],
             len,
         }
     }
 
     fn full(len: usize) -> Self {
         let mut set = Bitset {
-            words: vec![u64::MAX; len.div_ceil(64)],
+            words: vec![u64::MAX; bits::words_for(len)],
             len,
         };
         set.trim();
@@ -60,11 +61,7 @@ impl Bitset {
 
     /// Whether `position` is in the set.
     pub fn contains(&self, position: usize) -> bool {
-        position < self.len
-            && self
-                .words
-                .get(position / 64)
-                .is_some_and(|w| w >> (position % 64) & 1 == 1)
+        position < self.len && bits::is_set(&self.words, position)
     }
 
     /// How many positions are in the set.
@@ -74,7 +71,7 @@ impl Bitset {
 
     /// The positions in the set, in increasing order.
     pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        set_bits(&self.words)
+        bits::set_bits(&self.words)
     }
 
     fn and(&mut self, other: &Bitset) {
@@ -95,22 +92,6 @@ impl Bitset {
         }
         self.trim();
     }
-}
-
-/// The positions of the set bits of `words` (bit `i` of word `w` is position `64 * w + i`), in
-/// increasing order.
-pub(crate) fn set_bits(words: &[u64]) -> impl Iterator<Item = usize> + '_ {
-    words.iter().enumerate().flat_map(|(index, &word)| {
-        let mut word = word;
-        std::iter::from_fn(move || {
-            if word == 0 {
-                return None;
-            }
-            let bit = word.trailing_zeros() as usize;
-            word &= word - 1;
-            Some(index * 64 + bit)
-        })
-    })
 }
 
 /// Machine codes into a column's dictionary, as narrow as the dictionary allows.
@@ -765,7 +746,7 @@ impl ColumnarFleet<'_> {
             .map(|_| Bitset::empty(self.machines))
             .collect();
         // Whole words per thread, so threads never share a word.
-        let words = self.machines.div_ceil(64);
+        let words = bits::words_for(self.machines);
         let words_per_thread = words.div_ceil(threads).max(1);
         let fill = |bitsets: &mut [&mut [u64]], first_word: usize| {
             let start = first_word * 64;

@@ -18,6 +18,7 @@
 //!
 //! Embedders normally use this crate through the `cohort` facade.
 
+mod bits;
 mod columnar;
 mod dictionary;
 mod explain;

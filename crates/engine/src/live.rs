@@ -12,6 +12,7 @@
 //! machine a small code), its id in one arena of text, and one bit per (group, machine).
 
 use crate::Timestamp;
+use crate::bits;
 use crate::live_columns::{FieldColumn, MachineIds};
 use crate::machine::{Attr, Machine, Value};
 use crate::plan::{FieldRef, Formula, GroupId, Plan, PlanId, PredicateId, Scratch};
@@ -356,8 +357,7 @@ impl<'p> MembershipTracker<'p> {
             .members
             .get(group.index())
             .map_or(&[][..], Vec::as_slice);
-        crate::columnar::set_bits(words)
-            .filter_map(move |slot| self.ids.id(u32::try_from(slot).ok()?))
+        bits::set_bits(words).filter_map(move |slot| self.ids.id(u32::try_from(slot).ok()?))
     }
 
     /// The number of members of `group`.
@@ -519,7 +519,7 @@ impl<'p> MembershipTracker<'p> {
             for column in &mut self.columns {
                 column.set(slot, None);
             }
-            let words = self.ids.slot_count().div_ceil(64);
+            let words = bits::words_for(self.ids.slot_count());
             for bits in &mut self.members {
                 bits.resize(words, 0);
             }
@@ -587,7 +587,7 @@ impl<'p> MembershipTracker<'p> {
         }
         let bits = self.scratch.bits_mut();
         for (bit, member) in referenced_bits {
-            write_bit(bits, bit as usize, member);
+            bits::write(bits, bit as usize, member);
         }
         let mut events = Vec::new();
         // The machine's id, shared by its events (made at the first one).
@@ -596,7 +596,7 @@ impl<'p> MembershipTracker<'p> {
             let bits = self.scratch.bits_mut();
             let member = self.plan.group_holds(group, bits);
             if let Some(bit) = self.plan.member_bit.get(group.index()).copied().flatten() {
-                write_bit(bits, bit as usize, member);
+                bits::write(bits, bit as usize, member);
             }
             if member != self.is_member(group, slot) {
                 self.set_member(group, slot, member);
@@ -646,7 +646,7 @@ impl<'p> MembershipTracker<'p> {
         initial: Vec<Vec<u64>>,
     ) -> Vec<Vec<u64>> {
         let threads = threads.max(1);
-        let words = self.ids.slot_count().div_ceil(64);
+        let words = bits::words_for(self.ids.slot_count());
         let fields = only.map(|only| {
             let mut needed = vec![false; self.columns.len()];
             for (group, _) in only.iter().enumerate().filter(|(_, selected)| **selected) {
@@ -727,7 +727,7 @@ impl<'p> MembershipTracker<'p> {
                 let bits = scratch.bits_mut();
                 for (table, &predicate) in tables.iter_mut().zip(on_field) {
                     if let Some(held) = table.get_mut(code as usize) {
-                        *held = read_bit(bits, predicate as usize);
+                        *held = bits::is_set(bits, predicate as usize);
                     }
                 }
             }
@@ -831,12 +831,12 @@ impl<'p> MembershipTracker<'p> {
     fn is_member(&self, group: GroupId, slot: u32) -> bool {
         self.members
             .get(group.index())
-            .is_some_and(|words| read_bit(words, slot as usize))
+            .is_some_and(|words| bits::is_set(words, slot as usize))
     }
 
     fn set_member(&mut self, group: GroupId, slot: u32, member: bool) {
         if let Some(words) = self.members.get_mut(group.index()) {
-            write_bit(words, slot as usize, member);
+            bits::write(words, slot as usize, member);
         }
     }
 }
@@ -889,23 +889,6 @@ fn combine(
             predicates.get(predicate.0 as usize).map(Vec::as_slice),
             *negated,
         ),
-    }
-}
-
-fn read_bit(words: &[u64], bit: usize) -> bool {
-    words
-        .get(bit / 64)
-        .is_some_and(|word| word >> (bit % 64) & 1 == 1)
-}
-
-fn write_bit(words: &mut [u64], bit: usize, value: bool) {
-    if let Some(word) = words.get_mut(bit / 64) {
-        let mask = 1u64 << (bit % 64);
-        if value {
-            *word |= mask;
-        } else {
-            *word &= !mask;
-        }
     }
 }
 

@@ -2,7 +2,8 @@
 //! members of every group whose definition did not change, evaluates the others column by
 //! column, and reports only the joins and leaves the change causes.
 
-use super::{Change, FieldColumn, MembershipTracker, read_bit};
+use super::{Change, FieldColumn, MembershipTracker};
+use crate::bits;
 use crate::machine::Machine;
 use crate::plan::{Plan, Scratch};
 use std::collections::HashMap;
@@ -206,7 +207,7 @@ impl<'p> MembershipTracker<'p> {
         tracker.members = if only.iter().any(|&changed| changed) {
             tracker.evaluate_groups_on(tracker.threads(), Some(&only), initial)
         } else {
-            let words = tracker.ids.slot_count().div_ceil(64);
+            let words = bits::words_for(tracker.ids.slot_count());
             initial
                 .into_iter()
                 .map(|mut bits| {
@@ -247,7 +248,7 @@ impl<'p> MembershipTracker<'p> {
                     let bit = changed.trailing_zeros();
                     changed &= changed - 1;
                     let slot = (word * 64) as u32 + bit;
-                    let change = if read_bit(new, slot as usize) {
+                    let change = if bits::is_set(new, slot as usize) {
                         Change::Joined
                     } else {
                         Change::Left

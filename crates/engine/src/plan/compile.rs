@@ -2,6 +2,7 @@
 //! interned, groups as level programs.
 
 use super::*;
+use crate::bits;
 
 impl Plan {
     /// Compiles checked groups. Criteria that test the same field the same way share one
@@ -58,7 +59,7 @@ impl Plan {
                 field.folds |= predicate.fold;
             }
         }
-        let words = compiler.predicates.len().div_ceil(64);
+        let words = bits::words_for(compiler.predicates.len());
         for field in &mut field_table {
             let intervals: Vec<(u32, f64, f64)> = field
                 .predicates
@@ -89,20 +90,14 @@ impl Plan {
                     .predicates
                     .get(p as usize)
                     .is_some_and(|predicate| predicate.matcher.holds_on_any_element());
-                if any_element && let Some(word) = element_mask.get_mut(p as usize / 64) {
-                    *word |= 1 << (p % 64);
-                }
+                bits::set_if(&mut element_mask, p as usize, any_element);
             }
             if element_mask.iter().any(|&word| word != 0) {
                 field.not_element_cached = field
                     .predicates
                     .iter()
                     .copied()
-                    .filter(|&p| {
-                        element_mask
-                            .get(p as usize / 64)
-                            .is_none_or(|word| word >> (p % 64) & 1 == 0)
-                    })
+                    .filter(|&p| !bits::is_set(&element_mask, p as usize))
                     .collect();
                 field.element_mask = element_mask;
             }

@@ -1,6 +1,7 @@
 //! Row execution: one machine at a time, read through [`Machine`], into group bits.
 
 use super::*;
+use crate::bits;
 
 impl Plan {
     /// Evaluates one machine: the ids of the groups it belongs to, in definition order.
@@ -47,16 +48,14 @@ impl Plan {
             bits, member_bits, ..
         } = scratch;
         member_bits.clear();
-        member_bits.resize(self.groups.len().div_ceil(64), 0);
+        member_bits.resize(bits::words_for(self.groups.len()), 0);
         for level in &self.levels {
             self.evaluate_level(level, bits, member_bits);
             // Publish this level's memberships to the groups that reference them.
             for &(group, bit) in &level.publish {
-                let member = member_bits
-                    .get(group as usize / 64)
-                    .is_some_and(|word| word >> (group % 64) & 1 == 1);
-                if let Some(word) = bits.get_mut(bit as usize / 64) {
-                    *word |= u64::from(member) << (bit % 64);
+                let member = bits::is_set(member_bits, group as usize);
+                {
+                    bits::set_if(bits, bit as usize, member);
                 }
             }
         }
@@ -95,9 +94,7 @@ impl Plan {
         }
         for &(group, ref program) in &level.other_groups {
             let member = self.program_holds(program, bits);
-            if let Some(word) = member_bits.get_mut(group as usize / 64) {
-                *word |= u64::from(member) << (group % 64);
-            }
+            bits::set_if(member_bits, group as usize, member);
         }
     }
 
@@ -134,7 +131,7 @@ impl Plan {
         }
         bits.clear();
         // At least four words, so that small plans take the unchecked group loop.
-        bits.resize(self.bit_count.div_ceil(64).max(4), 0);
+        bits.resize(bits::words_for(self.bit_count).max(4), 0);
         if text_caches.len() < self.field_table.len() {
             text_caches.resize_with(self.field_table.len(), TextCache::default);
         }
@@ -291,7 +288,7 @@ impl Plan {
             parsed: field.parses.then(|| Parsed::of(text)),
             now,
         };
-        let mut pattern = vec![0u64; self.bit_count.div_ceil(64).max(4)];
+        let mut pattern = vec![0u64; bits::words_for(self.bit_count).max(4)];
         self.run_predicates(&field.cached, &value, buffer, &mut pattern);
         pattern
     }
@@ -332,9 +329,7 @@ impl Plan {
                     predicate.matcher.run(value.attr, &mut ctx) == Outcome::Held
                 }
             };
-            if let Some(word) = bits.get_mut(predicate_index as usize / 64) {
-                *word |= u64::from(held) << (predicate_index % 64);
-            }
+            bits::set_if(bits, predicate_index as usize, held);
         }
     }
 
@@ -377,9 +372,7 @@ impl Plan {
             let Some(branch) = self.branches.get(at as usize) else {
                 return false;
             };
-            let bit = bits
-                .get(branch.predicate as usize / 64)
-                .is_some_and(|word| word >> (branch.predicate % 64) & 1 == 1);
+            let bit = bits::is_set(bits, branch.predicate as usize);
             at = if bit != branch.negated {
                 branch.if_true
             } else {
@@ -398,9 +391,7 @@ pub struct Memberships<'s> {
 impl Memberships<'_> {
     /// Whether the machine is in group `id`.
     pub fn contains(&self, id: GroupId) -> bool {
-        self.bits
-            .get(id.index() / 64)
-            .is_some_and(|word| word >> (id.index() % 64) & 1 == 1)
+        bits::is_set(self.bits, id.index())
     }
 
     /// The number of groups the machine is in.
@@ -415,7 +406,7 @@ impl Memberships<'_> {
 
     /// The groups, in definition order.
     pub fn iter(&self) -> impl Iterator<Item = GroupId> + '_ {
-        crate::columnar::set_bits(self.bits).map(|index| GroupId(index as u32))
+        bits::set_bits(self.bits).map(|index| GroupId(index as u32))
     }
 }
 
