@@ -19,8 +19,8 @@
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
+use cohort::engine::Scratch;
 use cohort::{Attr, GroupSet, Machine, Timestamp};
-use cohort::engine::{Scratch};
 use cohort_testkit::fleet::{self, Rng};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use datalogic_rs::datavalue::OwnedDataValue;
@@ -160,7 +160,8 @@ fn bench(c: &mut Criterion) {
     let expected = cohort_count(&machines);
     // cohort's own converted form: each machine as a `Record` of the plan's fields by
     // position (the counterpart of the peers' converted values).
-    let records: Vec<cohort::engine::Record> = machines.iter().map(|m| groups.plan().record(m)).collect();
+    let records: Vec<cohort::engine::Record> =
+        machines.iter().map(|m| groups.plan().record(m)).collect();
     let record_count = |records: &[cohort::engine::Record]| {
         let mut scratch = Scratch::new();
         let mut total = 0;

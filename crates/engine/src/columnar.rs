@@ -10,9 +10,10 @@
 
 use crate::Timestamp;
 use crate::bits;
-use crate::dictionary::{Dictionary, Interner, Prepared, Stored, ValueView, hash_of};
+use crate::dictionary::{Dictionary, Interner, Prepared, Stored, hash_of};
 use crate::machine::{Attr, Machine};
-use crate::matcher::{Context, Outcome, element_contains};
+use crate::matcher::ValueView;
+use crate::matcher::{Context, element_contains};
 use crate::plan::{Formula, GroupId, Plan};
 
 /// A set of machine positions, one bit each.
@@ -530,41 +531,10 @@ fn list_table(
             if column.dictionary.list(code).is_some() {
                 list_holds(mask)
             } else {
-                held_on(predicate, column.value(code), now, buffer)
+                predicate.holds(column.value(code), now.unix_millis(), buffer)
             }
         })
         .collect()
-}
-
-/// Whether `predicate` holds on a dictionary value (`None`: missing), using the value's
-/// text, folded text and parsed forms prepared once.
-fn held_on(
-    predicate: &crate::plan::CompiledPredicate,
-    value: Option<ValueView<'_>>,
-    now: Timestamp,
-    buffer: &mut String,
-) -> bool {
-    if let Some(value) = value {
-        let text = if predicate.fold {
-            value.folded
-        } else {
-            value.text
-        };
-        if let Some(held) = predicate.kernel.try_run(value.attr, text) {
-            return held;
-        }
-    }
-    let mut ctx = Context {
-        now: now.unix_millis(),
-        fold: predicate.fold,
-        buffer,
-        parsed: value.and_then(|value| value.parsed),
-        folded: value.and_then(|value| value.folded),
-    };
-    predicate
-        .matcher
-        .run(value.map(|value| value.attr), &mut ctx)
-        == Outcome::Held
 }
 
 /// Below this many machines, evaluation stays on one thread.
@@ -667,13 +637,9 @@ impl ColumnarFleet<'_> {
                             let Some(item) = items.item(bit) else {
                                 continue;
                             };
-                            let mut ctx = Context {
-                                now: now.unix_millis(),
-                                fold: predicate.fold,
-                                buffer: &mut buffer,
-                                parsed: None,
-                                folded: item.folded,
-                            };
+                            let mut ctx =
+                                Context::new(now.unix_millis(), predicate.fold, &mut buffer);
+                            ctx.folded = item.folded;
                             if element_contains(item.attr, needle, &mut ctx) {
                                 mask |= 1 << bit;
                             }
@@ -693,7 +659,7 @@ impl ColumnarFleet<'_> {
                 // its elements does.
                 let mut held_items = 0u64;
                 for bit in 0..items.items.len() {
-                    if held_on(predicate, items.item(bit), now, &mut buffer) {
+                    if predicate.holds(items.item(bit), now.unix_millis(), &mut buffer) {
                         held_items |= 1 << bit;
                     }
                 }
@@ -703,7 +669,7 @@ impl ColumnarFleet<'_> {
                 return (column_index, table);
             }
             let table = (0..column.dictionary.len())
-                .map(|code| held_on(predicate, column.value(code), now, &mut buffer))
+                .map(|code| predicate.holds(column.value(code), now.unix_millis(), &mut buffer))
                 .collect();
             (column_index, table)
         };

@@ -12,6 +12,7 @@
 
 use crate::machine::{Attr, AttrList};
 use crate::matcher::Parsed;
+use crate::matcher::ValueView;
 
 /// One distinct value; texts and lists live in the [`Dictionary`] that holds the entry.
 #[derive(Clone, Copy, Debug)]
@@ -414,16 +415,6 @@ impl Prepared {
             + self.folded_ends.capacity() * std::mem::size_of::<usize>()
             + self.parsed.capacity() * std::mem::size_of::<Parsed>()
     }
-}
-
-/// A dictionary value as a predicate reads it: the attribute, and for a text its raw and
-/// folded forms and what it reads as.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct ValueView<'c> {
-    pub(crate) attr: Attr<'c>,
-    pub(crate) text: Option<&'c str>,
-    pub(crate) folded: Option<&'c str>,
-    pub(crate) parsed: Option<Parsed>,
 }
 
 impl<'c> ValueView<'c> {

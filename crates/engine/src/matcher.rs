@@ -618,6 +618,19 @@ fn as_date(attr: Attr<'_>, parsed: Option<Parsed>) -> Option<i64> {
 /// What one evaluation needs besides the machine: the time, whether text is folded, a
 /// buffer reused for folding and number formatting, and (for a text value read once for many
 /// predicates, as columnar evaluation does) its number and date read in advance.
+/// A value as the predicates on its field read it, prepared once for all of them: the
+/// attribute, and for a text its raw and folded forms and what it reads as. Every executor
+/// hands predicates this (the row path per machine, the columnar path per distinct value).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ValueView<'c> {
+    pub(crate) attr: Attr<'c>,
+    pub(crate) text: Option<&'c str>,
+    pub(crate) folded: Option<&'c str>,
+    pub(crate) parsed: Option<Parsed>,
+}
+
+/// What a matcher needs besides the value: the evaluation time, the predicate's case rule,
+/// a buffer to fold text into, and what the caller prepared once (see [`Context::new`]).
 pub(crate) struct Context<'b> {
     pub(crate) now: i64,
     pub(crate) fold: bool,
@@ -626,6 +639,36 @@ pub(crate) struct Context<'b> {
     /// The top-level text attribute already folded to lowercase, when the caller folded it
     /// once for every predicate on its field.
     pub(crate) folded: Option<&'b str>,
+}
+
+impl<'b> Context<'b> {
+    /// A context for a predicate with case rule `fold` at `now` (Unix milliseconds), with
+    /// nothing prepared.
+    pub(crate) fn new(now: i64, fold: bool, buffer: &'b mut String) -> Context<'b> {
+        Context {
+            now,
+            fold,
+            buffer,
+            parsed: None,
+            folded: None,
+        }
+    }
+
+    /// A context with what was prepared for `value` (its folded text and parsed forms).
+    pub(crate) fn prepared(
+        now: i64,
+        fold: bool,
+        buffer: &'b mut String,
+        value: Option<ValueView<'b>>,
+    ) -> Context<'b> {
+        Context {
+            now,
+            fold,
+            buffer,
+            parsed: value.and_then(|value| value.parsed),
+            folded: value.and_then(|value| value.folded),
+        }
+    }
 }
 
 /// A text value read as a number and as a date, once. Kept in 16 bytes (one per distinct

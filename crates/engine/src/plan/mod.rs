@@ -10,7 +10,7 @@
 //! The other executors (columnar, explain, live) are beside this module and read the plan.
 
 use crate::machine::{Attr, Machine, OwnedAttr, Record};
-use crate::matcher::{Context, Kernel, Matcher, Outcome, Parsed};
+use crate::matcher::{Context, Kernel, Matcher, Outcome, Parsed, ValueView};
 use cohort_check::ir::{CheckedSet, Condition, Predicate, Test};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -45,6 +45,27 @@ pub(crate) struct CompiledPredicate {
     pub(crate) matcher: Matcher,
     pub(crate) kernel: Kernel,
     pub(crate) fold: bool,
+}
+
+impl CompiledPredicate {
+    /// Whether the predicate holds on `value` (`None`: the machine has no such attribute)
+    /// at `now` (Unix milliseconds). The one dispatch every executor uses: the kernel's
+    /// shortcut when it has one for this value, else the matcher, the definition.
+    pub(crate) fn holds(
+        &self,
+        value: Option<ValueView<'_>>,
+        now: i64,
+        buffer: &mut String,
+    ) -> bool {
+        if let Some(value) = value {
+            let text = if self.fold { value.folded } else { value.text };
+            if let Some(held) = self.kernel.try_run(value.attr, text) {
+                return held;
+            }
+        }
+        let mut ctx = Context::prepared(now, self.fold, buffer, value);
+        self.matcher.run(value.map(|value| value.attr), &mut ctx) == Outcome::Held
+    }
 }
 
 /// A group's condition over predicate ids.
@@ -278,13 +299,7 @@ impl Plan {
         let Some(predicate) = self.predicates.get(id.0 as usize) else {
             return Outcome::Failed;
         };
-        let mut ctx = Context {
-            now: now.unix_millis(),
-            fold: predicate.fold,
-            buffer,
-            parsed: None,
-            folded: None,
-        };
+        let mut ctx = Context::new(now.unix_millis(), predicate.fold, buffer);
         predicate
             .matcher
             .run_observed(machine.attr(&predicate.field), &mut ctx, observer)

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::bits;
+use crate::matcher::ValueView;
 
 impl Plan {
     /// Evaluates one machine: the ids of the groups it belongs to, in definition order.
@@ -246,25 +247,23 @@ impl Plan {
             Some(text) if field.parses => Some(Parsed::of(text)),
             _ => None,
         };
-        let value = FieldValue {
+        let value = attr.map(|attr| ValueView {
             attr,
             text,
-            folded_text,
+            folded: folded_text,
             parsed,
-            now,
-        };
+        });
         if let (Some(cache), Some(text)) = (cache_miss, text) {
             let mut pattern = vec![0u64; bits.len()];
-            self.run_predicates(&field.cached, &value, buffer, &mut pattern);
+            self.run_predicates(&field.cached, value, now, buffer, &mut pattern);
             for (word, add) in bits.iter_mut().zip(&pattern) {
                 *word |= add;
             }
             cache.insert(text, pattern);
         }
-        self.run_predicates(others, &value, buffer, bits);
+        self.run_predicates(others, value, now, buffer, bits);
     }
 
-    /// Sets the bits of the predicates in `ids` that hold on one field's value.
     /// The results of `field`'s cached predicates on the text `text`, as predicate bits.
     fn cached_pattern(
         &self,
@@ -281,54 +280,29 @@ impl Plan {
         } else {
             None
         };
-        let value = FieldValue {
-            attr: Some(Attr::Text(text)),
+        let value = ValueView {
+            attr: Attr::Text(text),
             text: Some(text),
-            folded_text,
+            folded: folded_text,
             parsed: field.parses.then(|| Parsed::of(text)),
-            now,
         };
         let mut pattern = vec![0u64; bits::words_for(self.bit_count).max(4)];
-        self.run_predicates(&field.cached, &value, buffer, &mut pattern);
+        self.run_predicates(&field.cached, Some(value), now, buffer, &mut pattern);
         pattern
     }
 
+    /// Sets the bits of the predicates in `ids` that hold on one field's value.
     fn run_predicates(
         &self,
         ids: &[u32],
-        value: &FieldValue<'_>,
+        value: Option<ValueView<'_>>,
+        now: i64,
         buffer: &mut String,
         bits: &mut [u64],
     ) {
         for &predicate_index in ids {
-            let Some(predicate) = self.predicates.get(predicate_index as usize) else {
-                continue;
-            };
-            let shortcut = value.attr.and_then(|attr| {
-                let text = if predicate.fold {
-                    value.folded_text
-                } else {
-                    value.text
-                };
-                predicate.kernel.try_run(attr, text)
-            });
-            let held = match shortcut {
-                Some(held) => held,
-                None => {
-                    let mut ctx = Context {
-                        now: value.now,
-                        fold: predicate.fold,
-                        buffer,
-                        parsed: value.parsed,
-                        folded: if predicate.fold {
-                            value.folded_text
-                        } else {
-                            None
-                        },
-                    };
-                    predicate.matcher.run(value.attr, &mut ctx) == Outcome::Held
-                }
-            };
+            // The compiler made every predicate id of a field an index of `predicates`.
+            let held = self.predicates[predicate_index as usize].holds(value, now, buffer);
             bits::set_if(bits, predicate_index as usize, held);
         }
     }
@@ -446,15 +420,6 @@ pub(super) struct FieldScratch<'s> {
     pub(super) buffer: &'s mut String,
     pub(super) folded: &'s mut String,
     pub(super) text_caches: &'s mut Vec<TextCache>,
-}
-
-/// One field's value on the machine being evaluated, read and prepared once.
-pub(super) struct FieldValue<'a> {
-    pub(super) attr: Option<Attr<'a>>,
-    pub(super) text: Option<&'a str>,
-    pub(super) folded_text: Option<&'a str>,
-    pub(super) parsed: Option<Parsed>,
-    pub(super) now: i64,
 }
 
 /// Remembered predicate results by text value, for one field (see [`PlanField::cached`]):
