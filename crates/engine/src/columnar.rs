@@ -605,16 +605,11 @@ impl ColumnarFleet<'_> {
     /// For each predicate, its result on each distinct value of its field (index = code).
     /// Predicates are shared out between `threads` threads.
     fn predicate_tables(&self, now: Timestamp, threads: usize) -> Vec<(usize, Vec<bool>)> {
-        let table = |(index, predicate): (usize, &crate::plan::CompiledPredicate)| {
+        let table = |predicate: &crate::plan::CompiledPredicate| {
             let mut buffer = String::new();
             // The plan's fields are the store's columns, in the same order.
-            let column_index = u32::try_from(index)
-                .ok()
-                .and_then(|index| self.plan.field_of(crate::plan::PredicateId(index)))
-                .unwrap_or(usize::MAX);
-            let Some(column) = self.columns.get(column_index) else {
-                return (column_index, Vec::new());
-            };
+            let column_index = predicate.field.index();
+            let column = &self.columns[column_index];
             if let (Some((start, end)), Some(dates)) = (
                 predicate.matcher.date_range(now.unix_millis()),
                 &column.dates,
@@ -675,23 +670,15 @@ impl ColumnarFleet<'_> {
         };
         let predicates = &self.plan.predicates;
         if threads <= 1 || predicates.len() < 2 {
-            return predicates.iter().enumerate().map(table).collect();
+            return predicates.iter().map(table).collect();
         }
         let per_thread = predicates.len().div_ceil(threads);
         std::thread::scope(|scope| {
             let handles: Vec<_> = predicates
                 .chunks(per_thread)
-                .enumerate()
-                .map(|(part, chunk)| {
+                .map(|chunk| {
                     let table = &table;
-                    let first = part * per_thread;
-                    scope.spawn(move || {
-                        chunk
-                            .iter()
-                            .enumerate()
-                            .map(|(offset, predicate)| table((first + offset, predicate)))
-                            .collect::<Vec<_>>()
-                    })
+                    scope.spawn(move || chunk.iter().map(table).collect::<Vec<_>>())
                 })
                 .collect();
             handles

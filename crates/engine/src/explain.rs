@@ -288,8 +288,8 @@ impl Plan {
                 label,
                 text,
             } => {
-                let compiled = self.predicates.get(predicate.0 as usize);
-                let field = compiled.map_or("", |p| &p.field);
+                let compiled = self.predicate(*predicate);
+                let field = self.field_name(compiled.field);
                 let attr = machine.attr(field);
                 let mut trace = Trace::default();
                 let outcome = self.outcome(*predicate, machine, now, buffer, &mut trace);
@@ -298,19 +298,16 @@ impl Plan {
                     Outcome::Held | Outcome::Failed => trace.compared,
                     Outcome::Missing | Outcome::Unreadable => None,
                 };
-                let reason = match compiled {
-                    Some(compiled) => Reason {
-                        field,
-                        matcher: &compiled.matcher,
-                        attr,
-                        outcome,
-                        element: trace.element,
-                        compared_as,
-                        now,
-                    }
-                    .words(*negated),
-                    None => "the criterion is not in the plan".to_owned(),
-                };
+                let reason = Reason {
+                    field,
+                    matcher: &compiled.matcher,
+                    attr,
+                    outcome,
+                    element: trace.element,
+                    compared_as,
+                    now,
+                }
+                .words(*negated);
                 ExplainNode::Criterion(CriterionResult {
                     label: label.to_string(),
                     criterion: text.to_string(),

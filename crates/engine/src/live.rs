@@ -125,9 +125,7 @@ impl Dependencies {
             let mut timed = false;
             visit_criteria(&group.formula, &mut |formula| match formula {
                 Formula::Criterion { predicate, .. } => {
-                    if let Some(field) = plan.field_of(*predicate) {
-                        fields.push(field);
-                    }
+                    fields.push(plan.field_of(*predicate).index());
                     timed |= plan.reads_the_time(*predicate);
                 }
                 Formula::Member { group, .. } => {
@@ -187,12 +185,7 @@ impl Dependencies {
             .collect();
         let mut predicates_of_field = vec![Vec::new(); plan.fields().len()];
         for predicate in 0..plan.predicate_count() as u32 {
-            if let Some(predicates) = plan
-                .field_of(PredicateId(predicate))
-                .and_then(|field| predicates_of_field.get_mut(field))
-            {
-                predicates.push(predicate);
-            }
+            predicates_of_field[plan.field_of(PredicateId(predicate)).index()].push(predicate);
         }
         let field_index = plan
             .fields()

@@ -19,45 +19,36 @@ impl Plan {
                 block_shaped: group.block_shaped,
             })
             .collect();
-        let mut field_table: Vec<PlanField> = Vec::new();
-        // Field positions by name: a search per predicate made compiling quadratic in the
-        // number of distinct fields (100,000 fields: 98 s).
-        let mut positions: HashMap<Arc<str>, usize> = HashMap::new();
-        let mut predicate_field = Vec::with_capacity(compiler.predicates.len());
+        // The fields in the order predicates first name them: `FieldIndex` is a position here.
+        let mut field_table: Vec<PlanField> = std::mem::take(&mut compiler.field_names)
+            .into_iter()
+            .map(|name| PlanField {
+                name,
+                predicates: Vec::new(),
+                intervals: IntervalTable::default(),
+                not_intervals: Vec::new(),
+                cached: Vec::new(),
+                not_cached: Vec::new(),
+                worth_caching: false,
+                element_mask: Vec::new(),
+                not_element_cached: Vec::new(),
+                folds: false,
+                parses: false,
+            })
+            .collect();
         for (index, predicate) in compiler.predicates.iter().enumerate() {
-            let position = match positions.get(&predicate.field) {
-                Some(&position) => position,
-                None => {
-                    positions.insert(predicate.field.clone(), field_table.len());
-                    field_table.push(PlanField {
-                        name: predicate.field.clone(),
-                        predicates: Vec::new(),
-                        intervals: IntervalTable::default(),
-                        not_intervals: Vec::new(),
-                        cached: Vec::new(),
-                        not_cached: Vec::new(),
-                        worth_caching: false,
-                        element_mask: Vec::new(),
-                        not_element_cached: Vec::new(),
-                        folds: false,
-                        parses: false,
-                    });
-                    field_table.len() - 1
-                }
-            };
-            predicate_field.push(position);
-            if let Some(field) = field_table.get_mut(position) {
-                field.predicates.push(index as u32);
-                if predicate.kernel.number_interval().is_none() {
-                    field.not_intervals.push(index as u32);
-                }
-                if predicate.matcher.reads_the_time() {
-                    field.not_cached.push(index as u32);
-                } else {
-                    field.cached.push(index as u32);
-                }
-                field.folds |= predicate.fold;
+            let field = &mut field_table[predicate.field.index()];
+            let index = index as u32;
+            field.predicates.push(index);
+            if predicate.kernel.number_interval().is_none() {
+                field.not_intervals.push(index);
             }
+            if predicate.matcher.reads_the_time() {
+                field.not_cached.push(index);
+            } else {
+                field.cached.push(index);
+            }
+            field.folds |= predicate.fold;
         }
         let words = bits::words_for(compiler.predicates.len());
         for field in &mut field_table {
@@ -206,7 +197,6 @@ impl Plan {
             groups,
             id: PlanId::next(),
             field_table,
-            predicate_field,
             levels,
             evaluation_order,
             programs,
@@ -224,7 +214,10 @@ impl Plan {
 pub(super) struct Compiler {
     pub(super) predicates: Vec<CompiledPredicate>,
     pub(super) shared: HashMap<String, PredicateId>,
-    pub(super) fields: HashMap<String, Arc<str>>,
+    /// Field positions by name (a search per predicate made compiling quadratic in the
+    /// number of distinct fields: 100,000 fields took 98 s), and the names by position.
+    pub(super) fields: HashMap<String, FieldIndex>,
+    pub(super) field_names: Vec<Arc<str>>,
 }
 
 impl Compiler {
@@ -257,11 +250,15 @@ impl Compiler {
         if let Some(id) = self.shared.get(&key) {
             return *id;
         }
-        let field = self
-            .fields
-            .entry(predicate.field.clone())
-            .or_insert_with(|| Arc::from(predicate.field.as_str()))
-            .clone();
+        let field = match self.fields.get(&predicate.field) {
+            Some(&field) => field,
+            None => {
+                let field = FieldIndex(self.field_names.len() as u32);
+                self.field_names.push(Arc::from(predicate.field.as_str()));
+                self.fields.insert(predicate.field.clone(), field);
+                field
+            }
+        };
         let id = PredicateId(self.predicates.len() as u32);
         let matcher = Matcher::compile(&predicate.test);
         self.predicates.push(CompiledPredicate {

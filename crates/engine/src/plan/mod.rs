@@ -35,13 +35,34 @@ impl GroupId {
     }
 }
 
+/// Identifies a predicate of a plan: its position in [`Plan::predicate`]'s table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct PredicateId(pub(crate) u32);
+
+impl PredicateId {
+    /// The position of the predicate in the plan's table.
+    pub(crate) fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Identifies a field a plan reads: its position in the plan's field table (the order of
+/// [`Plan::fields`]; a columnar store keeps one column per field in the same order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct FieldIndex(pub(crate) u32);
+
+impl FieldIndex {
+    /// The position of the field in the plan's field table.
+    pub(crate) fn index(self) -> usize {
+        self.0 as usize
+    }
+}
 
 /// A positive predicate, shared by every criterion (in any group) that tests the same thing.
 #[derive(Debug)]
 pub(crate) struct CompiledPredicate {
-    pub(crate) field: Arc<str>,
+    /// The field it tests.
+    pub(crate) field: FieldIndex,
     pub(crate) matcher: Matcher,
     pub(crate) kernel: Kernel,
     pub(crate) fold: bool,
@@ -108,8 +129,6 @@ pub struct Plan {
     /// The distinct fields in first-use order, each with its predicates: row evaluation
     /// reads each field once per machine and folds its case once.
     field_table: Vec<PlanField>,
-    /// For each predicate, the position of its field in `field_table`.
-    predicate_field: Vec<usize>,
     /// The groups by level: a group's level is above the levels of the groups it
     /// references (`member of`), so each level reads the groups of the levels before it.
     /// Without references, one level holds every group.
@@ -250,15 +269,10 @@ impl Plan {
                     ..
                 },
             ) => {
-                n == m
-                    && t == u
-                    && match (
-                        self.predicates.get(p.0 as usize),
-                        other.predicates.get(q.0 as usize),
-                    ) {
-                        (Some(p), Some(q)) => p.field == q.field && p.fold == q.fold,
-                        _ => false,
-                    }
+                n == m && t == u && {
+                    let (p, q) = (self.predicate(*p), other.predicate(*q));
+                    self.field_name(p.field) == other.field_name(q.field) && p.fold == q.fold
+                }
             }
             (
                 Formula::Member {
@@ -277,15 +291,23 @@ impl Plan {
     }
 
     /// The position in [`Plan::fields`] of predicate `id`'s field.
-    pub(crate) fn field_of(&self, id: PredicateId) -> Option<usize> {
-        self.predicate_field.get(id.0 as usize).copied()
+    pub(crate) fn field_of(&self, id: PredicateId) -> FieldIndex {
+        self.predicate(id).field
+    }
+
+    /// Predicate `id` (an id of this plan: another plan's id here is a bug, and fails).
+    pub(crate) fn predicate(&self, id: PredicateId) -> &CompiledPredicate {
+        &self.predicates[id.index()]
+    }
+
+    /// The name of field `field`.
+    pub(crate) fn field_name(&self, field: FieldIndex) -> &str {
+        &self.field_table[field.index()].name
     }
 
     /// Whether predicate `id` depends on the evaluation time.
     pub(crate) fn reads_the_time(&self, id: PredicateId) -> bool {
-        self.predicates
-            .get(id.0 as usize)
-            .is_some_and(|p| p.matcher.reads_the_time())
+        self.predicate(id).matcher.reads_the_time()
     }
 
     pub(crate) fn outcome<M: Machine + ?Sized, O: crate::matcher::Observer>(
@@ -296,13 +318,13 @@ impl Plan {
         buffer: &mut String,
         observer: &mut O,
     ) -> Outcome {
-        let Some(predicate) = self.predicates.get(id.0 as usize) else {
-            return Outcome::Failed;
-        };
+        let predicate = self.predicate(id);
         let mut ctx = Context::new(now.unix_millis(), predicate.fold, buffer);
-        predicate
-            .matcher
-            .run_observed(machine.attr(&predicate.field), &mut ctx, observer)
+        predicate.matcher.run_observed(
+            machine.attr(self.field_name(predicate.field)),
+            &mut ctx,
+            observer,
+        )
     }
 }
 
