@@ -10,7 +10,8 @@
 
 use crate::Timestamp;
 use crate::bits;
-use crate::dictionary::{Dictionary, Interner, Prepared, Stored, hash_of};
+use crate::dictionary::{Dictionary, Interner, Prepared, hash_of};
+use crate::machine::OwnedAttr;
 use crate::machine::{Attr, Machine};
 use crate::matcher::ValueView;
 use crate::matcher::{Context, element_contains};
@@ -153,7 +154,7 @@ struct Column {
 /// The distinct elements of a list column, and each value's elements as a bit mask.
 #[derive(Debug)]
 struct ListItems {
-    items: Vec<Stored>,
+    items: Vec<OwnedAttr>,
     /// Per item: its folded text and what it reads as, when it is a text.
     prepared: Vec<Option<(String, crate::matcher::Parsed)>>,
     masks: Vec<u64>,
@@ -166,12 +167,12 @@ impl ListItems {
         }
         let state = foldhash::fast::RandomState::default();
         let mut keys: hashbrown::HashTable<(u64, u32)> = hashbrown::HashTable::new();
-        let mut items: Vec<Stored> = Vec::new();
+        let mut items: Vec<OwnedAttr> = Vec::new();
         let mut masks = Vec::with_capacity(dictionary.len());
         for code in 0..dictionary.len() {
             let mut mask = 0u64;
             for element in dictionary.list(code).unwrap_or_default() {
-                if matches!(element, Stored::List(_)) {
+                if matches!(element, OwnedAttr::List(_)) {
                     return None;
                 }
                 let hash = hash_of(element.as_attr(), &state);

@@ -10,9 +10,8 @@
 //! column is finished ([`Prepared`]), for the distinct values that survived merging, on
 //! every core.
 
-use crate::machine::{Attr, AttrList};
-use crate::matcher::Parsed;
-use crate::matcher::ValueView;
+use crate::machine::{Attr, OwnedAttr};
+use crate::matcher::{Parsed, ValueView};
 
 /// One distinct value; texts and lists live in the [`Dictionary`] that holds the entry.
 #[derive(Clone, Copy, Debug)]
@@ -36,7 +35,7 @@ enum Entry {
 pub(crate) struct Dictionary {
     entries: Vec<Entry>,
     text: String,
-    lists: Vec<Vec<Stored>>,
+    lists: Vec<Vec<OwnedAttr>>,
 }
 
 impl Dictionary {
@@ -79,7 +78,7 @@ impl Dictionary {
     }
 
     /// The elements of `code`, when it is a list.
-    pub(crate) fn list(&self, code: usize) -> Option<&[Stored]> {
+    pub(crate) fn list(&self, code: usize) -> Option<&[OwnedAttr]> {
         match *self.entries.get(code)? {
             Entry::List(index) => self.lists.get(index).map(Vec::as_slice),
             _ => None,
@@ -96,7 +95,7 @@ impl Dictionary {
             (Some(Entry::List(index)), Attr::List(_)) => self
                 .lists
                 .get(*index)
-                .is_some_and(|items| Stored::list_is(items, attr, 0)),
+                .is_some_and(|items| OwnedAttr::list_is(items, attr, 0)),
             _ => false,
         }
     }
@@ -138,7 +137,7 @@ impl Dictionary {
             }
             Attr::List(list) => {
                 self.lists
-                    .push(list.iter().map(|item| Stored::at(item, 1)).collect());
+                    .push(list.iter().map(|item| OwnedAttr::at(item, 1)).collect());
                 Entry::List(self.lists.len() - 1)
             }
             Attr::Opaque => Entry::Opaque,
@@ -173,12 +172,12 @@ impl Dictionary {
     pub(crate) fn heap_bytes(&self) -> usize {
         self.entries.capacity() * std::mem::size_of::<Entry>()
             + self.text.capacity()
-            + self.lists.capacity() * std::mem::size_of::<Vec<Stored>>()
+            + self.lists.capacity() * std::mem::size_of::<Vec<OwnedAttr>>()
             + self
                 .lists
                 .iter()
                 .flatten()
-                .map(Stored::heap_bytes)
+                .map(OwnedAttr::heap_bytes)
                 .sum::<usize>()
     }
 }
@@ -438,113 +437,6 @@ impl<'c> ValueView<'c> {
     }
 }
 
-/// A list element: an owned copy of an attribute value, cut at
-/// [`MAX_LIST_DEPTH`](crate::MAX_LIST_DEPTH).
-#[derive(Clone, Debug)]
-pub(crate) enum Stored {
-    Null,
-    Bool(bool),
-    Number(f64),
-    Text(Box<str>),
-    List(Vec<Stored>),
-    Opaque,
-}
-
-impl Stored {
-    /// A copy of `attr` read `depth` lists deep.
-    fn at(attr: Attr<'_>, depth: usize) -> Stored {
-        match attr.at_depth(depth) {
-            Attr::Null => Stored::Null,
-            Attr::Bool(b) => Stored::Bool(b),
-            Attr::Number(n) => Stored::Number(n),
-            Attr::Text(t) => Stored::Text(t.into()),
-            Attr::List(list) => Stored::List(
-                list.iter()
-                    .map(|item| Stored::at(item, depth + 1))
-                    .collect(),
-            ),
-            Attr::Opaque => Stored::Opaque,
-        }
-    }
-
-    /// Whether the elements `items` (of a list at `depth`) are those of the list `attr`.
-    fn list_is(items: &[Stored], attr: Attr<'_>, depth: usize) -> bool {
-        match attr.at_depth(depth) {
-            Attr::List(list) => {
-                items.len() == list.len()
-                    && items
-                        .iter()
-                        .zip(list.iter())
-                        .all(|(item, element)| item.is_at(element, depth + 1))
-            }
-            _ => false,
-        }
-    }
-
-    fn is_at(&self, attr: Attr<'_>, depth: usize) -> bool {
-        match (self, attr.at_depth(depth)) {
-            (Stored::Null, Attr::Null) | (Stored::Opaque, Attr::Opaque) => true,
-            (Stored::Bool(a), Attr::Bool(b)) => *a == b,
-            (Stored::Number(a), Attr::Number(b)) => a.to_bits() == b.to_bits(),
-            (Stored::Text(a), Attr::Text(b)) => **a == *b,
-            (Stored::List(items), Attr::List(_)) => Stored::list_is(items, attr, depth),
-            _ => false,
-        }
-    }
-
-    /// Whether two stored values are one value (both are cut at the same depth, so this
-    /// recurses no deeper).
-    pub(crate) fn same(&self, other: &Stored) -> bool {
-        match (self, other) {
-            (Stored::Null, Stored::Null) | (Stored::Opaque, Stored::Opaque) => true,
-            (Stored::Bool(a), Stored::Bool(b)) => a == b,
-            (Stored::Number(a), Stored::Number(b)) => a.to_bits() == b.to_bits(),
-            (Stored::Text(a), Stored::Text(b)) => a == b,
-            (Stored::List(a), Stored::List(b)) => {
-                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same(y))
-            }
-            _ => false,
-        }
-    }
-
-    pub(crate) fn as_attr(&self) -> Attr<'_> {
-        match self {
-            Stored::Null => Attr::Null,
-            Stored::Bool(b) => Attr::Bool(*b),
-            Stored::Number(n) => Attr::Number(*n),
-            Stored::Text(t) => Attr::Text(t),
-            Stored::List(items) => Attr::List(items),
-            Stored::Opaque => Attr::Opaque,
-        }
-    }
-
-    /// The text, for a text value.
-    pub(crate) fn text(&self) -> Option<&str> {
-        match self {
-            Stored::Text(text) => Some(text),
-            _ => None,
-        }
-    }
-
-    fn heap_bytes(&self) -> usize {
-        std::mem::size_of::<Stored>()
-            + match self {
-                Stored::Text(t) => t.len(),
-                Stored::List(items) => items.iter().map(Stored::heap_bytes).sum(),
-                _ => 0,
-            }
-    }
-}
-
-impl AttrList for Vec<Stored> {
-    fn len(&self) -> usize {
-        Vec::len(self)
-    }
-    fn get(&self, index: usize) -> Option<Attr<'_>> {
-        self.as_slice().get(index).map(Stored::as_attr)
-    }
-}
-
 #[cfg(all(test, feature = "serde_json"))]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -583,12 +475,12 @@ mod tests {
         let dictionary = interner.into_dictionary();
         let mut levels = 1;
         let mut at = dictionary.list(code_a as usize).unwrap().first().unwrap();
-        while let Stored::List(items) = at {
+        while let OwnedAttr::List(items) = at {
             levels += 1;
             at = &items[0];
         }
         assert_eq!(levels, crate::MAX_LIST_DEPTH);
-        assert!(matches!(at, Stored::Opaque));
+        assert!(matches!(at, OwnedAttr::Opaque));
     }
 
     /// Two values with one hash (forced here; a random-seeded hash makes it rare in

@@ -209,35 +209,79 @@ impl Machine for Record {
     }
 }
 
-/// An owned copy of any attribute value (unlike [`Value`], it keeps [`Attr::Opaque`]), cut
-/// at [`MAX_LIST_DEPTH`] (so cloning, comparing, printing and dropping it recurse no deeper).
+/// The engine's owned copy of an attribute value: what a [`Record`] keeps and what the
+/// columnar store keeps of list elements. Unlike [`Value`] (the embedder's owned type,
+/// read from JSON or YAML) it keeps [`Attr::Opaque`], and it is cut at [`MAX_LIST_DEPTH`],
+/// so cloning, comparing and dropping it recurse no deeper.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum OwnedAttr {
     Null,
     Bool(bool),
     Number(f64),
-    Text(String),
+    Text(Box<str>),
     List(Vec<OwnedAttr>),
     Opaque,
 }
 
 impl OwnedAttr {
+    /// A copy of `attr`.
     pub(crate) fn of(attr: Attr<'_>) -> OwnedAttr {
         OwnedAttr::at(attr, 0)
     }
 
-    fn at(attr: Attr<'_>, depth: usize) -> OwnedAttr {
+    /// A copy of `attr` read `depth` lists deep.
+    pub(crate) fn at(attr: Attr<'_>, depth: usize) -> OwnedAttr {
         match attr.at_depth(depth) {
             Attr::Null => OwnedAttr::Null,
             Attr::Bool(b) => OwnedAttr::Bool(b),
             Attr::Number(n) => OwnedAttr::Number(n),
-            Attr::Text(t) => OwnedAttr::Text(t.to_owned()),
+            Attr::Text(t) => OwnedAttr::Text(t.into()),
             Attr::List(list) => OwnedAttr::List(
                 list.iter()
                     .map(|item| OwnedAttr::at(item, depth + 1))
                     .collect(),
             ),
             Attr::Opaque => OwnedAttr::Opaque,
+        }
+    }
+
+    /// Whether the elements `items` (of a list at `depth`) are those of the list `attr`.
+    pub(crate) fn list_is(items: &[OwnedAttr], attr: Attr<'_>, depth: usize) -> bool {
+        match attr.at_depth(depth) {
+            Attr::List(list) => {
+                items.len() == list.len()
+                    && items
+                        .iter()
+                        .zip(list.iter())
+                        .all(|(item, element)| item.is_at(element, depth + 1))
+            }
+            _ => false,
+        }
+    }
+
+    fn is_at(&self, attr: Attr<'_>, depth: usize) -> bool {
+        match (self, attr.at_depth(depth)) {
+            (OwnedAttr::Null, Attr::Null) | (OwnedAttr::Opaque, Attr::Opaque) => true,
+            (OwnedAttr::Bool(a), Attr::Bool(b)) => *a == b,
+            (OwnedAttr::Number(a), Attr::Number(b)) => a.to_bits() == b.to_bits(),
+            (OwnedAttr::Text(a), Attr::Text(b)) => **a == *b,
+            (OwnedAttr::List(items), Attr::List(_)) => OwnedAttr::list_is(items, attr, depth),
+            _ => false,
+        }
+    }
+
+    /// Whether two stored values are one value (both are cut at the same depth, so this
+    /// recurses no deeper).
+    pub(crate) fn same(&self, other: &OwnedAttr) -> bool {
+        match (self, other) {
+            (OwnedAttr::Null, OwnedAttr::Null) | (OwnedAttr::Opaque, OwnedAttr::Opaque) => true,
+            (OwnedAttr::Bool(a), OwnedAttr::Bool(b)) => a == b,
+            (OwnedAttr::Number(a), OwnedAttr::Number(b)) => a.to_bits() == b.to_bits(),
+            (OwnedAttr::Text(a), OwnedAttr::Text(b)) => a == b,
+            (OwnedAttr::List(a), OwnedAttr::List(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same(y))
+            }
+            _ => false,
         }
     }
 
@@ -250,6 +294,23 @@ impl OwnedAttr {
             OwnedAttr::List(items) => Attr::List(items),
             OwnedAttr::Opaque => Attr::Opaque,
         }
+    }
+
+    /// The text, for a text value.
+    pub(crate) fn text(&self) -> Option<&str> {
+        match self {
+            OwnedAttr::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn heap_bytes(&self) -> usize {
+        std::mem::size_of::<OwnedAttr>()
+            + match self {
+                OwnedAttr::Text(t) => t.len(),
+                OwnedAttr::List(items) => items.iter().map(OwnedAttr::heap_bytes).sum(),
+                _ => 0,
+            }
     }
 }
 
