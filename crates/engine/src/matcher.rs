@@ -50,6 +50,9 @@ pub(crate) struct Capabilities {
     pub(crate) timeless: bool,
     /// It reads text as a number or a date, so reading the text once for several tests pays.
     pub(crate) parses: bool,
+    /// Its result may depend on letter case, so a case-insensitive criterion needs the text
+    /// folded; `false` lets an executor skip folding for it.
+    pub(crate) reads_case: bool,
 }
 
 /// A shortcut for the commonest tests on the commonest values, decided without the general
@@ -60,8 +63,15 @@ pub(crate) enum Kernel {
     None,
     NumberCompare(Comparison, f64),
     NumberBetween(f64, f64),
-    /// `equal` to texts none of which reads as a number.
-    TextEquals(Vec<String>),
+    /// `equal` to texts none of which reads as a number; whether a flag's text (`true`,
+    /// `false`) is one of them, decided once.
+    TextEquals {
+        values: Vec<String>,
+        on_true: bool,
+        on_false: bool,
+    },
+    /// `is blank`, on a scalar.
+    IsBlank,
     /// `contains any of` a few substrings.
     TextContains(Vec<memchr::memmem::Finder<'static>>),
     /// `starts with` one of the texts.
@@ -88,8 +98,13 @@ impl Kernel {
                 },
             ) => Kernel::NumberBetween(*low, *high),
             Matcher::EqualsFew(values) if values.iter().all(|v| v.number.is_none()) => {
-                Kernel::TextEquals(values.iter().map(|v| v.text.clone()).collect())
+                Kernel::TextEquals {
+                    values: values.iter().map(|v| v.text.clone()).collect(),
+                    on_true: values.iter().any(|v| v.text == "true"),
+                    on_false: values.iter().any(|v| v.text == "false"),
+                }
             }
+            Matcher::IsBlank => Kernel::IsBlank,
             Matcher::ContainsAnyFew(needles) => Kernel::TextContains(
                 needles
                     .iter()
@@ -107,7 +122,7 @@ impl Kernel {
     pub(crate) fn is_cheap(&self) -> bool {
         matches!(
             self,
-            Kernel::TextEquals(_) | Kernel::TextStartsWith(_) | Kernel::TextEndsWith(_)
+            Kernel::TextEquals { .. } | Kernel::TextStartsWith(_) | Kernel::TextEndsWith(_)
         )
     }
 
@@ -140,14 +155,19 @@ impl Kernel {
             (Kernel::NumberBetween(low, high), Attr::Number(n)) if !n.is_nan() => {
                 Some(n >= *low && n <= *high)
             }
-            (Kernel::TextEquals(values), Attr::Text(_)) => {
+            (Kernel::TextEquals { values, .. }, Attr::Text(_)) => {
                 let text = text?;
                 Some(values.iter().any(|v| v == text))
             }
-            (Kernel::TextEquals(values), Attr::Bool(flag)) => {
-                let text = if flag { "true" } else { "false" };
-                Some(values.iter().any(|v| v == text))
-            }
+            (
+                Kernel::TextEquals {
+                    on_true, on_false, ..
+                },
+                Attr::Bool(flag),
+            ) => Some(if flag { *on_true } else { *on_false }),
+            // White space has no case: the text as given (`text` may be folded).
+            (Kernel::IsBlank, Attr::Text(raw)) => Some(raw.trim().is_empty()),
+            (Kernel::IsBlank, Attr::Bool(_) | Attr::Number(_)) => Some(false),
             (Kernel::TextContains(finders), Attr::Text(_)) => {
                 let text = text?;
                 Some(finders.iter().any(|f| f.find(text.as_bytes()).is_some()))
@@ -229,26 +249,31 @@ impl Matcher {
     /// always correct (only slower).
     pub(crate) fn capabilities(&self) -> Capabilities {
         let reads_bound = |bound: &Bound| bound.number.is_some() || bound.date.is_some();
-        let (any_element, timeless, parses) = match self {
-            Matcher::EqualsFew(values) => (true, true, values.iter().any(|v| v.number.is_some())),
-            Matcher::EqualsMany { numbers, .. } => (true, true, !numbers.is_empty()),
+        let (any_element, timeless, parses, reads_case) = match self {
+            Matcher::EqualsFew(values) => {
+                (true, true, values.iter().any(|v| v.number.is_some()), true)
+            }
+            Matcher::EqualsMany { numbers, .. } => (true, true, !numbers.is_empty(), true),
             Matcher::ContainsAnyFew(_)
             | Matcher::ContainsAnyAutomaton(_)
             | Matcher::StartsWith(_)
             | Matcher::EndsWith(_)
-            | Matcher::Matches(_) => (true, true, false),
+            | Matcher::Matches(_) => (true, true, false, true),
             // On a list: every substring in some element, not all in one.
-            Matcher::ContainsAll(_) => (false, true, false),
-            Matcher::Compare(_, bound) => (true, true, reads_bound(bound)),
-            Matcher::Between(low, _) => (true, true, reads_bound(low)),
-            // On a list: the list is empty, not some element blank.
-            Matcher::IsBlank => (false, true, false),
-            Matcher::WithinLast(_) | Matcher::OlderThan(_) => (true, false, true),
+            Matcher::ContainsAll(_) => (false, true, false, true),
+            // Versions and dates read from text whatever their case, but text that reads
+            // as neither may be compared as text.
+            Matcher::Compare(_, bound) => (true, true, reads_bound(bound), true),
+            Matcher::Between(low, _) => (true, true, reads_bound(low), true),
+            // On a list: the list is empty, not some element blank. White space has no case.
+            Matcher::IsBlank => (false, true, false, false),
+            Matcher::WithinLast(_) | Matcher::OlderThan(_) => (true, false, true, true),
         };
         Capabilities {
             any_element,
             timeless,
             parses,
+            reads_case,
         }
     }
 
@@ -281,6 +306,11 @@ impl Matcher {
             Matcher::ContainsAll(needles) => Some(needles),
             _ => None,
         }
+    }
+
+    /// Whether the result may depend on letter case (every test but `is blank`).
+    pub(crate) fn reads_case(&self) -> bool {
+        self.capabilities().reads_case
     }
 
     /// Whether the result depends on the evaluation time (relative dates).

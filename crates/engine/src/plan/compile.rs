@@ -103,6 +103,7 @@ impl Plan {
         let mut branches = Vec::new();
         let mut blocks = Vec::new();
         let mut terms = Vec::new();
+        let mut pair_blocks = Vec::new();
         // Referenced groups get a bit after the predicates'.
         let mut member_bit: Vec<Option<u32>> = vec![None; groups.len()];
         let mut bit_count = compiler.predicates.len();
@@ -164,13 +165,26 @@ impl Plan {
                     }
                 }
                 Some(literal_blocks) => {
-                    let first = blocks.len() as u32;
-                    for block in literal_blocks {
-                        let start = terms.len() as u32;
-                        terms.extend(mask_terms(&block));
-                        blocks.push(start..terms.len() as u32);
-                    }
-                    let program = GroupProgram::Blocks(first..blocks.len() as u32);
+                    let pairs: Option<Vec<[MaskTerm; 2]>> = literal_blocks
+                        .iter()
+                        .map(|block| term_pair(block))
+                        .collect();
+                    let program = match pairs {
+                        Some(pairs) => {
+                            let first = pair_blocks.len() as u32;
+                            pair_blocks.extend(pairs);
+                            GroupProgram::PairBlocks(first..pair_blocks.len() as u32)
+                        }
+                        None => {
+                            let first = blocks.len() as u32;
+                            for block in literal_blocks {
+                                let start = terms.len() as u32;
+                                terms.extend(mask_terms(&block));
+                                blocks.push(start..terms.len() as u32);
+                            }
+                            GroupProgram::Blocks(first..blocks.len() as u32)
+                        }
+                    };
                     programs.push(program.clone());
                     level.other_groups.push((index, program));
                 }
@@ -204,6 +218,7 @@ impl Plan {
             bit_count,
             branches,
             blocks,
+            pair_blocks,
             terms,
             record_fields: std::sync::OnceLock::new(),
         }
@@ -261,11 +276,13 @@ impl Compiler {
         };
         let id = PredicateId(self.predicates.len() as u32);
         let matcher = Matcher::compile(&predicate.test);
+        // A criterion on which case has no bearing tests the text as it is.
+        let fold = !predicate.case_sensitive && matcher.reads_case();
         self.predicates.push(CompiledPredicate {
             field,
             kernel: Kernel::of(&matcher),
             matcher,
-            fold: !predicate.case_sensitive,
+            fold,
         });
         self.shared.insert(key, id);
         id

@@ -94,7 +94,10 @@ impl IntervalTable {
         if self.words == 0 {
             return;
         }
-        let direct = (n.fract() == 0.0)
+        // A whole number (within a float's exact integers; `fract` would call libm's `trunc`
+        // on the baseline x86_64 target) is looked up directly.
+        let whole = n.abs() < 9_007_199_254_740_992.0 && (n as i64) as f64 == n;
+        let direct = whole
             .then(|| (n as i64).checked_sub(self.first_integer))
             .flatten()
             .and_then(|offset| usize::try_from(offset).ok())

@@ -146,6 +146,8 @@ pub struct Plan {
     /// The blocks of the groups that are: each block a range of `terms`.
     blocks: Vec<std::ops::Range<u32>>,
     terms: Vec<MaskTerm>,
+    /// The blocks of [`GroupProgram::PairBlocks`], two mask terms each.
+    pair_blocks: Vec<[MaskTerm; 2]>,
     /// The field names shared by every [`Record`] of this plan.
     record_fields: std::sync::OnceLock<Arc<[Arc<str>]>>,
 }

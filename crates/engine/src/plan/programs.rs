@@ -12,6 +12,9 @@ pub(super) enum GroupProgram {
     /// Blocks of criteria (the console's shape, and any formula that flattens to at most
     /// [`MAX_FLAT_BLOCKS`] of them): a range of [`Plan::blocks`], met when one block is.
     Blocks(std::ops::Range<u32>),
+    /// Blocks that each fit in two mask terms (most groups of two or three blocks): a range
+    /// of [`Plan::pair_blocks`], met when one block is.
+    PairBlocks(std::ops::Range<u32>),
     /// Anything else: the entry of a branch program.
     Branches(u32),
 }

@@ -311,6 +311,10 @@ impl Plan {
         match program {
             GroupProgram::Pair([first, second]) => first.holds(bits) & second.holds(bits),
             GroupProgram::Blocks(range) => self.any_block_holds(range.clone(), bits),
+            GroupProgram::PairBlocks(range) => self.pair_blocks
+                [range.start as usize..range.end as usize]
+                .iter()
+                .any(|[first, second]| first.holds(bits) & second.holds(bits)),
             GroupProgram::Branches(entry) => self.runs_true(*entry, bits),
         }
     }
