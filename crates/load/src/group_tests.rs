@@ -132,13 +132,26 @@ pub enum TestFileError {
         /// Where the first invalid byte is.
         position: Position,
     },
+    /// A problem inside a test file, at a position in it.
+    #[error("{problem}")]
+    InFile {
+        /// The file's path as given, or the name given with the text.
+        file: String,
+        /// Where the problem is (for a name or key given twice, the second one; for a
+        /// missing key, the mapping without it).
+        position: Position,
+        /// What is wrong.
+        problem: TestProblem,
+    },
+}
+
+/// What is wrong inside a test file (see [`TestFileError::InFile`], which says where).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TestProblem {
     /// The text is not YAML, or is over a YAML limit (nesting, aliases).
     #[error("{message}")]
     Yaml {
-        /// The file.
-        file: String,
-        /// Where the YAML reader stopped.
-        position: Position,
         /// What is wrong.
         message: String,
         /// A likely fix.
@@ -147,10 +160,6 @@ pub enum TestFileError {
     /// A key that a test file or a test does not have.
     #[error("unknown key `{key}` in {what}")]
     UnknownKey {
-        /// The file.
-        file: String,
-        /// Where the key is.
-        position: Position,
         /// The key written.
         key: String,
         /// "a test file" or "a test".
@@ -163,10 +172,6 @@ pub enum TestFileError {
     /// A key (or a machine attribute) written twice in one mapping.
     #[error("{what} `{key}` is given twice")]
     DuplicateKey {
-        /// The file.
-        file: String,
-        /// Where the second one is.
-        position: Position,
         /// "key" or "attribute".
         what: &'static str,
         /// The key.
@@ -175,10 +180,6 @@ pub enum TestFileError {
     /// A node of the wrong kind.
     #[error("{what} must be {expected}, found {found}")]
     WrongType {
-        /// The file.
-        file: String,
-        /// Where the node is.
-        position: Position,
         /// What the node is for.
         what: String,
         /// What it must be.
@@ -189,10 +190,6 @@ pub enum TestFileError {
     /// A required key is missing.
     #[error("{what} has no `{key}`")]
     Missing {
-        /// The file.
-        file: String,
-        /// Where the mapping without it starts.
-        position: Position,
         /// What lacks it.
         what: String,
         /// The key.
@@ -201,10 +198,6 @@ pub enum TestFileError {
     /// Two tests of a file have the same name.
     #[error("test `{name}` is defined twice in this file")]
     DuplicateCase {
-        /// The file.
-        file: String,
-        /// Where the second one is.
-        position: Position,
         /// The name.
         name: String,
         /// Where the first one is.
@@ -213,20 +206,12 @@ pub enum TestFileError {
     /// A test that names no group.
     #[error("test `{name}` names no group to check")]
     NoExpectation {
-        /// The file.
-        file: String,
-        /// Where the test starts.
-        position: Position,
         /// The test.
         name: String,
     },
     /// A group that a test names under both `member_of` and `not_member_of`.
     #[error("test `{name}` lists `{group}` under both `member_of` and `not_member_of`")]
     Contradiction {
-        /// The file.
-        file: String,
-        /// Where the second mention is.
-        position: Position,
         /// The test.
         name: String,
         /// The group.
@@ -245,14 +230,7 @@ impl TestFileError {
             | TestFileError::TooDeep { path, .. }
             | TestFileError::LinkOutside { path, .. }
             | TestFileError::NotUtf8 { path, .. } => path.display().to_string(),
-            TestFileError::Yaml { file, .. }
-            | TestFileError::UnknownKey { file, .. }
-            | TestFileError::DuplicateKey { file, .. }
-            | TestFileError::WrongType { file, .. }
-            | TestFileError::Missing { file, .. }
-            | TestFileError::DuplicateCase { file, .. }
-            | TestFileError::NoExpectation { file, .. }
-            | TestFileError::Contradiction { file, .. } => file.clone(),
+            TestFileError::InFile { file, .. } => file.clone(),
         }
     }
 
@@ -265,27 +243,31 @@ impl TestFileError {
             | TestFileError::NotAFile { .. }
             | TestFileError::TooDeep { .. }
             | TestFileError::LinkOutside { .. } => None,
-            TestFileError::NotUtf8 { position, .. }
-            | TestFileError::Yaml { position, .. }
-            | TestFileError::UnknownKey { position, .. }
-            | TestFileError::DuplicateKey { position, .. }
-            | TestFileError::WrongType { position, .. }
-            | TestFileError::Missing { position, .. }
-            | TestFileError::DuplicateCase { position, .. }
-            | TestFileError::NoExpectation { position, .. }
-            | TestFileError::Contradiction { position, .. } => Some(*position),
+            TestFileError::NotUtf8 { position, .. } | TestFileError::InFile { position, .. } => {
+                Some(*position)
+            }
         }
     }
 
     /// A likely fix.
     pub fn help(&self) -> Option<String> {
         match self {
-            TestFileError::Yaml { help, .. } => help.clone(),
-            TestFileError::UnknownKey {
+            TestFileError::InFile { problem, .. } => problem.help(),
+            _ => None,
+        }
+    }
+}
+
+impl TestProblem {
+    /// A likely fix.
+    pub fn help(&self) -> Option<String> {
+        match self {
+            TestProblem::Yaml { help, .. } => help.clone(),
+            TestProblem::UnknownKey {
                 suggestion: Some(key),
                 ..
             } => Some(format!("did you mean `{key}`?")),
-            TestFileError::UnknownKey { allowed, .. } => Some(format!(
+            TestProblem::UnknownKey { allowed, .. } => Some(format!(
                 "the keys are {}",
                 allowed
                     .iter()
@@ -293,17 +275,17 @@ impl TestFileError {
                     .collect::<Vec<_>>()
                     .join(", ")
             )),
-            TestFileError::DuplicateCase { first, .. } => {
+            TestProblem::DuplicateCase { first, .. } => {
                 Some(format!("the first is at line {}; give each test its own `name`", first.line))
             }
-            TestFileError::NoExpectation { .. } => Some(
+            TestProblem::NoExpectation { .. } => Some(
                 "list the groups the machine must be in under `member_of`, and those it must not be in under `not_member_of`".to_owned(),
             ),
-            TestFileError::Missing { key: "machine", .. } => Some(
+            TestProblem::Missing { key: "machine", .. } => Some(
                 "give the sample machine's attributes: `machine: {OS: Microsoft Windows 11 Pro}`"
                     .to_owned(),
             ),
-            TestFileError::Missing { key: "tests", .. } => {
+            TestProblem::Missing { key: "tests", .. } => {
                 Some("a test file is `tests:` followed by a list of tests".to_owned())
             }
             _ => None,
@@ -341,11 +323,13 @@ fn read_test_file_with(
         max_expanded_bytes: usize::try_from(limits.max_alias_bytes).unwrap_or(usize::MAX),
     };
     let tree = yaml::read(text, &index, yaml_limits).map_err(|error| {
-        vec![TestFileError::Yaml {
+        vec![TestFileError::InFile {
             file: name.to_owned(),
             position: index.position(text, error.offset),
-            message: error.message,
-            help: error.help,
+            problem: TestProblem::Yaml {
+                message: error.message,
+                help: error.help,
+            },
         }]
     })?;
     let mut reader = TestReader {
@@ -390,12 +374,14 @@ impl TestReader<'_> {
     }
 
     fn wrong_type(&mut self, id: NodeId, what: impl Into<String>, expected: &'static str) {
-        self.errors.push(TestFileError::WrongType {
+        self.errors.push(TestFileError::InFile {
             file: self.file.to_owned(),
             position: self.position(id),
-            what: what.into(),
-            expected,
-            found: self.tree.node(id).describe(),
+            problem: TestProblem::WrongType {
+                what: what.into(),
+                expected,
+                found: self.tree.node(id).describe(),
+            },
         });
     }
 
@@ -419,22 +405,26 @@ impl TestReader<'_> {
                 continue;
             };
             let Some(&name) = allowed.iter().find(|name| **name == text) else {
-                self.errors.push(TestFileError::UnknownKey {
+                self.errors.push(TestFileError::InFile {
                     file: self.file.to_owned(),
                     position: self.position(key),
-                    key: text.to_owned(),
-                    what,
-                    allowed,
-                    suggestion: cohort_syntax::nearest(text, allowed.iter().copied()),
+                    problem: TestProblem::UnknownKey {
+                        key: text.to_owned(),
+                        what,
+                        allowed,
+                        suggestion: cohort_syntax::nearest(text, allowed.iter().copied()),
+                    },
                 });
                 continue;
             };
             if found.iter().any(|(seen, _)| *seen == name) {
-                self.errors.push(TestFileError::DuplicateKey {
+                self.errors.push(TestFileError::InFile {
                     file: self.file.to_owned(),
                     position: self.position(key),
-                    what: "key",
-                    key: name.to_owned(),
+                    problem: TestProblem::DuplicateKey {
+                        what: "key",
+                        key: name.to_owned(),
+                    },
                 });
                 continue;
             }
@@ -474,11 +464,13 @@ impl TestReader<'_> {
         }
         let Some(tests) = get("tests") else {
             if !entries.is_empty() || self.errors.is_empty() {
-                self.errors.push(TestFileError::Missing {
+                self.errors.push(TestFileError::InFile {
                     file: self.file.to_owned(),
                     position: self.position(root),
-                    what: "the test file".to_owned(),
-                    key: "tests",
+                    problem: TestProblem::Missing {
+                        what: "the test file".to_owned(),
+                        key: "tests",
+                    },
                 });
             }
             return;
@@ -510,12 +502,14 @@ impl TestReader<'_> {
                     .as_deref()
                     .is_some_and(|n| n.chars().any(char::is_control))
                 {
-                    self.errors.push(TestFileError::WrongType {
-                        file: self.file.to_owned(),
-                        position: self.position(node),
+                    self.errors.push(TestFileError::InFile {
+ file: self.file.to_owned(),
+ position: self.position(node),
+ problem: TestProblem::WrongType {
                         what: "a test's `name`".to_owned(),
                         expected: "text on one line (no line breaks, tabs or other control characters)",
                         found: "text with a control character",
+ },
                     });
                     None
                 } else {
@@ -529,11 +523,13 @@ impl TestReader<'_> {
             Some(node) => self.machine(node),
             None => {
                 if self.errors.len() == errors_before {
-                    self.errors.push(TestFileError::Missing {
+                    self.errors.push(TestFileError::InFile {
                         file: self.file.to_owned(),
                         position: self.position(id),
-                        what: format!("test `{label}`"),
-                        key: "machine",
+                        problem: TestProblem::Missing {
+                            what: format!("test `{label}`"),
+                            key: "machine",
+                        },
                     });
                 }
                 None
@@ -547,19 +543,23 @@ impl TestReader<'_> {
             not_member_of.unwrap_or_default(),
         );
         if member_of.is_empty() && not_member_of.is_empty() && self.errors.len() == errors_before {
-            self.errors.push(TestFileError::NoExpectation {
+            self.errors.push(TestFileError::InFile {
                 file: self.file.to_owned(),
                 position: self.position(id),
-                name: label.clone(),
+                problem: TestProblem::NoExpectation {
+                    name: label.clone(),
+                },
             });
         }
         for group in &not_member_of {
             if member_of.iter().any(|g| g.text == group.text) {
-                self.errors.push(TestFileError::Contradiction {
+                self.errors.push(TestFileError::InFile {
                     file: self.file.to_owned(),
                     position: group.position,
-                    name: label.clone(),
-                    group: group.text.clone(),
+                    problem: TestProblem::Contradiction {
+                        name: label.clone(),
+                        group: group.text.clone(),
+                    },
                 });
             }
         }
@@ -611,11 +611,13 @@ impl TestReader<'_> {
                 continue;
             };
             if attributes.iter().any(|(seen, _)| *seen == name.text) {
-                self.errors.push(TestFileError::DuplicateKey {
+                self.errors.push(TestFileError::InFile {
                     file: self.file.to_owned(),
                     position: name.position,
-                    what: "attribute",
-                    key: name.text,
+                    problem: TestProblem::DuplicateKey {
+                        what: "attribute",
+                        key: name.text,
+                    },
                 });
                 continue;
             }
@@ -664,11 +666,13 @@ impl TestReader<'_> {
     fn check_names(&mut self) {
         for (index, case) in self.cases.iter().enumerate() {
             if let Some(first) = self.cases[..index].iter().find(|c| c.name == case.name) {
-                self.errors.push(TestFileError::DuplicateCase {
+                self.errors.push(TestFileError::InFile {
                     file: self.file.to_owned(),
                     position: case.position,
-                    name: case.name.clone(),
-                    first: first.position,
+                    problem: TestProblem::DuplicateCase {
+                        name: case.name.clone(),
+                        first: first.position,
+                    },
                 });
             }
         }

@@ -53,7 +53,7 @@ mod yaml;
 pub use data::{YamlData, YamlDataError, read_yaml_data};
 pub use error::LoadError;
 pub use group_tests::{
-    Named, TestCase, TestFile, TestFileError, TestFiles, is_test_file, read_test_file,
+    Named, TestCase, TestFile, TestFileError, TestFiles, TestProblem, is_test_file, read_test_file,
     read_test_paths,
 };
 pub use markdown::{MarkdownError, MarkdownLimit, import_markdown};
