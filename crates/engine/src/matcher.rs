@@ -117,13 +117,15 @@ impl Kernel {
         }
     }
 
-    /// Whether the shortcut is a few byte comparisons (equality, prefix, suffix): cheaper
-    /// than looking a remembered result up.
-    pub(crate) fn is_cheap(&self) -> bool {
-        matches!(
-            self,
-            Kernel::TextEquals { .. } | Kernel::TextStartsWith(_) | Kernel::TextEndsWith(_)
-        )
+    /// When the shortcut is a few byte comparisons (equality, prefix, suffix), how many:
+    /// a few are cheaper than looking a remembered result up, many are not.
+    pub(crate) fn comparisons(&self) -> Option<usize> {
+        match self {
+            Kernel::TextEquals { values, .. }
+            | Kernel::TextStartsWith(values)
+            | Kernel::TextEndsWith(values) => Some(values.len()),
+            _ => None,
+        }
     }
 
     /// For a test on numbers: the closed interval of the (non-NaN) numbers it holds on.

@@ -65,14 +65,15 @@ impl Plan {
                 })
                 .collect();
             field.intervals = IntervalTable::new(&intervals, words);
-            let cheap = field
+            // Remembering results per text pays unless every predicate is a few byte
+            // comparisons: fewer than 8 in all (a cache lookup costs about that).
+            let cheap: Vec<usize> = field
                 .cached
                 .iter()
-                .filter_map(|&p| compiler.predicates.get(p as usize))
-                .filter(|p| p.kernel.is_cheap())
-                .count();
-            field.worth_caching =
-                field.cached.len() >= 2 && (cheap < field.cached.len() || cheap >= 8);
+                .filter_map(|&p| compiler.predicates[p as usize].kernel.comparisons())
+                .collect();
+            field.worth_caching = field.cached.len() >= 2
+                && (cheap.len() < field.cached.len() || cheap.iter().sum::<usize>() >= 8);
             // On a list of texts, the cached predicates that hold when some element holds
             // are read from each element's remembered results.
             let mut element_mask = vec![0u64; words];
