@@ -181,9 +181,11 @@ CohortStatus cohort_tracker_set_now(CohortTracker *tracker,
 // order).
 //
 // # Safety
-// `tracker` is `NULL` or a live handle no other thread is using; `group` is `NULL` or
+// `tracker` is `NULL` or a live handle no other thread is changing; `group` is `NULL` or
 // NUL-terminated; `out_json` is `NULL` or writable.
-CohortStatus cohort_tracker_members(CohortTracker *tracker, const char *group, char **out_json);
+CohortStatus cohort_tracker_members(const CohortTracker *tracker,
+                                    const char *group,
+                                    char **out_json);
 
 // The message of the last failed call on this thread (what the CLI would print, without
 // `error: `), or `NULL` when the last call succeeded. The string belongs to the library and

@@ -774,22 +774,23 @@ pub unsafe extern "C" fn cohort_tracker_set_now(
 /// order).
 ///
 /// # Safety
-/// `tracker` is `NULL` or a live handle no other thread is using; `group` is `NULL` or
+/// `tracker` is `NULL` or a live handle no other thread is changing; `group` is `NULL` or
 /// NUL-terminated; `out_json` is `NULL` or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn cohort_tracker_members(
-    tracker: *mut CohortTracker,
+    tracker: *const CohortTracker,
     group: *const c_char,
     out_json: *mut *mut c_char,
 ) -> CohortStatus {
     entry(|| {
         // SAFETY: the caller's contract, passed on.
         unsafe { reset(out_json, "out_json") }?;
-        // SAFETY: as above.
-        let tracker = unsafe { tracker_of(tracker) }?;
+        // SAFETY: a live handle or NULL, by the caller's contract.
+        let tracker = unsafe { tracker.as_ref() }
+            .ok_or_else(|| Failure::new(CohortStatus::NullArgument, "`tracker` is NULL"))?;
         // SAFETY: as above.
         let group = unsafe { text(group, "group") }?;
-        let members = tracker.cell.with_dependent_mut(|set, tracker| {
+        let members = tracker.cell.with_dependent(|set, tracker| {
             let id = group_named(set, group)?;
             Ok::<Value, Failure>(json!(tracker.members(id).collect::<Vec<_>>()))
         })?;

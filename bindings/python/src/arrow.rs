@@ -30,12 +30,13 @@ fn stream(object: &Bound<'_, PyAny>) -> PyResult<FFI_ArrowArrayStream> {
 }
 
 /// The batches of the stream `object` exports, read into `plan`'s columns, and the ids
-/// from the `id_field` column. The GIL is released while the batches are read.
+/// from the `id_field` column when one is given. The GIL is released while the batches are
+/// read.
 pub(crate) fn read<'p>(
     py: Python<'_>,
     object: &Bound<'_, PyAny>,
     plan: &'p cohort::Plan,
-    id_field: &str,
+    id_field: Option<&str>,
 ) -> PyResult<(ColumnarFleet<'p>, cohort_arrow::Ids)> {
     let stream = stream(object)?;
     let read = py.detach(move || -> Result<_, String> {
@@ -45,8 +46,10 @@ pub(crate) fn read<'p>(
         for batch in reader {
             let batch: RecordBatch = batch.map_err(|e| e.to_string())?;
             cohort_arrow::append_batch(&mut builder, &batch).map_err(|e| e.to_string())?;
-            ids.append_batch(&batch, id_field)
-                .map_err(|e| e.to_string())?;
+            if let Some(id_field) = id_field {
+                ids.append_batch(&batch, id_field)
+                    .map_err(|e| e.to_string())?;
+            }
         }
         Ok((builder.finish(), ids))
     });

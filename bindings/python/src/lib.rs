@@ -92,6 +92,33 @@ fn definitions_error(py: Python<'_>, error: &cohort::Error) -> PyErr {
     err
 }
 
+/// Refuses definitions or schema text over the limit the CLI holds every definitions file
+/// to (`cohort_load::Limits::max_file_bytes`), with the loader's message for such a file.
+fn within_file_limit(py: Python<'_>, name: &str, text: &str) -> PyResult<()> {
+    let limit = cohort_load::Limits::default().max_file_bytes;
+    if u64::try_from(text.len()).unwrap_or(u64::MAX) <= limit {
+        return Ok(());
+    }
+    let message = cohort_load::LoadError::TooLarge {
+        path: name.into(),
+        limit,
+    }
+    .to_string();
+    let err = CohortError::new_err(message.clone());
+    let diagnostic = Diagnostic {
+        file: Some(name.to_owned()),
+        line: None,
+        column: None,
+        group: None,
+        criterion: None,
+        rendered: format!("{name}: {message}"),
+        message,
+        help: None,
+    };
+    err.value(py).setattr("diagnostics", vec![diagnostic])?;
+    Err(err)
+}
+
 /// A field schema (`fields:` with names, types and levels) to validate groups against.
 #[pyclass(module = "cohort", frozen)]
 struct Schema {
@@ -111,6 +138,7 @@ impl Schema {
     /// Reads a schema from YAML text (named `<schema>` in diagnostics).
     #[staticmethod]
     fn from_yaml(py: Python<'_>, text: &str) -> PyResult<Schema> {
+        within_file_limit(py, "<schema>", text)?;
         cohort::Schema::from_yaml_named("<schema>", text)
             .map(|schema| Schema { schema })
             .map_err(|e| definitions_error(py, &e))
@@ -228,29 +256,31 @@ impl GroupSet {
         Ok((maps, ids))
     }
 
-    /// The members of every group over `machines` (dicts or Arrow data), with ids; the GIL
-    /// is released while the columns are built and evaluated.
+    /// The members of every group over `machines` (dicts or Arrow data), the number of
+    /// machines, and their ids when `id_field` is given; the GIL is released while the
+    /// columns are built and evaluated.
     fn evaluate_any(
         &self,
         py: Python<'_>,
         machines: &Bound<'_, PyAny>,
         now: Timestamp,
-        id_field: &str,
-    ) -> PyResult<(cohort::GroupBitsets, Vec<String>)> {
+        id_field: Option<&str>,
+    ) -> PyResult<(cohort::GroupBitsets, usize, Vec<String>)> {
         let set = &self.set;
         if arrow::is_arrow(machines) {
             let (fleet, ids) = arrow::read(py, machines, set.plan(), id_field)?;
             let bits = py.detach(|| fleet.evaluate(now));
-            return Ok((bits, ids.iter().map(str::to_owned).collect()));
+            let ids = ids.iter().map(str::to_owned).collect();
+            return Ok((bits, fleet.machine_count(), ids));
         }
-        let (maps, ids) = self.read_dicts(machines, Some(id_field))?;
+        let (maps, ids) = self.read_dicts(machines, id_field)?;
         let bits = py.detach(|| set.plan().columnar(&maps).evaluate(now));
         let ids = ids
             .into_iter()
             .enumerate()
             .map(|(position, id)| id.unwrap_or_else(|| format!("#{}", position + 1)))
             .collect();
-        Ok((bits, ids))
+        Ok((bits, maps.len(), ids))
     }
 }
 
@@ -283,28 +313,7 @@ impl GroupSet {
     #[staticmethod]
     #[pyo3(signature = (text, schema = None))]
     fn from_yaml(py: Python<'_>, text: &str, schema: Option<&Schema>) -> PyResult<Self> {
-        // The limit the CLI holds every definitions file to.
-        let limit = cohort_load::Limits::default().max_file_bytes;
-        if u64::try_from(text.len()).unwrap_or(u64::MAX) > limit {
-            let message = cohort_load::LoadError::TooLarge {
-                path: "<string>".into(),
-                limit,
-            }
-            .to_string();
-            let err = CohortError::new_err(message.clone());
-            let diagnostic = Diagnostic {
-                file: Some("<string>".to_owned()),
-                line: None,
-                column: None,
-                group: None,
-                criterion: None,
-                message: message.clone(),
-                help: None,
-                rendered: format!("<string>: {message}"),
-            };
-            err.value(py).setattr("diagnostics", vec![diagnostic])?;
-            return Err(err);
-        }
+        within_file_limit(py, "<string>", text)?;
         match schema {
             None => cohort::GroupSet::from_yaml_str(text),
             Some(schema) => cohort::GroupSet::from_yaml_str_with_schema(text, &schema.schema),
@@ -370,7 +379,7 @@ impl GroupSet {
         id_field: &str,
     ) -> PyResult<Bound<'py, PyDict>> {
         let now = convert::now(now)?;
-        let (bits, ids) = self.evaluate_any(py, machines, now, id_field)?;
+        let (bits, _, ids) = self.evaluate_any(py, machines, now, Some(id_field))?;
         let result = PyDict::new(py);
         for group in self.set.plan().group_ids() {
             let members: Vec<&str> = bits
@@ -393,8 +402,8 @@ impl GroupSet {
         now: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyList>> {
         let now = convert::now(now)?;
-        let (bits, ids) = self.evaluate_any(py, machines, now, "id")?;
-        let mut per_machine: Vec<Vec<usize>> = vec![Vec::new(); ids.len()];
+        let (bits, count, _) = self.evaluate_any(py, machines, now, None)?;
+        let mut per_machine: Vec<Vec<usize>> = vec![Vec::new(); count];
         for group in self.set.plan().group_ids() {
             for position in bits.members(group).iter() {
                 if let Some(groups) = per_machine.get_mut(position) {
@@ -517,25 +526,25 @@ impl Tracker {
     }
 
     /// The ids of `group`'s current members.
-    fn members(&mut self, group: &str) -> PyResult<Vec<String>> {
-        self.cell.with_dependent_mut(|set, tracker| {
+    fn members(&self, group: &str) -> PyResult<Vec<String>> {
+        self.cell.with_dependent(|set, tracker| {
             let id = group_named(set, group)?;
             Ok(tracker.members(id).map(str::to_owned).collect())
         })
     }
 
     /// Whether machine `id` is in `group` now.
-    fn contains(&mut self, id: &str, group: &str) -> PyResult<bool> {
-        self.cell.with_dependent_mut(|set, tracker| {
+    fn contains(&self, id: &str, group: &str) -> PyResult<bool> {
+        self.cell.with_dependent(|set, tracker| {
             let group = group_named(set, group)?;
             Ok(tracker.contains(id, group))
         })
     }
 
     /// The number of machines tracked.
-    fn __len__(&mut self) -> usize {
+    fn __len__(&self) -> usize {
         self.cell
-            .with_dependent_mut(|_, tracker| tracker.machine_count())
+            .with_dependent(|_, tracker| tracker.machine_count())
     }
 }
 

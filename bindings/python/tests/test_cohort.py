@@ -128,6 +128,7 @@ def test_arrow_table_column_by_column(groups):
     bad_ids = pa.table({"id": [[1], [2]]})
     with pytest.raises(ValueError, match="the id column `id` has type"):
         groups.evaluate_fleet(bad_ids, NOW)
+    assert groups.memberships(bad_ids, NOW) == [[], []]  # ids are not read for it
 
 
 def test_explain(groups):
@@ -282,6 +283,8 @@ def test_hostile_input(groups):
     assert str(caught.value) == (
         "`<string>` is over the limit of 16777216 bytes for a definitions file")
     assert caught.value.diagnostics[0].file == "<string>"
+    with pytest.raises(cohort.CohortError, match="`<schema>` is over the limit"):
+        cohort.Schema.from_yaml("#" * (16 * 1024 * 1024 + 1))
     # Unknown attribute kinds in the ignored fields are not read at all.
     assert groups.evaluate({"Other": object(), "Machine Type": "Server"}, NOW) == ["Servers"]
 
