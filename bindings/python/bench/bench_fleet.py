@@ -44,7 +44,7 @@ groups:
   - name: Chrome Installed
     where: Installed Software contains any of 'Google Chrome'
   - name: BitLocker Key Missing
-    where: BitLocker Key Backup Status contains any of ('Not Available', 'Failed')
+    where: BitLocker Key Backup Status contains any of 'Not Available', 'Failed'
   - name: Globex Workstations
     where: Company equal Globex and Machine Type equal Workstation
   - name: Low RAM

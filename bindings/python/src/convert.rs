@@ -3,6 +3,7 @@
 //! it means over the same machine in a JSON file. Only the fields the groups test are
 //! converted. Evaluation times come from `datetime`s or RFC 3339 text.
 
+use cohort::Attr;
 use cohort::Timestamp;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -137,10 +138,101 @@ fn finite(n: f64) -> Result<Value, Problem> {
         .ok_or_else(|| Problem::Value(format!("{n} is not a number JSON can hold")))
 }
 
-/// The object `machine` (a dict) holds for `fields`: only those keys, converted.
+/// A converted value as the engine reads it: what `cohort`'s own `Machine` implementation
+/// for `serde_json` objects gives (a number that is no `f64` and a nested object are
+/// opaque). `tests/test_cohort.py` holds the fleet path, which reads values this way, to
+/// the one-machine path, which goes through that implementation.
+pub(crate) fn attr(value: &Value) -> Attr<'_> {
+    match value {
+        Value::Null => Attr::Null,
+        Value::Bool(flag) => Attr::Bool(*flag),
+        Value::Number(n) => n.as_f64().map_or(Attr::Opaque, Attr::Number),
+        Value::String(text) => Attr::Text(text),
+        Value::Array(items) => Attr::List(items),
+        Value::Object(_) => Attr::Opaque,
+    }
+}
+
+/// The fields the groups test, as interned Python strings: looked up in every machine's
+/// dict without building a key each time.
+pub(crate) fn keys(py: Python<'_>, fields: &[String]) -> Vec<Py<PyString>> {
+    fields
+        .iter()
+        .map(|field| PyString::intern(py, field).unbind())
+        .collect()
+}
+
+/// A fleet's tested values, by machine then by field position (`None`: the machine has no
+/// such key), and the ids.
+pub(crate) struct Rows {
+    pub(crate) width: usize,
+    pub(crate) values: Vec<Option<Value>>,
+    pub(crate) ids: Vec<Option<String>>,
+    pub(crate) count: usize,
+}
+
+/// Reads every machine of `machines` (an iterable of dicts): the values of `fields` (whose
+/// interned names are `keys`), and the ids from `id_field` when one is given.
+pub(crate) fn rows(
+    machines: &Bound<'_, PyAny>,
+    fields: &[String],
+    keys: &[Py<PyString>],
+    id_field: Option<&str>,
+) -> PyResult<Rows> {
+    let py = machines.py();
+    let id_key = id_field.map(|field| PyString::intern(py, field));
+    let mut rows = Rows {
+        width: fields.len(),
+        values: Vec::new(),
+        ids: Vec::new(),
+        count: 0,
+    };
+    for (position, machine) in machines.try_iter()?.enumerate() {
+        let machine = machine?;
+        let dict = as_dict(&machine, Some(position))?;
+        let mut budget = cohort_fleet::MAX_LIST_ELEMENTS;
+        for (field, key) in fields.iter().zip(keys) {
+            let converted = match dict.get_item(key.bind(py))? {
+                Some(item) => Some(
+                    value(&item, 0, &mut budget)
+                        .map_err(|p| p.into_err(&format!("machine {position}, field `{field}`")))?,
+                ),
+                None => None,
+            };
+            rows.values.push(converted);
+        }
+        if let (Some(key), Some(field)) = (&id_key, id_field) {
+            rows.ids.push(match dict.get_item(key)? {
+                Some(item) => id_text(&item, field, position)?,
+                None => None,
+            });
+        }
+        rows.count += 1;
+    }
+    Ok(rows)
+}
+
+fn as_dict<'a, 'py>(
+    machine: &'a Bound<'py, PyAny>,
+    position: Option<usize>,
+) -> PyResult<&'a Bound<'py, PyDict>> {
+    machine.cast::<PyDict>().map_err(|_| {
+        let kind = machine
+            .get_type()
+            .name()
+            .map(|name| name.to_string())
+            .unwrap_or_default();
+        let at = position.map_or_else(|| "machine".to_owned(), |p| format!("machine {p}"));
+        PyTypeError::new_err(format!("{at}: a `{kind}`, expected a dict of attributes"))
+    })
+}
+
+/// The object `machine` (a dict) holds for `fields` (whose interned names are `keys`): only
+/// those keys, converted.
 pub(crate) fn machine(
     machine: &Bound<'_, PyAny>,
     fields: &[String],
+    keys: &[Py<PyString>],
     position: Option<usize>,
 ) -> PyResult<Map<String, Value>> {
     let at = |field: Option<&str>| {
@@ -150,27 +242,30 @@ pub(crate) fn machine(
             None => machine,
         }
     };
-    let dict = machine.cast::<PyDict>().map_err(|_| {
-        let kind = machine
-            .get_type()
-            .name()
-            .map(|name| name.to_string())
-            .unwrap_or_default();
-        PyTypeError::new_err(format!(
-            "{}: a `{kind}`, expected a dict of attributes",
-            at(None)
-        ))
-    })?;
+    let dict = as_dict(machine, position)?;
     let mut map = Map::new();
     let mut budget = cohort_fleet::MAX_LIST_ELEMENTS;
-    for field in fields {
-        if let Some(item) = dict.get_item(field)? {
+    for (field, key) in fields.iter().zip(keys) {
+        if let Some(item) = dict.get_item(key.bind(machine.py()))? {
             let converted =
                 value(&item, 0, &mut budget).map_err(|p| p.into_err(&at(Some(field))))?;
             map.insert(field.clone(), converted);
         }
     }
     Ok(map)
+}
+
+/// An id as `cohort eval` reads it: text as it is, a number as its JSON text, `None` for
+/// `None`.
+fn id_text(item: &Bound<'_, PyAny>, id_field: &str, position: usize) -> PyResult<Option<String>> {
+    let mut budget = cohort_fleet::MAX_LIST_ELEMENTS;
+    match value(item, 0, &mut budget)
+        .map_err(|p| p.into_err(&format!("machine {position}, id field `{id_field}`")))?
+    {
+        Value::Null => Ok(None),
+        Value::String(text) => Ok(Some(text)),
+        other => Ok(Some(other.to_string())),
+    }
 }
 
 /// The id of `machine` (a dict): the `id_field` value as text (a number as its JSON text),
@@ -183,16 +278,9 @@ pub(crate) fn id(
     let Ok(dict) = machine.cast::<PyDict>() else {
         return Ok(None);
     };
-    let Some(item) = dict.get_item(id_field)? else {
-        return Ok(None);
-    };
-    let mut budget = cohort_fleet::MAX_LIST_ELEMENTS;
-    match value(&item, 0, &mut budget)
-        .map_err(|p| p.into_err(&format!("machine {position}, id field `{id_field}`")))?
-    {
-        Value::Null => Ok(None),
-        Value::String(text) => Ok(Some(text)),
-        other => Ok(Some(other.to_string())),
+    match dict.get_item(id_field)? {
+        Some(item) => id_text(&item, id_field, position),
+        None => Ok(None),
     }
 }
 

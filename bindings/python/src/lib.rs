@@ -14,11 +14,7 @@ use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyKeyError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
-use serde_json::{Map, Value};
 use std::sync::Arc;
-
-/// A machine as the engine reads it: the JSON object of the fields the groups test.
-type Machine = Map<String, Value>;
 
 create_exception!(
     cohort,
@@ -220,44 +216,29 @@ impl Event {
 #[pyclass(module = "cohort", frozen)]
 struct GroupSet {
     set: Arc<cohort::GroupSet>,
+    /// The fields the plan tests, in the order of its columnar builder.
+    fields: Vec<String>,
+    /// The same, as interned Python strings.
+    keys: Vec<Py<PyString>>,
 }
 
 impl GroupSet {
-    fn fields(&self) -> Vec<String> {
-        self.set
-            .plan()
-            .fields()
-            .into_iter()
-            .map(str::to_owned)
-            .collect()
+    fn new(py: Python<'_>, set: cohort::GroupSet) -> GroupSet {
+        let fields = set.plan().columnar_builder().fields().to_vec();
+        let keys = convert::keys(py, &fields);
+        GroupSet {
+            set: Arc::new(set),
+            fields,
+            keys,
+        }
     }
 
     fn group_named(&self, name: &str) -> PyResult<cohort::GroupId> {
         group_named(&self.set, name)
     }
 
-    /// Every machine of `machines` (an iterable of dicts) as the objects of the plan's
-    /// fields, and their ids.
-    fn read_dicts(
-        &self,
-        machines: &Bound<'_, PyAny>,
-        id_field: Option<&str>,
-    ) -> PyResult<(Vec<Machine>, Vec<Option<String>>)> {
-        let fields = self.fields();
-        let mut maps = Vec::new();
-        let mut ids = Vec::new();
-        for (position, machine) in machines.try_iter()?.enumerate() {
-            let machine = machine?;
-            maps.push(convert::machine(&machine, &fields, Some(position))?);
-            if let Some(id_field) = id_field {
-                ids.push(convert::id(&machine, id_field, position)?);
-            }
-        }
-        Ok((maps, ids))
-    }
-
     /// The members of every group over `machines` (dicts or Arrow data), the number of
-    /// machines, and their ids when `id_field` is given; the GIL is released while the
+    /// machines, and their ids when `id_field` is given. The GIL is released while the
     /// columns are built and evaluated.
     fn evaluate_any(
         &self,
@@ -273,14 +254,25 @@ impl GroupSet {
             let ids = ids.iter().map(str::to_owned).collect();
             return Ok((bits, fleet.machine_count(), ids));
         }
-        let (maps, ids) = self.read_dicts(machines, id_field)?;
-        let bits = py.detach(|| set.plan().columnar(&maps).evaluate(now));
-        let ids = ids
+        let rows = convert::rows(machines, &self.fields, &self.keys, id_field)?;
+        let bits = py.detach(|| {
+            let mut builder = set.plan().columnar_builder();
+            if rows.width == 0 {
+                (0..rows.count).for_each(|_| builder.push_with(|_| None));
+            } else {
+                for row in rows.values.chunks(rows.width) {
+                    builder.push_with(|index| row.get(index)?.as_ref().map(convert::attr));
+                }
+            }
+            builder.finish().evaluate(now)
+        });
+        let ids = rows
+            .ids
             .into_iter()
             .enumerate()
             .map(|(position, id)| id.unwrap_or_else(|| format!("#{}", position + 1)))
             .collect();
-        Ok((bits, maps.len(), ids))
+        Ok((bits, rows.count, ids))
     }
 }
 
@@ -303,7 +295,7 @@ impl GroupSet {
     #[pyo3(signature = (path, schema = None))]
     fn load(py: Python<'_>, path: std::path::PathBuf, schema: Option<&Schema>) -> PyResult<Self> {
         cohort::GroupSet::load_all_with_schema([path], schema.map(|s| &s.schema))
-            .map(|set| GroupSet { set: Arc::new(set) })
+            .map(|set| GroupSet::new(py, set))
             .map_err(|e| definitions_error(py, &e))
     }
 
@@ -318,7 +310,7 @@ impl GroupSet {
             None => cohort::GroupSet::from_yaml_str(text),
             Some(schema) => cohort::GroupSet::from_yaml_str_with_schema(text, &schema.schema),
         }
-        .map(|set| GroupSet { set: Arc::new(set) })
+        .map(|set| GroupSet::new(py, set))
         .map_err(|e| definitions_error(py, &e))
     }
 
@@ -331,7 +323,7 @@ impl GroupSet {
     /// The attribute names the groups read (each once).
     #[getter]
     fn fields_tested(&self) -> Vec<String> {
-        self.fields()
+        self.fields.clone()
     }
 
     fn __len__(&self) -> usize {
@@ -355,7 +347,7 @@ impl GroupSet {
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Vec<String>> {
         let now = convert::now(now)?;
-        let machine = convert::machine(machine, &self.fields(), None)?;
+        let machine = convert::machine(machine, &self.fields, &self.keys, None)?;
         Ok(self
             .set
             .evaluate(&machine, now)
@@ -437,7 +429,7 @@ impl GroupSet {
     ) -> PyResult<Explanation> {
         let now = convert::now(now)?;
         let id = self.group_named(group)?;
-        let machine = convert::machine(machine, &self.fields(), None)?;
+        let machine = convert::machine(machine, &self.fields, &self.keys, None)?;
         let explanation = self
             .set
             .plan()
@@ -452,10 +444,12 @@ impl GroupSet {
 
     /// A live membership tracker over these groups at `now`, starting empty.
     #[pyo3(signature = (now = None))]
-    fn tracker(&self, now: Option<&Bound<'_, PyAny>>) -> PyResult<Tracker> {
+    fn tracker(&self, py: Python<'_>, now: Option<&Bound<'_, PyAny>>) -> PyResult<Tracker> {
         let now = convert::now(now)?;
         Ok(Tracker {
             cell: TrackerCell::new(Arc::clone(&self.set), |set| set.tracker(now)),
+            fields: self.fields.clone(),
+            keys: self.keys.iter().map(|key| key.clone_ref(py)).collect(),
         })
     }
 }
@@ -476,6 +470,9 @@ self_cell::self_cell!(
 #[pyclass(module = "cohort")]
 struct Tracker {
     cell: TrackerCell,
+    /// The fields the groups test, and their interned names (as `GroupSet`'s).
+    fields: Vec<String>,
+    keys: Vec<Py<PyString>>,
 }
 
 fn events(set: &cohort::GroupSet, events: Vec<cohort::MembershipEvent>) -> Vec<Event> {
@@ -497,15 +494,7 @@ impl Tracker {
     /// Adds machine `id` (its attributes a dict), or replaces it; returns the memberships
     /// it gained and lost.
     fn upsert(&mut self, id: &str, machine: &Bound<'_, PyAny>) -> PyResult<Vec<Event>> {
-        let fields: Vec<String> = self
-            .cell
-            .borrow_owner()
-            .plan()
-            .fields()
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
-        let machine = convert::machine(machine, &fields, None)?;
+        let machine = convert::machine(machine, &self.fields, &self.keys, None)?;
         Ok(self
             .cell
             .with_dependent_mut(|set, tracker| events(set, tracker.upsert(id, &machine))))
@@ -563,17 +552,18 @@ fn diff<'py>(
     id_field: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
     let now = convert::now(now)?;
-    let mut fields = before.fields();
-    for field in after.fields() {
-        if !fields.contains(&field) {
-            fields.push(field);
+    let mut fields = before.fields.clone();
+    for field in &after.fields {
+        if !fields.contains(field) {
+            fields.push(field.clone());
         }
     }
+    let keys = convert::keys(py, &fields);
     let mut maps = Vec::new();
     let mut ids = Vec::new();
     for (position, machine) in machines.try_iter()?.enumerate() {
         let machine = machine?;
-        maps.push(convert::machine(&machine, &fields, Some(position))?);
+        maps.push(convert::machine(&machine, &fields, &keys, Some(position))?);
         ids.push(
             convert::id(&machine, id_field, position)?
                 .unwrap_or_else(|| format!("#{}", position + 1)),

@@ -82,6 +82,38 @@ def test_dicts_mean_what_the_same_json_means(groups):
     assert groups.evaluate_fleet(reread, NOW) == from_dicts
 
 
+VALUE_GROUPS = """
+groups:
+  - {name: Blank, where: X is blank}
+  - {name: Not Blank, where: X is not blank}
+  - {name: Equal 1, where: X = 1}
+  - {name: Not Equal 1, where: X != 1}
+  - {name: Below 10, where: X < 10}
+  - {name: Is True, where: X is true}
+  - {name: Contains A, where: X contains a}
+  - {name: Not Contains A, where: not X contains a}
+  - {name: Any Of, where: "X is any of 1, 'a', true"}
+  - {name: Version, where: X < 2024.1.0}
+  - {name: Recent, where: X within last 30 days}
+  - {name: Regex, where: "X matches regex '^[a-z]+$'"}
+"""
+
+VALUES = [None, True, False, 0, 1, -3, 2**70, -(2**70), 1.0, 9.99, 1e300, "", "1", "a", "A",
+          "abc", "2024.0.9", "2026-11-20", [], [1], ["a", "b"], [[["a"]]], ("a", 1), {"k": "a"},
+          [{"k": 1}], datetime.date(2026, 11, 20), datetime.datetime(2026, 11, 1, 12)]
+
+
+def test_fleet_path_reads_values_as_one_machine_path():
+    """memberships reads values by position (convert::attr); evaluate goes through the
+    engine's own Machine implementation for JSON objects: they agree on every kind."""
+    groups = cohort.GroupSet.from_yaml(VALUE_GROUPS)
+    machines = [{"X": value} for value in VALUES] + [{}]
+    one_by_one = [groups.evaluate(m, NOW) for m in machines]
+    assert groups.memberships(machines, NOW) == one_by_one
+    assert one_by_one[-1] == ["Blank", "Not Equal 1", "Not Contains A"]
+    assert one_by_one[VALUES.index(None)] == ["Blank", "Not Equal 1", "Not Contains A"]
+
+
 def test_now_forms(groups):
     machine = {"Last Seen": "2026-10-20"}
     assert groups.evaluate(machine, "2026-11-25T00:00:00Z") == ["Stale"]
