@@ -41,6 +41,49 @@ pub(crate) fn value(
     depth: usize,
     budget: &mut usize,
 ) -> Result<Value, Problem> {
+    // Text first: most attributes are text.
+    if let Ok(text) = object.cast::<PyString>() {
+        return text
+            .to_str()
+            .map(|s| Value::String(s.to_owned()))
+            .map_err(|_| {
+                Problem::Value("text that is not valid Unicode (a lone surrogate)".to_owned())
+            });
+    }
+    let nested = |depth: usize| {
+        if depth >= MAX_DEPTH {
+            Err(Problem::Value(format!(
+                "lists and dicts nested more than {MAX_DEPTH} deep"
+            )))
+        } else {
+            Ok(())
+        }
+    };
+    let element = |item: Bound<'_, PyAny>, budget: &mut usize| {
+        *budget = budget.checked_sub(1).ok_or_else(|| {
+            Problem::Value(format!(
+                "more than {} list elements in one machine's tested values",
+                cohort_fleet::MAX_LIST_ELEMENTS
+            ))
+        })?;
+        value(&item, depth + 1, budget)
+    };
+    if let Ok(list) = object.cast::<PyList>() {
+        nested(depth)?;
+        let mut items = Vec::with_capacity(list.len().min(*budget));
+        for item in list.iter() {
+            items.push(element(item, budget)?);
+        }
+        return Ok(Value::Array(items));
+    }
+    if let Ok(tuple) = object.cast::<PyTuple>() {
+        nested(depth)?;
+        let mut items = Vec::with_capacity(tuple.len().min(*budget));
+        for item in tuple.iter() {
+            items.push(element(item, budget)?);
+        }
+        return Ok(Value::Array(items));
+    }
     if object.is_none() {
         return Ok(Value::Null);
     }
@@ -65,42 +108,6 @@ pub(crate) fn value(
             .extract()
             .map_err(|_| Problem::Type("a float that cannot be read".to_owned()))?;
         return finite(n);
-    }
-    if let Ok(text) = object.cast::<PyString>() {
-        return text
-            .to_str()
-            .map(|s| Value::String(s.to_owned()))
-            .map_err(|_| {
-                Problem::Value("text that is not valid Unicode (a lone surrogate)".to_owned())
-            });
-    }
-    let nested = |depth: usize| {
-        if depth >= MAX_DEPTH {
-            Err(Problem::Value(format!(
-                "lists and dicts nested more than {MAX_DEPTH} deep"
-            )))
-        } else {
-            Ok(())
-        }
-    };
-    if object.is_instance_of::<PyList>() || object.is_instance_of::<PyTuple>() {
-        nested(depth)?;
-        let mut items = Vec::new();
-        for item in object
-            .try_iter()
-            .map_err(|_| Problem::Type("a list that cannot be iterated".to_owned()))?
-        {
-            let item =
-                item.map_err(|_| Problem::Type("a list that cannot be iterated".to_owned()))?;
-            *budget = budget.checked_sub(1).ok_or_else(|| {
-                Problem::Value(format!(
-                    "more than {} list elements in one machine's tested values",
-                    cohort_fleet::MAX_LIST_ELEMENTS
-                ))
-            })?;
-            items.push(value(&item, depth + 1, budget)?);
-        }
-        return Ok(Value::Array(items));
     }
     if let Ok(dict) = object.cast::<PyDict>() {
         nested(depth)?;
