@@ -187,8 +187,9 @@ CohortStatus cohort_tracker_members(const CohortTracker *tracker,
                                     const char *group,
                                     char **out_json);
 
-// The message of the last failed call on this thread (what the CLI would print, without
-// `error: `), or `NULL` when the last call succeeded. The string belongs to the library and
+// The message of the last failed call on this thread, or `NULL` when the last call
+// succeeded: what the CLI prints for the same problem without its `error: ` prefix (for
+// definitions, every diagnostic as `cohort check` shows it, without the closing count). The string belongs to the library and
 // stays valid until the next call into cohort on this thread; do not free it.
 const char *cohort_last_error(void);
 
