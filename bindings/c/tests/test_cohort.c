@@ -1,7 +1,7 @@
 /* The C ABI exercised from C: compiled with gcc against include/cohort.h and linked with
  * the static library by `.ci/run`:
  *
- *   gcc -std=c11 -Wall -Wextra -Werror -pedantic -I bindings/c/include \
+ *   gcc -std=c11 -Wall -Wextra -Werror -pedantic -pthread -I bindings/c/include \
  *       bindings/c/tests/test_cohort.c target/debug/libcohort_c.a -lpthread -ldl -lm
  *
  * Argument 1 is a scratch directory (for the files of cohort_groups_load). Every check
@@ -11,6 +11,7 @@
 
 #include "cohort.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -319,12 +320,61 @@ static void hostile(void) {
     cohort_groups_free(groups);
 }
 
+/* Threads: one groups handle evaluated by several threads at once, each with its own last
+ * error. */
+struct worker {
+    const CohortGroups *groups;
+    int index;
+    int failures;
+};
+
+static void *work(void *argument) {
+    struct worker *worker = argument;
+    char bad_now[32];
+    snprintf(bad_now, sizeof bad_now, "not-a-time-%d", worker->index);
+    char expected[96];
+    snprintf(expected, sizeof expected,
+             "`%s` is not an RFC 3339 time such as 2026-11-25T12:00:00Z", bad_now);
+    for (int round = 0; round < 200; round++) {
+        char *json = NULL;
+        if (cohort_machine_groups(worker->groups, "{\"Machine Type\": \"Server\", \"Free Disk %\": 1}",
+                                  "2026-11-25", &json) != COHORT_STATUS_OK ||
+            strcmp(json, "[\"Low Disk\",\"Servers\",\"Low Disk Servers\"]") != 0) {
+            worker->failures++;
+        }
+        cohort_string_free(json);
+        if (cohort_evaluate(worker->groups, "[]", bad_now, &json) != COHORT_STATUS_INVALID_ARGUMENT ||
+            strcmp(cohort_last_error(), expected) != 0) {
+            worker->failures++;
+        }
+    }
+    return NULL;
+}
+
+static void threads(void) {
+    CohortGroups *groups = NULL;
+    CHECK(cohort_groups_from_yaml(GROUPS, NULL, &groups) == COHORT_STATUS_OK);
+    enum { THREADS = 4 };
+    pthread_t ids[THREADS];
+    struct worker workers[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        workers[i] = (struct worker){groups, i, 0};
+        CHECK(pthread_create(&ids[i], NULL, work, &workers[i]) == 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        CHECK(pthread_join(ids[i], NULL) == 0);
+        CHECK(workers[i].failures == 0);
+    }
+    cohort_groups_free(groups);
+}
+
 int main(int argc, char **argv) {
     const char *scratch = argc > 1 ? argv[1] : "/tmp";
     CHECK(strcmp(cohort_version(), "0.1.0") == 0);
     evaluation();
     definitions_errors(scratch);
     hostile();
+    threads();
     printf("C ABI: %d checks passed\n", checks);
     return 0;
 }
