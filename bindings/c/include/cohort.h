@@ -111,6 +111,17 @@ CohortStatus cohort_evaluate(const CohortGroups *groups,
                              const char *now,
                              char **out_json);
 
+// Like `cohort_evaluate`, with the machines' ids read from the field `id_field` (as
+// `cohort eval --id-field`; `NULL` is `id`).
+//
+// # Safety
+// As for `cohort_evaluate`; `id_field` is `NULL` or NUL-terminated.
+CohortStatus cohort_evaluate_ids(const CohortGroups *groups,
+                                 const char *machines_json,
+                                 const char *now,
+                                 const char *id_field,
+                                 char **out_json);
+
 // The groups one machine (a JSON object of attributes) belongs to at `now`, as a JSON
 // array of group names in definition order.
 //

@@ -436,12 +436,17 @@ pub unsafe extern "C" fn cohort_groups_names(
 
 /// Reads JSON machines with the fleet reader `cohort eval` uses: NDJSON, a JSON array,
 /// objects one after another or `{"machines": [...]}`, ids from the `id` field.
-fn read_fleet<'p>(set: &'p GroupSet, machines: &str) -> Result<cohort_fleet::Fleet<'p>, Failure> {
+fn read_fleet<'p>(
+    set: &'p GroupSet,
+    machines: &str,
+    id_field: &str,
+) -> Result<cohort_fleet::Fleet<'p>, Failure> {
     let source = cohort_fleet::Source::Reader {
         name: "machines".to_owned(),
         reader: Box::new(machines.as_bytes()),
     };
-    let options = cohort_fleet::Options::new(cohort_fleet::Format::Json);
+    let mut options = cohort_fleet::Options::new(cohort_fleet::Format::Json);
+    options.id_field = id_field.to_owned();
     cohort_fleet::read(set.plan(), source, &options)
         .map_err(|error| Failure::new(CohortStatus::InvalidMachines, error.to_string()))
 }
@@ -464,6 +469,23 @@ pub unsafe extern "C" fn cohort_evaluate(
     now: *const c_char,
     out_json: *mut *mut c_char,
 ) -> CohortStatus {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { cohort_evaluate_ids(groups, machines_json, now, c"id".as_ptr(), out_json) }
+}
+
+/// Like `cohort_evaluate`, with the machines' ids read from the field `id_field` (as
+/// `cohort eval --id-field`; `NULL` is `id`).
+///
+/// # Safety
+/// As for `cohort_evaluate`; `id_field` is `NULL` or NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cohort_evaluate_ids(
+    groups: *const CohortGroups,
+    machines_json: *const c_char,
+    now: *const c_char,
+    id_field: *const c_char,
+    out_json: *mut *mut c_char,
+) -> CohortStatus {
     entry(|| {
         // SAFETY: the caller's contract, passed on.
         unsafe { reset(out_json, "out_json") }?;
@@ -473,7 +495,9 @@ pub unsafe extern "C" fn cohort_evaluate(
         let machines = unsafe { text(machines_json, "machines_json") }?;
         // SAFETY: as above.
         let now = unsafe { now_at(now) }?;
-        let fleet = read_fleet(&groups.set, machines)?;
+        // SAFETY: as above.
+        let id_field = unsafe { optional_text(id_field, "id_field") }?.unwrap_or("id");
+        let fleet = read_fleet(&groups.set, machines, id_field)?;
         let members = fleet.columns().evaluate(now);
         let ids = fleet.ids();
         // Written as `cohort eval --format json` writes it, keys in the same order.
@@ -552,7 +576,7 @@ pub unsafe extern "C" fn cohort_machine_groups(
         let machine = unsafe { text(machine_json, "machine_json") }?;
         // SAFETY: as above.
         let now = unsafe { now_at(now) }?;
-        let fleet = read_fleet(&groups.set, machine)?;
+        let fleet = read_fleet(&groups.set, machine, "id")?;
         if fleet.machine_count() != 1 {
             return Err(Failure::new(
                 CohortStatus::InvalidMachines,

@@ -109,6 +109,16 @@ static void evaluation(void) {
                  "{\"name\":\"Low Disk Servers\",\"count\":0,\"members\":[]},"
                  "{\"name\":\"Stale\",\"count\":0,\"members\":[]}]}");
 
+    /* Ids from another field, as `cohort eval --id-field`. */
+    CHECK(cohort_evaluate_ids(groups, "[{\"agent_id\": 7, \"Free Disk %\": 1}, {\"id\": \"x\"}]",
+                              "2026-11-25", "agent_id", &json) == COHORT_STATUS_OK);
+    CHECK_STRING(json,
+                 "{\"machines\":2,\"groups\":["
+                 "{\"name\":\"Low Disk\",\"count\":1,\"members\":[\"7\"]},"
+                 "{\"name\":\"Servers\",\"count\":0,\"members\":[]},"
+                 "{\"name\":\"Low Disk Servers\",\"count\":0,\"members\":[]},"
+                 "{\"name\":\"Stale\",\"count\":0,\"members\":[]}]}");
+
     CHECK(cohort_machine_groups(groups,
                                 "{\"Machine Type\": \"Server\", \"Free Disk %\": 9}",
                                 "2026-11-25", &json) == COHORT_STATUS_OK);
