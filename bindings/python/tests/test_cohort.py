@@ -335,3 +335,42 @@ def test_threads_share_a_group_set(groups):
     for thread in threads:
         thread.join()
     assert results == [expected] * 4
+
+
+def test_the_gil_is_released_while_a_fleet_is_evaluated(groups):
+    """Another Python thread runs while Arrow data is read and evaluated: with the GIL
+    held, it could not run at all between the call's start and end."""
+    pa = pytest.importorskip("pyarrow")
+    import time
+
+    rows = 400_000
+    table = pa.table({
+        "id": pa.array([f"M{i}" for i in range(rows)]),
+        "Machine Type": pa.array(["Server", "Laptop", "Workstation", "server"] * (rows // 4)),
+        "Free Disk %": pa.array([float(i % 100) for i in range(rows)]),
+        "Last Seen": pa.array(["2026-09-01", "2026-11-20"] * (rows // 2)),
+    })
+    samples = []
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            samples.append(time.perf_counter())
+            time.sleep(0.001)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        time.sleep(0.02)
+        started = time.perf_counter()
+        result = groups.evaluate_fleet(table, NOW)
+        ended = time.perf_counter()
+    finally:
+        stop.set()
+        sampler.join()
+    assert len(result["Servers"]) == rows // 2
+    if ended - started < 0.1:
+        pytest.skip(f"the call took only {ended - started:.3f} s: too short to tell")
+    margin = 0.02
+    during = [t for t in samples if started + margin < t < ended - margin]
+    assert during, f"no other thread ran during {ended - started:.3f} s of evaluation"
