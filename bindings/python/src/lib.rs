@@ -14,7 +14,7 @@ use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyKeyError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 create_exception!(
     cohort,
@@ -447,7 +447,9 @@ impl GroupSet {
     fn tracker(&self, py: Python<'_>, now: Option<&Bound<'_, PyAny>>) -> PyResult<Tracker> {
         let now = convert::now(now)?;
         Ok(Tracker {
-            cell: TrackerCell::new(Arc::clone(&self.set), |set| set.tracker(now)),
+            cell: Mutex::new(TrackerCell::new(Arc::clone(&self.set), |set| {
+                set.tracker(now)
+            })),
             fields: self.fields.clone(),
             keys: self.keys.iter().map(|key| key.clone_ref(py)).collect(),
         })
@@ -466,10 +468,11 @@ self_cell::self_cell!(
 );
 
 /// Live membership over a changing fleet: feed it machines, get join and leave events.
-/// Only the groups that read a changed field are evaluated again.
-#[pyclass(module = "cohort")]
+/// Only the groups that read a changed field are evaluated again. Safe to share between
+/// threads: calls take turns.
+#[pyclass(module = "cohort", frozen)]
 struct Tracker {
-    cell: TrackerCell,
+    cell: Mutex<TrackerCell>,
     /// The fields the groups test, and their interned names (as `GroupSet`'s).
     fields: Vec<String>,
     keys: Vec<Py<PyString>>,
@@ -489,34 +492,47 @@ fn events(set: &cohort::GroupSet, events: Vec<cohort::MembershipEvent>) -> Vec<E
         .collect()
 }
 
+impl Tracker {
+    /// The tracker, for one call. A call that panicked inside the engine leaves the lock
+    /// poisoned: the tracker's state may be half updated, so it is refused from then on.
+    fn lock(&self) -> PyResult<std::sync::MutexGuard<'_, TrackerCell>> {
+        self.cell.lock().map_err(|_| {
+            pyo3::exceptions::PyRuntimeError::new_err(
+                "this tracker failed inside cohort earlier (a bug); build a new one",
+            )
+        })
+    }
+}
+
 #[pymethods]
 impl Tracker {
     /// Adds machine `id` (its attributes a dict), or replaces it; returns the memberships
     /// it gained and lost.
-    fn upsert(&mut self, id: &str, machine: &Bound<'_, PyAny>) -> PyResult<Vec<Event>> {
+    fn upsert(&self, id: &str, machine: &Bound<'_, PyAny>) -> PyResult<Vec<Event>> {
         let machine = convert::machine(machine, &self.fields, &self.keys, None)?;
         Ok(self
-            .cell
+            .lock()?
             .with_dependent_mut(|set, tracker| events(set, tracker.upsert(id, &machine))))
     }
 
     /// Removes machine `id`: it leaves every group it was in.
-    fn remove(&mut self, id: &str) -> Vec<Event> {
-        self.cell
-            .with_dependent_mut(|set, tracker| events(set, tracker.remove(id)))
+    fn remove(&self, id: &str) -> PyResult<Vec<Event>> {
+        Ok(self
+            .lock()?
+            .with_dependent_mut(|set, tracker| events(set, tracker.remove(id))))
     }
 
     /// Moves the clock to `now`: groups with relative-date criteria are evaluated again.
-    fn set_now(&mut self, now: &Bound<'_, PyAny>) -> PyResult<Vec<Event>> {
+    fn set_now(&self, now: &Bound<'_, PyAny>) -> PyResult<Vec<Event>> {
         let now = convert::now(Some(now))?;
         Ok(self
-            .cell
+            .lock()?
             .with_dependent_mut(|set, tracker| events(set, tracker.set_now(now))))
     }
 
     /// The ids of `group`'s current members.
     fn members(&self, group: &str) -> PyResult<Vec<String>> {
-        self.cell.with_dependent(|set, tracker| {
+        self.lock()?.with_dependent(|set, tracker| {
             let id = group_named(set, group)?;
             Ok(tracker.members(id).map(str::to_owned).collect())
         })
@@ -524,16 +540,17 @@ impl Tracker {
 
     /// Whether machine `id` is in `group` now.
     fn contains(&self, id: &str, group: &str) -> PyResult<bool> {
-        self.cell.with_dependent(|set, tracker| {
+        self.lock()?.with_dependent(|set, tracker| {
             let group = group_named(set, group)?;
             Ok(tracker.contains(id, group))
         })
     }
 
     /// The number of machines tracked.
-    fn __len__(&self) -> usize {
-        self.cell
-            .with_dependent(|_, tracker| tracker.machine_count())
+    fn __len__(&self) -> PyResult<usize> {
+        Ok(self
+            .lock()?
+            .with_dependent(|_, tracker| tracker.machine_count()))
     }
 }
 

@@ -374,3 +374,23 @@ def test_the_gil_is_released_while_a_fleet_is_evaluated(groups):
     margin = 0.02
     during = [t for t in samples if started + margin < t < ended - margin]
     assert during, f"no other thread ran during {ended - started:.3f} s of evaluation"
+
+
+def test_a_tracker_shared_between_threads(groups):
+    tracker = groups.tracker(NOW)
+    joined = []
+
+    def feed(thread):
+        for i in range(500):
+            events = tracker.upsert(f"{thread}-{i}", {"Machine Type": "Server", "Free Disk %": i % 20})
+            joined.extend(e for e in events if e.group == "Low Disk")
+
+    threads = [threading.Thread(target=feed, args=(t,)) for t in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(tracker) == 2000
+    assert len(tracker.members("Servers")) == 2000
+    assert sorted(tracker.members("Low Disk")) == sorted(e.machine for e in joined)
+    assert len(joined) == 4 * 250

@@ -65,8 +65,8 @@ class Event:
     def __init__(self, machine: str, group: str, change: Literal["joined", "left"]) -> None: ...
 
 class Tracker:
-    """Live membership over a changing fleet, with join/leave events. Not shared between
-    threads (one thread at a time)."""
+    """Live membership over a changing fleet, with join/leave events. May be shared
+    between threads: calls take turns."""
 
     def upsert(self, id: str, machine: Machine) -> list[Event]:
         """Adds or replaces machine ``id``; returns the memberships gained and lost."""
