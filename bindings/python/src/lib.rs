@@ -456,14 +456,15 @@ impl GroupSet {
     }
 }
 
-type Tracker_<'a> = MembershipTracker<'a>;
+/// The engine's tracker, borrowing the plan of the groups its cell keeps alive.
+type LiveTracker<'a> = MembershipTracker<'a>;
 
 self_cell::self_cell!(
     /// A tracker together with the groups it keeps alive.
     struct TrackerCell {
         owner: Arc<cohort::GroupSet>,
         #[not_covariant]
-        dependent: Tracker_,
+        dependent: LiveTracker,
     }
 );
 
