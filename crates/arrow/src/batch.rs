@@ -28,6 +28,14 @@ pub enum BatchError {
         /// How many columns have it.
         count: usize,
     },
+    /// The id column's type has no text form ([`crate::Ids::append_batch`]).
+    #[error("the id column `{column}` has type {data_type}, which cannot be read as text")]
+    IdType {
+        /// The id column.
+        column: String,
+        /// Its type.
+        data_type: arrow_schema::DataType,
+    },
 }
 
 /// Appends one machine per row of `batch` to `builder`.

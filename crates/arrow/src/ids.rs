@@ -75,6 +75,48 @@ impl Ids {
         })
     }
 
+    /// Appends the ids of `batch`'s rows, as [`crate::read_ipc`] reads them from a file: the
+    /// `id_field` column's values as text, `#N` (the machine's 1-based position among all
+    /// appended so far) for a null or when the batch has no such column. For embedders that
+    /// hold their own batches ([`crate::append_batch`] reads the machines).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use arrow_array::{ArrayRef, Int64Array, RecordBatch};
+    ///
+    /// let batch = RecordBatch::try_from_iter([(
+    ///     "id",
+    ///     Arc::new(Int64Array::from(vec![Some(7), None])) as ArrayRef,
+    /// )])?;
+    /// let mut ids = cohort_arrow::Ids::default();
+    /// ids.append_batch(&batch, "id")?;
+    /// ids.append_batch(&batch, "serial")?;
+    /// assert_eq!(ids.iter().collect::<Vec<_>>(), ["7", "#2", "#3", "#4"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn append_batch(
+        &mut self,
+        batch: &arrow_array::RecordBatch,
+        id_field: &str,
+    ) -> Result<(), crate::BatchError> {
+        let mut part = IdsPart::default();
+        match batch.schema_ref().column_with_name(id_field) {
+            Some((index, field)) => match batch.columns().get(index) {
+                Some(column) => {
+                    part.push_column(column.as_ref())
+                        .map_err(|_| crate::BatchError::IdType {
+                            column: id_field.to_owned(),
+                            data_type: field.data_type().clone(),
+                        })?
+                }
+                None => part.push_absent(batch.num_rows()),
+            },
+            None => part.push_absent(batch.num_rows()),
+        }
+        self.append(part);
+        Ok(())
+    }
+
     /// Heap bytes used.
     pub fn heap_bytes(&self) -> usize {
         self.text.capacity() + self.ends.capacity() * std::mem::size_of::<usize>()
