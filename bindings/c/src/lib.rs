@@ -356,7 +356,10 @@ pub unsafe extern "C" fn cohort_groups_from_yaml(
                 within_file_limit("<schema>", schema_yaml)?;
                 let schema = Schema::from_yaml_named("<schema>", schema_yaml)
                     .map_err(|e| Failure::definitions(&e))?;
-                GroupSet::from_yaml_str_with_schema(yaml, &schema)
+                GroupSet::builder()
+                    .text("<string>", yaml)
+                    .schema(&schema)
+                    .build()
             }
         }
         .map_err(|e| Failure::definitions(&e))?;
@@ -391,8 +394,12 @@ pub unsafe extern "C" fn cohort_groups_load(
             .map(Schema::load)
             .transpose()
             .map_err(|e| Failure::definitions(&e))?;
-        let set = GroupSet::load_all_with_schema([path], schema.as_ref())
-            .map_err(|e| Failure::definitions(&e))?;
+        let mut builder = GroupSet::builder();
+        builder.path(path);
+        if let Some(schema) = &schema {
+            builder.schema(schema);
+        }
+        let set = builder.build().map_err(|e| Failure::definitions(&e))?;
         hand_out_groups(set, out);
         Ok(())
     })
@@ -544,7 +551,7 @@ fn one_machine(json: &str) -> Result<cohort_fleet::MachineRecord, Failure> {
 /// The group called `name`, or the CLI's error with the nearest name.
 fn group_named(set: &GroupSet, name: &str) -> Result<GroupId, Failure> {
     set.id(name).ok_or_else(|| {
-        let hint = cohort::syntax::nearest(name, set.names())
+        let hint = cohort::engine::syntax::nearest(name, set.names())
             .map(|n| format!("; did you mean `{n}`?"))
             .unwrap_or_default();
         Failure::new(

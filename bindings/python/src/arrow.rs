@@ -5,7 +5,7 @@
 
 use arrow_array::RecordBatch;
 use arrow_array::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
-use cohort::ColumnarFleet;
+use cohort::engine::ColumnarFleet;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
@@ -35,7 +35,7 @@ fn stream(object: &Bound<'_, PyAny>) -> PyResult<FFI_ArrowArrayStream> {
 pub(crate) fn read<'p>(
     py: Python<'_>,
     object: &Bound<'_, PyAny>,
-    plan: &'p cohort::Plan,
+    plan: &'p cohort::engine::Plan,
     id_field: Option<&str>,
 ) -> PyResult<(ColumnarFleet<'p>, cohort_arrow::Ids)> {
     let stream = stream(object)?;

@@ -246,7 +246,7 @@ impl GroupSet {
         machines: &Bound<'_, PyAny>,
         now: Timestamp,
         id_field: Option<&str>,
-    ) -> PyResult<(cohort::GroupBitsets, usize, Vec<String>)> {
+    ) -> PyResult<(cohort::engine::GroupBitsets, usize, Vec<String>)> {
         let set = &self.set;
         if arrow::is_arrow(machines) {
             let (fleet, ids) = arrow::read(py, machines, set.plan(), id_field)?;
@@ -279,7 +279,7 @@ impl GroupSet {
 /// The group called `name`, or a `KeyError` with the nearest name (as the CLI says it).
 fn group_named(set: &cohort::GroupSet, name: &str) -> PyResult<cohort::GroupId> {
     set.id(name).ok_or_else(|| {
-        let hint = cohort::syntax::nearest(name, set.names())
+        let hint = cohort::engine::syntax::nearest(name, set.names())
             .map(|n| format!("; did you mean `{n}`?"))
             .unwrap_or_default();
         PyKeyError::new_err(format!("no group named `{name}`{hint}"))
@@ -294,24 +294,39 @@ impl GroupSet {
     #[staticmethod]
     #[pyo3(signature = (path, schema = None))]
     fn load(py: Python<'_>, path: std::path::PathBuf, schema: Option<&Schema>) -> PyResult<Self> {
-        cohort::GroupSet::load_all_with_schema([path], schema.map(|s| &s.schema))
+        let mut builder = cohort::GroupSet::builder();
+        builder.path(path);
+        if let Some(schema) = schema {
+            builder.schema(&schema.schema);
+        }
+        builder
+            .build()
             .map(|set| GroupSet::new(py, set))
             .map_err(|e| definitions_error(py, &e))
     }
 
     /// Loads and checks groups from YAML text (one group, or several under `groups:`),
-    /// validated against `schema` when given; diagnostics name the text `<string>`.
-    /// Text over the limit of a definitions file is refused as the CLI refuses the file.
+    /// validated against `schema` when given; diagnostics call the text `name`
+    /// (`<string>` unless given). Text over the limit of a definitions file is refused as
+    /// the CLI refuses the file.
     #[staticmethod]
-    #[pyo3(signature = (text, schema = None))]
-    fn from_yaml(py: Python<'_>, text: &str, schema: Option<&Schema>) -> PyResult<Self> {
-        within_file_limit(py, "<string>", text)?;
-        match schema {
-            None => cohort::GroupSet::from_yaml_str(text),
-            Some(schema) => cohort::GroupSet::from_yaml_str_with_schema(text, &schema.schema),
+    #[pyo3(signature = (text, schema = None, name = "<string>"))]
+    fn from_yaml(
+        py: Python<'_>,
+        text: &str,
+        schema: Option<&Schema>,
+        name: &str,
+    ) -> PyResult<Self> {
+        within_file_limit(py, name, text)?;
+        let mut builder = cohort::GroupSet::builder();
+        builder.text(name, text);
+        if let Some(schema) = schema {
+            builder.schema(&schema.schema);
         }
-        .map(|set| GroupSet::new(py, set))
-        .map_err(|e| definitions_error(py, &e))
+        builder
+            .build()
+            .map(|set| GroupSet::new(py, set))
+            .map_err(|e| definitions_error(py, &e))
     }
 
     /// The group names, in definition order.
@@ -655,7 +670,7 @@ fn lint_yaml<'py>(
     schema: Option<&Schema>,
 ) -> PyResult<Bound<'py, PyList>> {
     // The set is built first for its located diagnostics when the text does not check.
-    GroupSet::from_yaml(py, text, schema)?;
+    GroupSet::from_yaml(py, text, schema, "<string>")?;
     let definitions = cohort_lint::Definitions::from_yaml_named(
         "<string>",
         text,

@@ -194,6 +194,19 @@ def test_definition_errors_carry_every_diagnostic():
     assert str(error).startswith(str(first))
 
 
+def test_named_text_and_schema_name_the_text_in_diagnostics():
+    schema = cohort.Schema.from_yaml("fields:\n  - {name: Free Disk %, type: number}\n")
+    with pytest.raises(cohort.CohortError) as caught:
+        cohort.GroupSet.from_yaml(
+            "name: Disk\nwhere: \"'Free Disk %' contains 10\"\n",
+            schema=schema,
+            name="disk.yaml",
+        )
+    first = caught.value.diagnostics[0]
+    assert first.file == "disk.yaml"
+    assert "a number field" in first.message
+
+
 def test_schema_validation_and_files(tmp_path):
     schema = cohort.Schema.from_yaml("fields:\n  - {name: Free Disk %, type: number}\n")
     assert schema.fields == ["Free Disk %"]

@@ -88,8 +88,10 @@ class GroupSet:
     def load(path: Union[str, os.PathLike[str]], schema: Optional[Schema] = None) -> GroupSet:
         """Loads a definitions file or directory (as ``cohort check``). Raises CohortError."""
     @staticmethod
-    def from_yaml(text: str, schema: Optional[Schema] = None) -> GroupSet:
-        """Loads groups from YAML text (``<string>`` in diagnostics). Raises CohortError."""
+    def from_yaml(
+        text: str, schema: Optional[Schema] = None, name: str = "<string>"
+    ) -> GroupSet:
+        """Loads groups from YAML text (called ``name`` in diagnostics). Raises CohortError."""
     @property
     def names(self) -> list[str]:
         """The group names, in definition order."""
