@@ -444,7 +444,9 @@ impl Prepared {
             (folded, ends, parsed)
         };
         if threads == 1 {
-            let (folded, folded_ends, parsed) = part(0..codes);
+            let (mut folded, folded_ends, parsed) = part(0..codes);
+            // Grown by doubling: keep only what it holds, as the parts joined below do.
+            folded.shrink_to_fit();
             return Prepared {
                 folded,
                 folded_ends,
