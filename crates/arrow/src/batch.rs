@@ -71,24 +71,106 @@ pub fn append_batch(
     batch: &RecordBatch,
 ) -> Result<(), BatchError> {
     let columns = plan_columns(builder.fields(), batch)?;
-    let reads: Vec<Read<'_>> = columns
-        .into_iter()
-        .map(|c| c.map_or(Read::Missing, Read::of))
-        .collect();
-    let mut levels: Vec<Vec<Level<'_>>> = reads.iter().map(Read::empty_levels).collect();
-    let sources: Vec<Source<'_>> = reads
-        .iter()
-        .zip(levels.iter_mut())
-        .map(|(read, levels)| read.source(levels))
-        .collect();
-    let mut row: Vec<Option<Attr<'_>>> = vec![None; sources.len()];
-    for index in 0..batch.num_rows() {
-        for (slot, source) in row.iter_mut().zip(&sources) {
-            *slot = source.attr(index);
+    let rows = batch.num_rows();
+    builder.append_columns(rows, |position, writer| {
+        if let Some(Some(array)) = columns.get(position) {
+            write_column(writer, array, rows);
         }
-        builder.push_values(&row);
-    }
+    });
     Ok(())
+}
+
+/// Writes the first `rows` values of `array` (a whole column) through `writer`, as the
+/// [crate documentation](crate#type-mapping) says they read.
+pub(crate) fn write_column(
+    writer: &mut cohort_engine::ColumnWriter<'_>,
+    array: &ArrayRef,
+    rows: usize,
+) {
+    let goal = writer.written() + rows;
+    let read = Read::of(array);
+    match &read {
+        Read::Leaf(leaf) => write_leaf(writer, leaf, rows),
+        Read::Lists { lists, leaf } if lists.len() == 1 => {
+            if let Some(list) = lists.first() {
+                write_lists(writer, list, leaf, rows);
+            }
+        }
+        Read::Lists { .. } => {
+            // Lists of lists: one list cell per row, read through the levels.
+            let mut levels = read.empty_levels();
+            let source = read.source(&mut levels);
+            writer.extend((0..rows).map(|index| source.attr(index)));
+        }
+    }
+    // Exactly `rows` values, so that columns written apart stay aligned.
+    writer.extend_missing(goal.saturating_sub(writer.written()));
+}
+
+/// Writes the `rows` values of a scalar column: flags without a lookup, a dictionary by its
+/// distinct values, others value by value.
+fn write_leaf(writer: &mut cohort_engine::ColumnWriter<'_>, leaf: &LeafColumn<'_>, rows: usize) {
+    let is_null = |index: usize| {
+        leaf.nulls
+            .as_ref()
+            .is_some_and(|n| index >= n.len() || n.is_null(index))
+    };
+    match &leaf.leaf {
+        Leaf::Absent => {}
+        Leaf::Bool(array) => writer.extend_flags(
+            (0..rows)
+                .map(|index| (!is_null(index) && index < array.len()).then(|| array.value(index))),
+        ),
+        Leaf::Dict {
+            keys,
+            values,
+            values_len,
+        } => writer.extend_dictionary(
+            (0..*values_len).map(|key| values.attr(key)),
+            (0..rows).map(|index| {
+                if is_null(index) {
+                    None
+                } else {
+                    keys.get(index).copied()
+                }
+            }),
+        ),
+        _ => writer.extend((0..rows).map(|index| leaf.attr(index))),
+    }
+}
+
+/// Writes the `rows` values of a list column whose elements are not lists: each list a
+/// range of the elements, which are read once.
+fn write_lists(
+    writer: &mut cohort_engine::ColumnWriter<'_>,
+    list: &Lists<'_>,
+    leaf: &LeafColumn<'_>,
+    rows: usize,
+) {
+    let ranges = list.offsets.ranges();
+    let ranges = ranges.get(..rows).unwrap_or(&ranges);
+    // Only the elements the rows' lists hold (a sliced array's child is longer).
+    let first = ranges.iter().map(|&(start, _)| start).min().unwrap_or(0);
+    let last = ranges
+        .iter()
+        .map(|&(_, end)| end)
+        .max()
+        .unwrap_or(0)
+        .max(first);
+    // A null element is `Attr::Null`, as `null` in a JSON array.
+    let elements: Vec<Attr<'_>> = (first..last)
+        .map(|at| leaf.attr(at).unwrap_or(Attr::Null))
+        .collect();
+    writer.extend_lists(
+        &elements,
+        ranges.iter().enumerate().map(|(index, &(start, end))| {
+            let null = list
+                .nulls
+                .as_ref()
+                .is_some_and(|n| index >= n.len() || n.is_null(index));
+            (!null).then(|| start - first..end - first)
+        }),
+    );
 }
 
 /// For each field, the column of `batch` with its name (`None` when there is none).
@@ -201,6 +283,7 @@ enum Leaf<'a> {
     Dict {
         keys: Vec<usize>,
         values: Box<LeafColumn<'a>>,
+        values_len: usize,
     },
     /// Anything else: present values are [`Attr::Opaque`].
     Opaque,
@@ -293,6 +376,7 @@ impl<'a> LeafColumn<'a> {
                 Some(dict) if !dict.values().is_empty() => Leaf::Dict {
                     keys: dict.normalized_keys(),
                     values: Box::new(LeafColumn::of(dict.values().as_ref())),
+                    values_len: dict.values().len(),
                 },
                 // No values: every key is null.
                 Some(_) => Leaf::Absent,
@@ -326,7 +410,7 @@ impl<'a> LeafColumn<'a> {
             Leaf::Text(array) => array.text(index).map(Attr::Text),
             Leaf::Floats(values) => values.get(index).map(|&v| Attr::Number(v)),
             Leaf::Dates(texts) => texts.get(index).map(Attr::Text),
-            Leaf::Dict { keys, values } => values.attr(*keys.get(index)?),
+            Leaf::Dict { keys, values, .. } => values.attr(*keys.get(index)?),
             Leaf::Opaque => Some(Attr::Opaque),
         }
     }
@@ -363,10 +447,9 @@ fn decimal_from_text(text: &mut String, value: impl std::fmt::Display, scale: i8
     text.parse().unwrap_or(f64::NAN)
 }
 
-/// How to read one field of a batch: not there, a scalar column, or a list column (the
+/// How to read one column of a batch: a scalar column, or a list column (the
 /// lists from the outermost in, and the scalar column inside the innermost).
 enum Read<'a> {
-    Missing,
     Leaf(LeafColumn<'a>),
     Lists {
         lists: Vec<Lists<'a>>,
@@ -454,10 +537,13 @@ impl<'a> Read<'a> {
         }
     }
 
-    /// Room for the list cells of this field, one level per list array.
+    /// Room for the list cells of this field, one level per list array (lists of lists
+    /// only: a list of scalars is written from its elements, [`write_lists`]).
     fn empty_levels<'s>(&self) -> Vec<Level<'s>> {
         match self {
-            Read::Lists { lists, .. } => lists.iter().map(|_| Level::default()).collect(),
+            Read::Lists { lists, .. } if lists.len() > 1 => {
+                lists.iter().map(|_| Level::default()).collect()
+            }
             _ => Vec::new(),
         }
     }
@@ -466,7 +552,6 @@ impl<'a> Read<'a> {
     /// [`Read::empty_levels`]).
     fn source<'s>(&'s self, levels: &'s mut [Level<'s>]) -> Source<'s> {
         match self {
-            Read::Missing => Source::Missing,
             Read::Leaf(leaf) => Source::Leaf(leaf),
             Read::Lists { lists, leaf } => match fill(lists, leaf, levels) {
                 Some(level) => Source::List(level),

@@ -1,15 +1,14 @@
 //! Reading Parquet and Arrow IPC files: only the plan's columns and the id column, split
 //! between threads by row group or record batch, appended in order.
 
-use crate::batch::{BatchError, append_batch};
+use crate::batch::{BatchError, append_batch, write_column};
 use crate::ids::{self, Ids, IdsPart};
 use arrow_array::RecordBatch;
 use arrow_schema::{ArrowError, DataType, Schema};
-use cohort_engine::{ColumnarBuilder, ColumnarFleet, Plan};
+use cohort_engine::{ColumnWriter, ColumnarBuilder, ColumnarFleet, Plan};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
-    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection,
-    RowSelector,
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
 };
 use parquet::errors::ParquetError;
 use std::fs::File;
@@ -307,6 +306,18 @@ fn projection(
     fields: &[String],
     id_field: &str,
 ) -> Result<Vec<usize>, Error> {
+    for field in fields {
+        let count = schema.fields().iter().filter(|f| f.name() == field).count();
+        if count > 1 {
+            return Err(Error::Batch {
+                path: path.to_owned(),
+                source: BatchError::DuplicateColumn {
+                    column: field.clone(),
+                    count,
+                },
+            });
+        }
+    }
     let mut columns = Vec::new();
     for (index, field) in schema.fields().iter().enumerate() {
         let name = field.name();
@@ -349,6 +360,125 @@ fn batch_ids(
             }
         },
     }
+}
+
+/// A piece of reading a file by columns: a whole column, every row of it.
+#[derive(Debug, Default)]
+struct Share {
+    /// Positions of the plan's fields (in [`ColumnarBuilder::fields`]) that it writes.
+    fields: Vec<usize>,
+    /// Whether it reads the ids (and so counts the rows).
+    ids: bool,
+}
+
+/// One task per column of `weights` (a field's position, or `None` for the id column, and
+/// its weight), the heaviest first, so that threads taking them in turn end together. One
+/// task reads the ids even when the file has no id column (it numbers the machines).
+fn column_tasks(mut weights: Vec<(Option<usize>, u64)>) -> Vec<Share> {
+    weights.sort_by_key(|&(column, weight)| (std::cmp::Reverse(weight), column));
+    let mut tasks: Vec<Share> = weights
+        .into_iter()
+        .map(|(column, _)| Share {
+            fields: column.into_iter().collect(),
+            ids: column.is_none(),
+        })
+        .collect();
+    if !tasks.iter().any(|task| task.ids) {
+        tasks.push(Share {
+            fields: Vec::new(),
+            ids: true,
+        });
+    }
+    tasks
+}
+
+/// What a task of [`by_columns`] read: the number of rows and (for the task that reads
+/// them) the ids.
+type TaskResult = Result<(usize, IdsPart), Error>;
+
+/// Reads a file by columns: `tasks` are taken in turn by up to `threads` threads (one of
+/// them the calling thread); `read` writes a task's columns of every row through their
+/// writers and returns the number of rows (and fills the ids, for the task that reads
+/// them). Every column's dictionary is built once, by one thread, with nothing to merge.
+fn by_columns<'p, F>(
+    mut builder: ColumnarBuilder<'p>,
+    tasks: &[Share],
+    threads: usize,
+    read: F,
+) -> Result<(ColumnarFleet<'p>, Ids), Error>
+where
+    F: for<'w> Fn(&Share, &mut [(usize, ColumnWriter<'w>)], &mut IdsPart) -> Result<usize, Error>
+        + Sync,
+{
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let read = &read;
+    let result = builder.append_by_column(|writers| {
+        let mut writers: Vec<Option<ColumnWriter<'_>>> = writers.into_iter().map(Some).collect();
+        // Each task's writers, taken by the thread that takes the task.
+        let slots: Vec<Mutex<Vec<(usize, ColumnWriter<'_>)>>> = tasks
+            .iter()
+            .map(|task| {
+                Mutex::new(
+                    task.fields
+                        .iter()
+                        .filter_map(|&position| {
+                            Some((position, writers.get_mut(position)?.take()?))
+                        })
+                        .collect(),
+                )
+            })
+            .collect();
+        let next = AtomicUsize::new(0);
+        let work = || {
+            let mut done: Vec<(usize, TaskResult)> = Vec::new();
+            loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let (Some(task), Some(slot)) = (tasks.get(index), slots.get(index)) else {
+                    return done;
+                };
+                let mut writers = slot
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut ids = IdsPart::default();
+                let result = read(task, &mut writers, &mut ids).map(|rows| (rows, ids));
+                done.push((index, result));
+            }
+        };
+        let threads = threads.clamp(1, tasks.len().max(1));
+        let mut results = std::thread::scope(|scope| {
+            let handles: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+            let mut results = work();
+            for handle in handles {
+                results.extend(
+                    handle
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                );
+            }
+            results
+        });
+        // The first error in task order, as one thread reading them all would meet.
+        results.sort_by_key(|(index, _)| *index);
+        let mut rows = 0;
+        let mut ids = IdsPart::default();
+        for (index, result) in results {
+            match result {
+                Ok((task_rows, task_ids)) => {
+                    rows = rows.max(task_rows);
+                    if tasks.get(index).is_some_and(|task| task.ids) {
+                        ids = task_ids;
+                    }
+                }
+                Err(error) => return (0, Err(error)),
+            }
+        }
+        (rows, Ok(ids))
+    });
+    let part = result?;
+    let mut ids = Ids::default();
+    ids.append(part);
+    Ok((builder.finish(), ids))
 }
 
 /// One thread's share of a file: its machines and their ids.
@@ -424,6 +554,33 @@ fn split(weights: &[u64], threads: usize) -> Vec<Range<usize>> {
     ranges
 }
 
+/// Writes the columns of `writers` (each a field's position and its writer) from `batch`,
+/// and its ids when `share` reads them; returns the batch's rows.
+fn write_batch(
+    path: &Path,
+    batch: &RecordBatch,
+    fields: &[String],
+    id_field: &str,
+    share: &Share,
+    writers: &mut [(usize, ColumnWriter<'_>)],
+    ids: &mut IdsPart,
+) -> Result<usize, Error> {
+    let rows = batch.num_rows();
+    for (position, writer) in writers.iter_mut() {
+        match fields
+            .get(*position)
+            .and_then(|field| batch.column_by_name(field))
+        {
+            Some(array) => write_column(writer, array, rows),
+            None => writer.extend_missing(rows),
+        }
+    }
+    if share.ids {
+        batch_ids(path, batch, id_field, ids)?;
+    }
+    Ok(rows)
+}
+
 fn parquet_file<'p>(
     path: &Path,
     plan: &'p Plan,
@@ -441,112 +598,131 @@ fn parquet_file<'p>(
     let file = File::open(path).map_err(io)?;
     let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).map_err(parquet)?;
     let builder = plan.columnar_builder();
-    let columns = projection(path, metadata.schema(), builder.fields(), id_field)?;
-    let mask = ProjectionMask::roots(metadata.parquet_schema(), columns);
-    let rows: Vec<u64> = metadata
-        .metadata()
-        .row_groups()
-        .iter()
-        .map(|group| u64::try_from(group.num_rows()).unwrap_or(0))
-        .collect();
-    let shares = parquet_shares(&rows, options.thread_count());
-    in_parallel(builder, shares, |share, (mut chunk, mut ids)| {
-        // A file of its own: clones of one `File` share its offset, which the Parquet
-        // reader seeks.
-        let file = File::open(path).map_err(io)?;
-        let mut reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata.clone())
-            .with_projection(mask.clone())
-            .with_row_groups(share.row_groups)
-            .with_batch_size(options.batch_size);
-        if let Some(selection) = share.selection {
-            reader = reader.with_row_selection(selection);
-        }
-        let reader = reader.build().map_err(parquet)?;
-        for batch in reader {
-            let batch = batch.map_err(|source| Error::Decode {
-                path: path.to_owned(),
-                format: Format::Parquet,
-                source,
-            })?;
-            append_batch(&mut chunk, &batch).map_err(|source| Error::Batch {
-                path: path.to_owned(),
-                source,
-            })?;
-            batch_ids(path, &batch, id_field, &mut ids)?;
-        }
-        Ok((chunk, ids))
-    })
-}
-
-/// One thread's share of a Parquet file: whole row groups, or rows of some.
-struct ParquetShare {
-    row_groups: Vec<usize>,
-    /// The rows to read of those row groups (all when `None`).
-    selection: Option<RowSelection>,
-}
-
-/// Shares out row groups of `rows` rows each between `threads` threads: whole row groups
-/// when that is even enough, otherwise equal runs of rows (a thread then
-/// decodes the pages of a row group that it skips rows of, but the rows it skips cost no
-/// work in the store, which is most of the work).
-fn parquet_shares(rows: &[u64], threads: usize) -> Vec<ParquetShare> {
-    let total: u64 = rows.iter().sum();
-    let whole = split(rows, threads);
-    let largest = whole
-        .iter()
-        .map(|range| rows.get(range.clone()).map_or(0, |r| r.iter().sum::<u64>()))
-        .max()
-        .unwrap_or(0);
-    // Whole row groups when that shares the rows out evenly enough (the largest share at
-    // most a quarter above an even one).
-    if whole.len() == threads.min(rows.len()).max(1) && largest * 4 * threads as u64 <= total * 5
-        || rows.len() <= 1 && threads <= 1
-    {
-        return whole
-            .into_iter()
-            .map(|range| ParquetShare {
-                row_groups: range.collect(),
-                selection: None,
-            })
-            .collect();
-    }
-    let threads = threads
-        .min(usize::try_from(total).unwrap_or(usize::MAX))
-        .max(1) as u64;
-    // Where each row group starts.
-    let starts: Vec<u64> = rows
-        .iter()
-        .scan(0u64, |start, &n| {
-            let this = *start;
-            *start += n;
-            Some(this)
-        })
-        .collect();
-    (0..threads)
-        .map(|t| {
-            let (from, to) = (total * t / threads, total * (t + 1) / threads);
-            let row_groups: Vec<usize> = (0..rows.len())
-                .filter(|&g| {
-                    let start = starts.get(g).copied().unwrap_or(0);
-                    let end = start + rows.get(g).copied().unwrap_or(0);
-                    start < to && end > from
-                })
-                .collect();
-            let first = row_groups
-                .first()
-                .and_then(|&g| starts.get(g).copied())
-                .unwrap_or(0);
-            let skip = usize::try_from(from - first.min(from)).unwrap_or(0);
-            let select = usize::try_from(to - from).unwrap_or(0);
-            ParquetShare {
-                row_groups,
-                selection: Some(RowSelection::from(vec![
-                    RowSelector::skip(skip),
-                    RowSelector::select(select),
-                ])),
+    let fields = builder.fields().to_vec();
+    let columns = projection(path, metadata.schema(), &fields, id_field)?;
+    let metadata = with_dictionaries(metadata, &columns);
+    // Each projected column's weight: its bytes, uncompressed, in every row group.
+    let descriptor = metadata.parquet_schema();
+    let mut root_bytes = vec![0u64; metadata.schema().fields().len()];
+    for group in metadata.metadata().row_groups() {
+        for (leaf, chunk) in group.columns().iter().enumerate() {
+            let root = descriptor.get_column_root_idx(leaf);
+            if let Some(bytes) = root_bytes.get_mut(root) {
+                *bytes += u64::try_from(chunk.uncompressed_size()).unwrap_or(0);
             }
+        }
+    }
+    let schema = metadata.schema().clone();
+    let weights = columns
+        .iter()
+        .filter_map(|&root| {
+            let name = schema.fields().get(root)?.name();
+            let weight = root_bytes.get(root).copied().unwrap_or(0).max(1);
+            Some(match fields.iter().position(|f| f == name) {
+                Some(position) => (Some(position), weight),
+                None => (None, weight),
+            })
         })
-        .collect()
+        .collect();
+    let root_of = |name: &str| {
+        columns
+            .iter()
+            .copied()
+            .find(|&root| schema.fields().get(root).is_some_and(|f| f.name() == name))
+    };
+    let tasks = column_tasks(weights);
+    by_columns(
+        builder,
+        &tasks,
+        options.thread_count(),
+        |share, writers, ids| {
+            let mut roots: Vec<usize> = share
+                .fields
+                .iter()
+                .filter_map(|&position| root_of(fields.get(position)?))
+                .collect();
+            if share.ids {
+                roots.extend(root_of(id_field));
+            }
+            roots.sort_unstable();
+            // A file of its own: clones of one `File` share its offset, which the Parquet
+            // reader seeks.
+            let file = File::open(path).map_err(io)?;
+            let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata.clone())
+                .with_projection(ProjectionMask::roots(descriptor, roots))
+                .with_batch_size(options.batch_size)
+                .build()
+                .map_err(parquet)?;
+            let mut rows = 0;
+            for batch in reader {
+                let batch = batch.map_err(|source| Error::Decode {
+                    path: path.to_owned(),
+                    format: Format::Parquet,
+                    source,
+                })?;
+                rows += write_batch(path, &batch, &fields, id_field, share, writers, ids)?;
+            }
+            Ok(rows)
+        },
+    )
+}
+
+/// `metadata` reading as Arrow dictionaries the text columns among `roots` whose pages are
+/// all dictionary-encoded in every row group: each batch then hands over the Parquet
+/// dictionary and the keys, so the store looks up each distinct value once per batch rather
+/// than every row's text (and the texts are not copied out per row). The values read are
+/// the same. When the reader refuses the hint, `metadata` as it was.
+fn with_dictionaries(metadata: ArrowReaderMetadata, roots: &[usize]) -> ArrowReaderMetadata {
+    use parquet::basic::Encoding;
+    let descriptor = metadata.parquet_schema();
+    let all_dictionary = |leaf: usize| {
+        metadata.metadata().row_groups().iter().all(|group| {
+            group.columns().get(leaf).is_some_and(|chunk| {
+                chunk.dictionary_page_offset().is_some()
+                    && chunk.page_encoding_stats_mask().is_some_and(|mask| {
+                        mask.is_only(Encoding::PLAIN_DICTIONARY)
+                            || mask.is_only(Encoding::RLE_DICTIONARY)
+                    })
+            })
+        })
+    };
+    let schema = metadata.schema();
+    let mut hinted = false;
+    let fields: Vec<arrow_schema::FieldRef> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(root, field)| {
+            let value_type = match field.data_type() {
+                DataType::Utf8 => DataType::Utf8,
+                DataType::LargeUtf8 => DataType::LargeUtf8,
+                _ => return field.clone(),
+            };
+            let mut leaves = (0..descriptor.num_columns())
+                .filter(|&leaf| descriptor.get_column_root_idx(leaf) == root);
+            let dictionary = match (leaves.next(), leaves.next()) {
+                (Some(leaf), None) => roots.contains(&root) && all_dictionary(leaf),
+                _ => false,
+            };
+            if !dictionary {
+                return field.clone();
+            }
+            hinted = true;
+            std::sync::Arc::new(field.as_ref().clone().with_data_type(DataType::Dictionary(
+                Box::new(DataType::Int32),
+                Box::new(value_type),
+            )))
+        })
+        .collect();
+    if !hinted {
+        return metadata;
+    }
+    let schema = std::sync::Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+    ArrowReaderMetadata::try_new(
+        metadata.metadata().clone(),
+        ArrowReaderOptions::new().with_schema(schema),
+    )
+    .unwrap_or(metadata)
 }
 
 /// The first bytes of an Arrow IPC file (the stream format has none).
@@ -576,6 +752,43 @@ fn ipc_file<'p>(
         .map_err(io)?;
     let is_file_format = magic == IPC_FILE_MAGIC;
     let builder = plan.columnar_builder();
+    let fields = builder.fields().to_vec();
+    if !is_file_format {
+        let schema = StreamReader::try_new_buffered(open()?, None)
+            .map_err(decode)?
+            .schema();
+        let columns = projection(path, &schema, &fields, id_field)?;
+        let reader = std::sync::Mutex::new(
+            StreamReader::try_new_buffered(open()?, Some(columns)).map_err(decode)?,
+        );
+        // One thread, in order: a stream cannot be read twice at once.
+        let all: Vec<usize> = (0..fields.len()).collect();
+        let share = Share {
+            fields: all,
+            ids: true,
+        };
+        return by_columns(
+            builder,
+            std::slice::from_ref(&share),
+            1,
+            |share, writers, ids| {
+                let mut rows = 0;
+                let mut reader = reader
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                for batch in reader.by_ref() {
+                    let batch = batch.map_err(decode)?;
+                    rows += write_batch(path, &batch, &fields, id_field, share, writers, ids)?;
+                }
+                Ok(rows)
+            },
+        );
+    }
+    // By batches, not by columns: a reader of some columns still reads each batch whole.
+    let first = FileReader::try_new_buffered(open()?, None).map_err(decode)?;
+    let columns = projection(path, &first.schema(), &fields, id_field)?;
+    let batches = first.num_batches();
+    drop(first);
     let read_batch = |batch: RecordBatch, chunk: &mut ColumnarBuilder<'p>, ids: &mut IdsPart| {
         append_batch(chunk, &batch).map_err(|source| Error::Batch {
             path: path.to_owned(),
@@ -583,27 +796,6 @@ fn ipc_file<'p>(
         })?;
         batch_ids(path, &batch, id_field, ids)
     };
-    if !is_file_format {
-        let schema = StreamReader::try_new_buffered(open()?, None)
-            .map_err(decode)?
-            .schema();
-        let columns = projection(path, &schema, builder.fields(), id_field)?;
-        let reader = StreamReader::try_new_buffered(open()?, Some(columns)).map_err(decode)?;
-        let mut chunk = builder.chunk();
-        let mut ids = IdsPart::default();
-        for batch in reader {
-            read_batch(batch.map_err(decode)?, &mut chunk, &mut ids)?;
-        }
-        let mut builder = builder;
-        builder.append(chunk);
-        let mut all = Ids::default();
-        all.append(ids);
-        return Ok((builder.finish(), all));
-    }
-    let first = FileReader::try_new_buffered(open()?, None).map_err(decode)?;
-    let columns = projection(path, &first.schema(), builder.fields(), id_field)?;
-    let batches = first.num_batches();
-    drop(first);
     let ranges = split(&vec![1; batches], options.thread_count());
     in_parallel(builder, ranges, |range, (mut chunk, mut ids)| {
         let mut reader =
@@ -621,41 +813,69 @@ fn ipc_file<'p>(
 
 #[cfg(test)]
 mod tests {
-    use super::split;
+    use super::{column_tasks, split};
 
     #[test]
-    fn few_row_groups_are_shared_out_by_rows() {
-        let shares = super::parquet_shares(&[100], 2);
-        assert_eq!(shares.len(), 2);
-        assert_eq!(shares[0].row_groups, [0]);
-        assert_eq!(shares[1].row_groups, [0]);
-        let selected = |s: &super::ParquetShare| -> Vec<(bool, usize)> {
-            s.selection
-                .iter()
-                .flat_map(|s| s.iter())
-                .map(|s| (s.skip, s.row_count))
-                .collect()
-        };
-        assert_eq!(selected(&shares[0]), [(false, 50)]);
-        assert_eq!(selected(&shares[1]), [(true, 50), (false, 50)]);
-        let shares = super::parquet_shares(&[10, 30], 3);
-        assert_eq!(shares.len(), 3);
-        assert_eq!(shares[0].row_groups, [0, 1]);
-        assert_eq!(selected(&shares[0]), [(false, 13)]);
-        assert_eq!(shares[1].row_groups, [1]);
-        assert_eq!(selected(&shares[1]), [(true, 3), (false, 13)]);
-        assert_eq!(shares[2].row_groups, [1]);
-        assert_eq!(selected(&shares[2]), [(true, 16), (false, 14)]);
-        // Whole row groups when they share out evenly, rows otherwise.
-        let shares = super::parquet_shares(&[10, 30], 2);
-        assert_eq!(shares.len(), 2);
-        assert!(shares[0].selection.is_some());
-        let shares = super::parquet_shares(&[10, 10, 10, 10, 10], 2);
-        assert_eq!(shares.len(), 2);
-        assert!(shares.iter().all(|s| s.selection.is_none()));
-        assert_eq!(shares[0].row_groups, [0, 1, 2]);
-        assert_eq!(super::parquet_shares(&[], 2).len(), 1);
-        assert_eq!(super::parquet_shares(&[10], 1).len(), 1);
+    fn column_tasks_come_heaviest_first_and_one_reads_the_ids() {
+        let tasks = column_tasks(vec![(Some(0), 10), (Some(1), 50), (None, 5), (Some(2), 30)]);
+        let order: Vec<(Vec<usize>, bool)> =
+            tasks.iter().map(|t| (t.fields.clone(), t.ids)).collect();
+        assert_eq!(
+            order,
+            [
+                (vec![1], false),
+                (vec![2], false),
+                (vec![0], false),
+                (vec![], true)
+            ]
+        );
+        // No id column: a task of its own numbers the machines.
+        let tasks = column_tasks(vec![(Some(0), 1)]);
+        assert_eq!(tasks.len(), 2);
+        assert!(!tasks[0].ids && tasks[1].ids && tasks[1].fields.is_empty());
+        assert_eq!(column_tasks(Vec::new()).len(), 1);
+    }
+
+    /// Text columns whose pages are all dictionary-encoded are read as dictionaries; others,
+    /// and columns not projected, as they are.
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn dictionary_encoded_text_columns_are_read_as_dictionaries() {
+        use arrow_array::{ArrayRef, RecordBatch, StringArray};
+        use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
+        use std::sync::Arc;
+        let kinds: Vec<&str> = (0..1000).map(|i| ["Server", "Laptop"][i % 2]).collect();
+        let hosts: Vec<String> = (0..1000).map(|i| format!("host-{i}")).collect();
+        let batch = RecordBatch::try_from_iter([
+            (
+                "Kind",
+                Arc::new(StringArray::from(kinds.clone())) as ArrayRef,
+            ),
+            ("Other", Arc::new(StringArray::from(kinds)) as ArrayRef),
+            ("Host", Arc::new(StringArray::from(hosts)) as ArrayRef),
+        ])
+        .unwrap();
+        let properties = parquet::file::properties::WriterProperties::builder()
+            .set_column_dictionary_enabled("Host".into(), false)
+            .build();
+        let file = tempfile::tempfile().unwrap();
+        let mut writer = parquet::arrow::ArrowWriter::try_new(
+            file.try_clone().unwrap(),
+            batch.schema(),
+            Some(properties),
+        )
+        .unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).unwrap();
+        let hinted = super::with_dictionaries(metadata, &[0, 2]);
+        let types: Vec<String> = hinted
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.data_type().to_string())
+            .collect();
+        assert_eq!(types, ["Dictionary(Int32, Utf8)", "Utf8", "Utf8"]);
     }
 
     #[test]

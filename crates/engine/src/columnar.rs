@@ -10,7 +10,7 @@
 
 use crate::Timestamp;
 use crate::bits;
-use crate::dictionary::{Dictionary, Interner, Prepared, hash_of};
+use crate::dictionary::{Dictionary, Interner, Prepared, hash_at, hash_of};
 use crate::machine::OwnedAttr;
 use crate::machine::{Attr, Machine};
 use crate::matcher::ValueView;
@@ -312,6 +312,8 @@ pub struct ColumnarBuilder<'p> {
 struct ColumnBuilder {
     values: Interner,
     codes: Vec<u32>,
+    /// The codes of `false` and `true` once given (0: not yet), so flags skip the lookup.
+    flags: [u32; 2],
 }
 
 impl ColumnBuilder {
@@ -319,6 +321,194 @@ impl ColumnBuilder {
         ColumnBuilder {
             values: Interner::new(),
             codes: Vec::new(),
+            flags: [0; 2],
+        }
+    }
+
+    /// The code of `attr`, given before or new.
+    #[inline]
+    fn code_of(&mut self, attr: Attr<'_>, state: &foldhash::fast::RandomState) -> u32 {
+        if let Attr::Bool(flag) = attr {
+            return self.flag_code(flag, state);
+        }
+        self.values.code_of(attr, state)
+    }
+
+    #[inline]
+    fn flag_code(&mut self, flag: bool, state: &foldhash::fast::RandomState) -> u32 {
+        let slot = usize::from(flag);
+        match self.flags.get(slot).copied() {
+            Some(code) if code != 0 => code,
+            _ => {
+                let code = self.values.code_of(Attr::Bool(flag), state);
+                if let Some(cached) = self.flags.get_mut(slot) {
+                    *cached = code;
+                }
+                code
+            }
+        }
+    }
+
+    /// Moves the values and codes of `other` (another builder's column of `machines`
+    /// machines, `None` when it has no such column) after this column's.
+    fn absorb(
+        &mut self,
+        other: Option<ColumnBuilder>,
+        machines: usize,
+        same_hasher: bool,
+        state: &foldhash::fast::RandomState,
+    ) {
+        let Some(other) = other else {
+            self.codes.extend(std::iter::repeat_n(0, machines));
+            return;
+        };
+        let remap = self.values.absorb(other.values, same_hasher, state);
+        self.codes.extend(
+            other
+                .codes
+                .iter()
+                .map(|&code| remap.get(code as usize).copied().unwrap_or(0)),
+        );
+    }
+}
+
+/// One field's values for the rows given to [`ColumnarBuilder::append_columns`], written a
+/// column at a time: values one by one ([`ColumnWriter::push`], [`ColumnWriter::extend`]),
+/// flags without a lookup, dictionary-encoded data by its distinct values
+/// ([`ColumnWriter::extend_dictionary`]), lists from their elements
+/// ([`ColumnWriter::extend_lists`]). Every way stores the same values: a value given as a
+/// dictionary key or list range gets the same code as the value given by itself.
+///
+/// At most [`ColumnWriter::remaining`] values are taken (more are ignored); rows left
+/// unwritten are missing.
+#[derive(Debug)]
+pub struct ColumnWriter<'c> {
+    column: &'c mut ColumnBuilder,
+    state: &'c foldhash::fast::RandomState,
+    /// The number of codes of the column once every row is written.
+    end: usize,
+    /// The number of codes it had when the writer was made.
+    start: usize,
+    /// Element hashes of the list being written.
+    hashes: Vec<u64>,
+}
+
+impl ColumnWriter<'_> {
+    /// How many rows have been written through this writer.
+    pub fn written(&self) -> usize {
+        self.column.codes.len() - self.start
+    }
+
+    /// How many rows are still to be written.
+    pub fn remaining(&self) -> usize {
+        self.end.saturating_sub(self.column.codes.len())
+    }
+
+    /// Writes the next row's value (`None`: missing).
+    #[inline]
+    pub fn push(&mut self, value: Option<Attr<'_>>) {
+        if self.column.codes.len() < self.end {
+            let code = match value {
+                None => 0,
+                Some(attr) => self.column.code_of(attr, self.state),
+            };
+            self.column.codes.push(code);
+        }
+    }
+
+    /// Writes the next rows' values, in order.
+    pub fn extend<'v>(&mut self, values: impl IntoIterator<Item = Option<Attr<'v>>>) {
+        let remaining = self.remaining();
+        let state = self.state;
+        let column = &mut *self.column;
+        for value in values.into_iter().take(remaining) {
+            let code = match value {
+                None => 0,
+                Some(attr) => column.code_of(attr, state),
+            };
+            column.codes.push(code);
+        }
+    }
+
+    /// Writes `count` missing values.
+    pub fn extend_missing(&mut self, count: usize) {
+        let count = count.min(self.remaining());
+        self.column.codes.extend(std::iter::repeat_n(0, count));
+    }
+
+    /// Writes the next rows' flags (`None`: missing), each stored as [`Attr::Bool`] without
+    /// a dictionary lookup.
+    pub fn extend_flags(&mut self, flags: impl IntoIterator<Item = Option<bool>>) {
+        let remaining = self.remaining();
+        let state = self.state;
+        let column = &mut *self.column;
+        let codes = [
+            column.flag_code(false, state),
+            column.flag_code(true, state),
+        ];
+        column
+            .codes
+            .extend(flags.into_iter().take(remaining).map(|flag| match flag {
+                None => 0,
+                Some(flag) => codes[usize::from(flag)],
+            }));
+    }
+
+    /// Writes dictionary-encoded rows: `values` are the distinct values (`None`: a value
+    /// that reads as missing), each looked up once, and each of `keys` is the next row's
+    /// value as an index into them (`None`, or an index past the end: missing).
+    pub fn extend_dictionary<'v>(
+        &mut self,
+        values: impl IntoIterator<Item = Option<Attr<'v>>>,
+        keys: impl IntoIterator<Item = Option<usize>>,
+    ) {
+        let state = self.state;
+        let remaining = self.remaining();
+        let column = &mut *self.column;
+        // Only the values some key uses are stored, as when rows are given one by one.
+        let values: Vec<Option<Attr<'v>>> = values.into_iter().collect();
+        let mut codes: Vec<u32> = vec![u32::MAX; values.len()];
+        for key in keys.into_iter().take(remaining) {
+            let code = match key.and_then(|key| Some((key, *values.get(key)?))) {
+                None | Some((_, None)) => 0,
+                Some((key, Some(attr))) => match codes.get(key).copied() {
+                    Some(code) if code != u32::MAX => code,
+                    _ => {
+                        let code = column.code_of(attr, state);
+                        if let Some(slot) = codes.get_mut(key) {
+                            *slot = code;
+                        }
+                        code
+                    }
+                },
+            };
+            column.codes.push(code);
+        }
+    }
+
+    /// Writes rows whose values are lists: each of `lists` is the next row's list as a range
+    /// of `elements` (`None`, or a range past the end of `elements`: missing). Elements are
+    /// hashed once each and read [`MAX_LIST_DEPTH`](crate::MAX_LIST_DEPTH) deep, as
+    /// everywhere.
+    pub fn extend_lists<'v>(
+        &mut self,
+        elements: &[Attr<'v>],
+        lists: impl IntoIterator<Item = Option<std::ops::Range<usize>>>,
+    ) {
+        let state = self.state;
+        let remaining = self.remaining();
+        let column = &mut *self.column;
+        let hashes = &mut self.hashes;
+        for list in lists.into_iter().take(remaining) {
+            let code = match list.and_then(|range| elements.get(range)) {
+                None => 0,
+                Some(items) => {
+                    hashes.clear();
+                    hashes.extend(items.iter().map(|&item| hash_at(item, 1, state)));
+                    column.values.code_of_list(items, hashes, state)
+                }
+            };
+            column.codes.push(code);
         }
     }
 }
@@ -366,7 +556,7 @@ impl<'p> ColumnarBuilder<'p> {
         for (column, field) in self.columns.iter_mut().zip(&self.fields) {
             let code = match machine.attr(field) {
                 None => 0,
-                Some(attr) => column.values.code_of(attr, state),
+                Some(attr) => column.code_of(attr, state),
             };
             column.codes.push(code);
         }
@@ -401,7 +591,7 @@ impl<'p> ColumnarBuilder<'p> {
         for (position, column) in self.columns.iter_mut().enumerate() {
             let code = match value_at(position) {
                 None => 0,
-                Some(attr) => column.values.code_of(attr, state),
+                Some(attr) => column.code_of(attr, state),
             };
             column.codes.push(code);
         }
@@ -422,6 +612,7 @@ impl<'p> ColumnarBuilder<'p> {
             .zip(chunk.columns)
             .map(Some)
             .collect();
+        let mut jobs: Vec<(&mut ColumnBuilder, Option<ColumnBuilder>)> = Vec::new();
         for (position, (column, field)) in self.columns.iter_mut().zip(&self.fields).enumerate() {
             let same_position = chunk_columns
                 .get(position)
@@ -435,19 +626,147 @@ impl<'p> ColumnarBuilder<'p> {
                     .find(|entry| entry.as_ref().is_some_and(|(name, _)| name == field))
                     .and_then(Option::take)
             };
-            let Some((_, other)) = taken else {
-                column.codes.extend(std::iter::repeat_n(0, machines));
-                continue;
+            jobs.push((column, taken.map(|(_, other)| other)));
+        }
+        let threads = if machines >= APPEND_PARALLEL_MIN && jobs.len() > 1 {
+            std::thread::available_parallelism().map_or(1, usize::from)
+        } else {
+            1
+        };
+        if threads <= 1 {
+            for (column, other) in jobs {
+                column.absorb(other, machines, same_hasher, state);
+            }
+        } else {
+            // Columns are merged apart on every core, the largest dictionaries first, each
+            // to the least loaded thread.
+            let weight = |other: &Option<ColumnBuilder>| {
+                other.as_ref().map_or(0, |o| o.values.distinct()) + machines / 8
             };
-            let remap = column.values.absorb(other.values, same_hasher, state);
-            column.codes.extend(
-                other
-                    .codes
-                    .iter()
-                    .map(|&code| remap.get(code as usize).copied().unwrap_or(0)),
-            );
+            let shares = share_out(jobs, threads, |(_, other)| weight(other));
+            std::thread::scope(|scope| {
+                let mut shares = shares.into_iter();
+                let own = shares.next();
+                for share in shares {
+                    scope.spawn(move || {
+                        for (column, other) in share {
+                            column.absorb(other, machines, same_hasher, state);
+                        }
+                    });
+                }
+                for (column, other) in own.unwrap_or_default() {
+                    column.absorb(other, machines, same_hasher, state);
+                }
+            });
         }
         self.machines += machines;
+    }
+
+    /// Appends `rows` machines given a column at a time: `fill(position, writer)` is called
+    /// once for each field of [`ColumnarBuilder::fields`], in order, and writes that field's
+    /// values of the rows through `writer`; the rows it leaves unwritten are missing. Readers
+    /// of columnar data (Arrow, Parquet) use it to store a column without handing over a
+    /// row at a time, and dictionary-encoded data by its distinct values.
+    ///
+    /// ```
+    /// use cohort::{Attr, GroupSet, Timestamp};
+    ///
+    /// let groups = GroupSet::from_yaml_str(
+    ///     "name: Rebooting Servers\nwhere: Machine Type = Server and Pending Reboot = true",
+    /// ).unwrap();
+    /// let mut builder = groups.plan().columnar_builder();
+    /// let fields = builder.fields().to_vec();
+    /// builder.append_columns(3, |position, writer| match fields[position].as_str() {
+    ///     "Machine Type" => writer.extend_dictionary(
+    ///         [Some(Attr::Text("Server")), Some(Attr::Text("Laptop"))],
+    ///         [Some(0), Some(1), Some(0)],
+    ///     ),
+    ///     _ => writer.extend_flags([Some(true), Some(true), None]),
+    /// });
+    /// let members = builder.finish().evaluate(Timestamp::UNIX_EPOCH);
+    /// let id = groups.id("Rebooting Servers").unwrap();
+    /// assert_eq!(members.members(id).iter().collect::<Vec<_>>(), [0]);
+    /// ```
+    pub fn append_columns(
+        &mut self,
+        rows: usize,
+        mut fill: impl FnMut(usize, &mut ColumnWriter<'_>),
+    ) {
+        let state = &*self.state;
+        let end = self.machines + rows;
+        for (position, column) in self.columns.iter_mut().enumerate() {
+            column.codes.reserve(rows);
+            let start = column.codes.len();
+            let mut writer = ColumnWriter {
+                column,
+                state,
+                end,
+                start,
+                hashes: Vec::new(),
+            };
+            fill(position, &mut writer);
+            let ColumnWriter { column, .. } = writer;
+            column.codes.resize(end, 0);
+        }
+        self.machines = end;
+    }
+
+    /// Appends machines whose columns are written apart, on threads of their own if the
+    /// caller likes: `fill` gets one writer per field of [`ColumnarBuilder::fields`], in
+    /// that order, to share out, and returns how many machines it gave (with a result of
+    /// its own). Each column is then cut or padded to that many values: the rows a column
+    /// was not given are missing. Reading a file by columns rather than by rows this way
+    /// builds each column's dictionary once, with nothing to merge.
+    ///
+    /// ```
+    /// use cohort::{Attr, GroupSet, Timestamp};
+    ///
+    /// let groups = GroupSet::from_yaml_str(
+    ///     "name: Low Disk Servers\nwhere: '[Free Disk %] < 10 and Machine Type = Server'",
+    /// ).unwrap();
+    /// let mut builder = groups.plan().columnar_builder();
+    /// let fields = builder.fields().to_vec();
+    /// builder.append_by_column(|writers| {
+    ///     std::thread::scope(|scope| {
+    ///         for (field, mut writer) in fields.iter().zip(writers) {
+    ///             scope.spawn(move || match field.as_str() {
+    ///                 "Machine Type" => writer.extend([Some(Attr::Text("Server")); 2]),
+    ///                 _ => writer.extend([Some(Attr::Number(4.0)), Some(Attr::Number(50.0))]),
+    ///             });
+    ///         }
+    ///     });
+    ///     (2, ())
+    /// });
+    /// let members = builder.finish().evaluate(Timestamp::UNIX_EPOCH);
+    /// let id = groups.id("Low Disk Servers").unwrap();
+    /// assert_eq!(members.members(id).iter().collect::<Vec<_>>(), [0]);
+    /// ```
+    pub fn append_by_column<R>(
+        &mut self,
+        fill: impl FnOnce(Vec<ColumnWriter<'_>>) -> (usize, R),
+    ) -> R {
+        let state = &*self.state;
+        let writers = self
+            .columns
+            .iter_mut()
+            .map(|column| {
+                let start = column.codes.len();
+                ColumnWriter {
+                    column,
+                    state,
+                    end: usize::MAX,
+                    start,
+                    hashes: Vec::new(),
+                }
+            })
+            .collect();
+        let (rows, result) = fill(writers);
+        let end = self.machines + rows;
+        for column in &mut self.columns {
+            column.codes.resize(end, 0);
+        }
+        self.machines = end;
+        result
     }
 
     /// The finished store: each column's codes narrowed to what its dictionary needs, and
@@ -455,25 +774,70 @@ impl<'p> ColumnarBuilder<'p> {
     /// distinct value, on every core for large dictionaries.
     pub fn finish(self) -> ColumnarFleet<'p> {
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        let columns = self
-            .columns
-            .into_iter()
-            .map(|ColumnBuilder { values, codes }| {
-                let dictionary = values.into_dictionary();
-                let codes = if dictionary.len() <= 1 << 8 {
-                    Codes::U8(codes.into_iter().map(|c| c as u8).collect())
-                } else if dictionary.len() <= 1 << 16 {
-                    Codes::U16(codes.into_iter().map(|c| c as u16).collect())
-                } else {
-                    Codes::U32(codes)
-                };
-                Column::new(dictionary, codes, threads)
-            })
-            .collect();
+        let finish_column = |ColumnBuilder { values, codes, .. }: ColumnBuilder, threads| {
+            let dictionary = values.into_dictionary();
+            let codes = if dictionary.len() <= 1 << 8 {
+                Codes::U8(codes.into_iter().map(|c| c as u8).collect())
+            } else if dictionary.len() <= 1 << 16 {
+                Codes::U16(codes.into_iter().map(|c| c as u16).collect())
+            } else {
+                Codes::U32(codes)
+            };
+            Column::new(dictionary, codes, threads)
+        };
+        let machines = self.machines;
+        let weight = |column: &ColumnBuilder| column.values.distinct() + machines / 8;
+        let total: usize = self.columns.iter().map(weight).sum();
+        let largest = self.columns.iter().map(weight).max().unwrap_or(0);
+        // Column by column (each prepared on every core) when one column is most of the
+        // work, or there is little of it.
+        let columns = if threads <= 1
+            || self.columns.len() < 2
+            || machines < APPEND_PARALLEL_MIN
+            || largest * 2 > total
+        {
+            self.columns
+                .into_iter()
+                .map(|column| finish_column(column, threads))
+                .collect()
+        } else {
+            // Columns are finished apart on every core, the largest dictionaries first, each
+            // to the least loaded thread; then put back in field order.
+            let jobs: Vec<(usize, ColumnBuilder)> = self.columns.into_iter().enumerate().collect();
+            let shares = share_out(jobs, threads, |(_, column)| weight(column));
+            let finish_share = |share: Vec<(usize, ColumnBuilder)>| {
+                share
+                    .into_iter()
+                    .map(|(position, column)| (position, finish_column(column, 1)))
+                    .collect::<Vec<_>>()
+            };
+            let mut finished: Vec<(usize, Column)> = std::thread::scope(|scope| {
+                let mut shares = shares.into_iter();
+                let own = shares.next();
+                let handles: Vec<_> = shares
+                    .map(|share| {
+                        let finish_share = &finish_share;
+                        scope.spawn(move || finish_share(share))
+                    })
+                    .collect();
+                let mut finished = finish_share(own.unwrap_or_default());
+                for handle in handles {
+                    // A panic in a worker is a bug: re-raise it.
+                    finished.extend(
+                        handle
+                            .join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                    );
+                }
+                finished
+            });
+            finished.sort_by_key(|(position, _)| *position);
+            finished.into_iter().map(|(_, column)| column).collect()
+        };
         ColumnarFleet {
             plan: self.plan,
             columns,
-            machines: self.machines,
+            machines,
         }
     }
 }
@@ -537,6 +901,24 @@ fn list_table(
         })
         .collect()
 }
+
+/// `jobs` shared out between `threads` threads: the heaviest first, each to the least
+/// loaded share.
+fn share_out<T>(mut jobs: Vec<T>, threads: usize, weight: impl Fn(&T) -> usize) -> Vec<Vec<T>> {
+    jobs.sort_by_key(|job| std::cmp::Reverse(weight(job)));
+    let mut shares: Vec<(usize, Vec<T>)> = (0..threads.max(1)).map(|_| (0, Vec::new())).collect();
+    for job in jobs {
+        let job_weight = weight(&job);
+        if let Some(share) = shares.iter_mut().min_by_key(|(load, _)| *load) {
+            share.0 += job_weight;
+            share.1.push(job);
+        }
+    }
+    shares.into_iter().map(|(_, share)| share).collect()
+}
+
+/// Below this many machines in a chunk, [`ColumnarBuilder::append`] merges on one thread.
+const APPEND_PARALLEL_MIN: usize = 1 << 14;
 
 /// Below this many machines, evaluation stays on one thread.
 const PARALLEL_THRESHOLD: usize = 1 << 16;
@@ -902,6 +1284,114 @@ mod tests {
             builder.append(chunk);
         }
         assert_eq!(builder.finish().evaluate(Timestamp::UNIX_EPOCH), whole);
+    }
+
+    /// Every way of writing a column (value by value, flags, dictionary keys, list ranges,
+    /// columns written apart on threads) stores what pushing the machines one by one does.
+    #[test]
+    fn columns_written_whole_equal_machines_pushed_one_by_one() {
+        let group = |name: &str, field: &str, operator, value: &str| GroupDef {
+            name: name.into(),
+            description: None,
+            condition: Expr::Criterion(Criterion::new(
+                field,
+                Op::positive(operator),
+                vec![Literal::new(value)],
+            )),
+            loc: Loc::default(),
+        };
+        let groups = [
+            group("A", "Flag", Operator::Equal, "true"),
+            group("B", "Kind", Operator::StartsWith, "ser"),
+            group("C", "Apps", Operator::ContainsAnyOf, "Slack"),
+            group("D", "Free", Operator::LessThan, "10"),
+        ];
+        let plan = Plan::compile(&cohort_check::check(&groups).unwrap());
+        let kinds = [Some("Server"), None, Some("Laptop"), Some("server 2")];
+        let apps = ["Slack", "Zoom", "Google Chrome"];
+        let rows = 70_000usize;
+        let machines: Vec<serde_json::Value> = (0..rows)
+            .map(|i| {
+                let mut machine = serde_json::Map::new();
+                if i % 5 != 0 {
+                    machine.insert("Flag".into(), json!(i % 3 == 0));
+                }
+                if let Some(kind) = kinds[i % 4] {
+                    machine.insert("Kind".into(), json!(kind));
+                }
+                if i % 7 != 0 {
+                    let list: Vec<&str> = (0..i % 4).map(|k| apps[(i + k) % 3]).collect();
+                    machine.insert("Apps".into(), json!(list));
+                }
+                machine.insert("Free".into(), json!((i % 40) as f64 / 2.0));
+                serde_json::Value::Object(machine)
+            })
+            .collect();
+        let expected = plan.columnar(&machines).evaluate(Timestamp::UNIX_EPOCH);
+        let write = |field: &str, range: std::ops::Range<usize>, writer: &mut ColumnWriter<'_>| {
+            let part = &machines[range];
+            match field {
+                "Flag" => writer.extend_flags(part.iter().map(|m| m["Flag"].as_bool())),
+                "Kind" => writer.extend_dictionary(
+                    kinds.iter().map(|kind| kind.map(Attr::Text)),
+                    part.iter().map(|m| {
+                        let kind = m.get("Kind").and_then(serde_json::Value::as_str);
+                        kind.and_then(|kind| kinds.iter().position(|k| *k == Some(kind)))
+                    }),
+                ),
+                "Apps" => {
+                    let mut elements: Vec<Attr<'_>> = Vec::new();
+                    let mut ranges = Vec::new();
+                    for machine in part {
+                        match machine.get("Apps").and_then(serde_json::Value::as_array) {
+                            Some(list) => {
+                                let start = elements.len();
+                                elements
+                                    .extend(list.iter().filter_map(|v| v.as_str().map(Attr::Text)));
+                                ranges.push(Some(start..elements.len()));
+                            }
+                            None => ranges.push(None),
+                        }
+                    }
+                    writer.extend_lists(&elements, ranges);
+                }
+                _ => writer.extend(part.iter().map(|m| m.attr(field))),
+            }
+        };
+        // A row at a time's worth of columns, in two appends.
+        let mut builder = plan.columnar_builder();
+        let fields = builder.fields().to_vec();
+        for range in [0..1_000, 1_000..rows] {
+            let length = range.len();
+            builder.append_columns(length, |position, writer| {
+                write(&fields[position], range.clone(), writer);
+                assert_eq!(writer.remaining(), 0);
+            });
+        }
+        assert_eq!(builder.finish().evaluate(Timestamp::UNIX_EPOCH), expected);
+        // Columns written apart, on threads of their own.
+        let mut builder = plan.columnar_builder();
+        builder.append_by_column(|writers| {
+            std::thread::scope(|scope| {
+                for (field, mut writer) in fields.iter().zip(writers) {
+                    let write = &write;
+                    scope.spawn(move || write(field, 0..rows, &mut writer));
+                }
+            });
+            (rows, ())
+        });
+        assert_eq!(builder.machine_count(), rows);
+        assert_eq!(builder.finish().evaluate(Timestamp::UNIX_EPOCH), expected);
+        // Chunks written whole and appended (merged on several threads).
+        let mut builder = plan.columnar_builder();
+        for range in [0..30_000, 30_000..rows] {
+            let mut chunk = builder.chunk();
+            chunk.append_columns(range.len(), |position, writer| {
+                write(&fields[position], range.clone(), writer)
+            });
+            builder.append(chunk);
+        }
+        assert_eq!(builder.finish().evaluate(Timestamp::UNIX_EPOCH), expected);
     }
 
     /// A chunk of another plan gives the fields both plans test; the others are missing.

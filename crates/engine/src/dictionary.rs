@@ -36,6 +36,8 @@ pub(crate) struct Dictionary {
     entries: Vec<Entry>,
     text: String,
     lists: Vec<Vec<OwnedAttr>>,
+    /// The texts of the lists' elements, while values are added.
+    elements: ElementTexts,
 }
 
 impl Dictionary {
@@ -44,6 +46,7 @@ impl Dictionary {
             entries: vec![Entry::Null],
             text: String::new(),
             lists: Vec::new(),
+            elements: ElementTexts::default(),
         }
     }
 
@@ -136,8 +139,12 @@ impl Dictionary {
                 }
             }
             Attr::List(list) => {
-                self.lists
-                    .push(list.iter().map(|item| OwnedAttr::at(item, 1)).collect());
+                let elements = &mut self.elements;
+                let items = list
+                    .iter()
+                    .map(|item| OwnedAttr::at_with(item, 1, &mut |text| elements.get(text)))
+                    .collect();
+                self.lists.push(items);
                 Entry::List(self.lists.len() - 1)
             }
             Attr::Opaque => Entry::Opaque,
@@ -185,27 +192,82 @@ impl Dictionary {
 /// A value's hash, for dictionary encoding without copying the value (lists read
 /// [`MAX_LIST_DEPTH`](crate::MAX_LIST_DEPTH) deep, as everywhere). The hasher is seeded at
 /// random for each store, so values an endpoint chose cannot be made to collide on purpose;
-/// equal hashes are told apart by comparing the values.
+/// equal hashes are told apart by comparing the values. A list's hash is made of its length
+/// and its elements' own hashes ([`hash_at`] one level deeper), so a reader that has hashed
+/// the elements of a list column once ([`Interner::code_of_list`]) hashes each list from them.
 pub(crate) fn hash_of(attr: Attr<'_>, state: &foldhash::fast::RandomState) -> u64 {
+    hash_at(attr, 0, state)
+}
+
+/// The hash of `attr` read `depth` lists deep.
+pub(crate) fn hash_at(attr: Attr<'_>, depth: usize, state: &foldhash::fast::RandomState) -> u64 {
     use std::hash::{BuildHasher, Hash, Hasher};
-    fn feed(attr: Attr<'_>, depth: usize, hasher: &mut impl Hasher) {
-        match attr.at_depth(depth) {
-            Attr::Null => 0u8.hash(hasher),
-            Attr::Bool(b) => (1u8, b).hash(hasher),
-            Attr::Number(n) => (2u8, n.to_bits()).hash(hasher),
-            Attr::Text(t) => (3u8, t).hash(hasher),
-            Attr::List(list) => {
-                (4u8, list.len()).hash(hasher);
-                for element in list.iter() {
-                    feed(element, depth + 1, hasher);
-                }
+    let mut hasher = state.build_hasher();
+    match attr.at_depth(depth) {
+        Attr::Null => 0u8.hash(&mut hasher),
+        Attr::Bool(b) => (1u8, b).hash(&mut hasher),
+        Attr::Number(n) => (2u8, n.to_bits()).hash(&mut hasher),
+        Attr::Text(t) => (3u8, t).hash(&mut hasher),
+        Attr::List(list) => {
+            (4u8, list.len()).hash(&mut hasher);
+            for element in list.iter() {
+                hasher.write_u64(hash_at(element, depth + 1, state));
             }
-            Attr::Opaque => 5u8.hash(hasher),
+        }
+        Attr::Opaque => 5u8.hash(&mut hasher),
+    }
+    hasher.finish()
+}
+
+/// The hash of a list (at depth 0) whose elements have the hashes `element_hashes` (each
+/// [`hash_at`] depth 1): what [`hash_of`] gives for that list.
+fn list_hash(element_hashes: &[u64], state: &foldhash::fast::RandomState) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut hasher = state.build_hasher();
+    (4u8, element_hashes.len()).hash(&mut hasher);
+    for &hash in element_hashes {
+        hasher.write_u64(hash);
+    }
+    hasher.finish()
+}
+
+/// A list given as a slice of its elements.
+struct SliceList<'s, 'v>(&'s [Attr<'v>]);
+
+impl AttrList for SliceList<'_, '_> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn get(&self, index: usize) -> Option<Attr<'_>> {
+        self.0.get(index).copied()
+    }
+}
+
+/// The texts of list elements stored in one dictionary, each once: lists that share an
+/// element share its text.
+#[derive(Debug, Default)]
+struct ElementTexts {
+    state: foldhash::fast::RandomState,
+    texts: hashbrown::HashTable<std::sync::Arc<str>>,
+}
+
+impl ElementTexts {
+    fn get(&mut self, text: &str) -> std::sync::Arc<str> {
+        use std::hash::BuildHasher;
+        let state = &self.state;
+        let hash = state.hash_one(text);
+        match self
+            .texts
+            .entry(hash, |t| **t == *text, |t| state.hash_one(&**t))
+        {
+            hashbrown::hash_table::Entry::Occupied(entry) => entry.get().clone(),
+            hashbrown::hash_table::Entry::Vacant(entry) => {
+                let shared: std::sync::Arc<str> = text.into();
+                entry.insert(shared.clone());
+                shared
+            }
         }
     }
-    let mut hasher = state.build_hasher();
-    feed(attr, 0, &mut hasher);
-    hasher.finish()
 }
 
 /// A dictionary that gives each distinct value a code as values arrive: a hash table of
@@ -233,10 +295,29 @@ impl Interner {
         self.dictionary.len()
     }
 
+    /// The number of distinct values.
+    pub(crate) fn distinct(&self) -> usize {
+        self.dictionary.len() - 1
+    }
+
     /// The code of `attr`: the code of an equal value given before (hashed with `state`),
     /// or a new one under which `attr` is copied in.
     pub(crate) fn code_of(&mut self, attr: Attr<'_>, state: &foldhash::fast::RandomState) -> u32 {
         self.code_hashed(attr, hash_of(attr, state))
+    }
+
+    /// The code of the list whose elements are `elements`, given their hashes
+    /// ([`hash_at`] depth 1, one per element): [`Interner::code_of`] of that list, without
+    /// hashing the elements again.
+    pub(crate) fn code_of_list(
+        &mut self,
+        elements: &[Attr<'_>],
+        element_hashes: &[u64],
+        state: &foldhash::fast::RandomState,
+    ) -> u32 {
+        debug_assert_eq!(elements.len(), element_hashes.len());
+        let hash = list_hash(element_hashes, state);
+        self.code_hashed(Attr::List(&SliceList(elements)), hash)
     }
 
     /// [`Interner::code_of`] with the hash given.
@@ -244,7 +325,10 @@ impl Interner {
         let dictionary = &self.dictionary;
         let found = self
             .index
-            .find(hash, |&(_, code)| dictionary.is(code as usize, attr));
+            // The whole hash first: told apart in the table, without reading the values.
+            .find(hash, |&(known, code)| {
+                known == hash && dictionary.is(code as usize, attr)
+            });
         if let Some(&(_, code)) = found {
             return code;
         }
@@ -289,8 +373,8 @@ impl Interner {
             let dictionary = &self.dictionary;
             let found = self
                 .index
-                .find(hash, |&(_, existing)| {
-                    dictionary.same(existing as usize, &other_dictionary, code)
+                .find(hash, |&(known, existing)| {
+                    known == hash && dictionary.same(existing as usize, &other_dictionary, code)
                 })
                 .map(|&(_, existing)| existing);
             let global = match found {
@@ -310,7 +394,10 @@ impl Interner {
 
     /// The dictionary, its codes final.
     pub(crate) fn into_dictionary(self) -> Dictionary {
-        self.dictionary
+        let mut dictionary = self.dictionary;
+        // The lists keep their elements' texts; the table that shared them out is done.
+        dictionary.elements = ElementTexts::default();
+        dictionary
     }
 }
 
@@ -356,7 +443,9 @@ impl Prepared {
             (folded, ends, parsed)
         };
         if threads == 1 {
-            let (folded, folded_ends, parsed) = part(0..codes);
+            let (mut folded, folded_ends, parsed) = part(0..codes);
+            // Grown by doubling: keep only what it holds, as the parts joined below do.
+            folded.shrink_to_fit();
             return Prepared {
                 folded,
                 folded_ends,
@@ -537,6 +626,51 @@ mod tests {
         for (a, code) in attrs.iter().rev().zip(remap.iter().skip(1)) {
             assert!(merged.dictionary.is(*code as usize, *a), "{a:?}");
         }
+    }
+
+    /// A list hashed from its elements' hashes is the list `hash_of` hashes, so a list given
+    /// as a range of elements gets the code of the same list given whole; its elements'
+    /// texts are stored once for all the lists holding them.
+    #[test]
+    fn lists_from_element_hashes_are_the_lists_given_whole() {
+        let state = foldhash::fast::RandomState::default();
+        let nested = vec![crate::Value::from("b")];
+        let elements = [
+            Attr::Text("Slack"),
+            Attr::Null,
+            Attr::Number(2.0),
+            Attr::List(&nested),
+            Attr::Bool(false),
+        ];
+        let whole: Vec<crate::Value> = vec![
+            "Slack".into(),
+            crate::Value::Null,
+            2.0.into(),
+            crate::Value::List(vec!["b".into()]),
+            false.into(),
+        ];
+        let hashes: Vec<u64> = elements.iter().map(|&e| hash_at(e, 1, &state)).collect();
+        assert_eq!(
+            list_hash(&hashes, &state),
+            hash_of(Attr::List(&whole), &state)
+        );
+        let mut interner = Interner::new();
+        let code = interner.code_of_list(&elements, &hashes, &state);
+        assert_eq!(interner.code_of(Attr::List(&whole), &state), code);
+        assert_ne!(
+            interner.code_of_list(&elements[..4], &hashes[..4], &state),
+            code
+        );
+        let again = vec![crate::Value::from("Slack")];
+        let other = interner.code_of(Attr::List(&again), &state);
+        let dictionary = interner.into_dictionary();
+        let (Some(OwnedAttr::Text(a)), Some(OwnedAttr::Text(b))) = (
+            dictionary.list(code as usize).and_then(<[OwnedAttr]>::first),
+            dictionary.list(other as usize).and_then(<[OwnedAttr]>::first),
+        ) else {
+            panic!("lists of texts");
+        };
+        assert!(std::sync::Arc::ptr_eq(a, b), "one text for both lists");
     }
 
     /// Prepared forms are the same on one thread and on several.

@@ -30,7 +30,7 @@ mod matcher;
 mod plan;
 mod time;
 
-pub use columnar::{Bitset, ColumnarBuilder, ColumnarFleet, GroupBitsets};
+pub use columnar::{Bitset, ColumnWriter, ColumnarBuilder, ColumnarFleet, GroupBitsets};
 pub use explain::{ComparedAs, CriterionResult, ExplainNode, Explanation};
 pub use live::{Change, DefinitionEvent, MembershipEvent, MembershipTracker, ReplaceError};
 pub use machine::{Attr, AttrList, MAX_LIST_DEPTH, Machine, Record, Value};

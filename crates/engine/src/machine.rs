@@ -218,7 +218,8 @@ pub(crate) enum OwnedAttr {
     Null,
     Bool(bool),
     Number(f64),
-    Text(Box<str>),
+    /// Shared, in the columnar store, by the lists of one dictionary that have this element.
+    Text(std::sync::Arc<str>),
     List(Vec<OwnedAttr>),
     Opaque,
 }
@@ -231,14 +232,24 @@ impl OwnedAttr {
 
     /// A copy of `attr` read `depth` lists deep.
     pub(crate) fn at(attr: Attr<'_>, depth: usize) -> OwnedAttr {
+        OwnedAttr::at_with(attr, depth, &mut |text| text.into())
+    }
+
+    /// A copy of `attr` read `depth` lists deep, its texts (at any depth) made by `text`:
+    /// the columnar store shares one text between the lists that have it.
+    pub(crate) fn at_with(
+        attr: Attr<'_>,
+        depth: usize,
+        text: &mut dyn FnMut(&str) -> std::sync::Arc<str>,
+    ) -> OwnedAttr {
         match attr.at_depth(depth) {
             Attr::Null => OwnedAttr::Null,
             Attr::Bool(b) => OwnedAttr::Bool(b),
             Attr::Number(n) => OwnedAttr::Number(n),
-            Attr::Text(t) => OwnedAttr::Text(t.into()),
+            Attr::Text(t) => OwnedAttr::Text(text(t)),
             Attr::List(list) => OwnedAttr::List(
                 list.iter()
-                    .map(|item| OwnedAttr::at(item, depth + 1))
+                    .map(|item| OwnedAttr::at_with(item, depth + 1, text))
                     .collect(),
             ),
             Attr::Opaque => OwnedAttr::Opaque,
@@ -307,7 +318,8 @@ impl OwnedAttr {
     pub(crate) fn heap_bytes(&self) -> usize {
         std::mem::size_of::<OwnedAttr>()
             + match self {
-                OwnedAttr::Text(t) => t.len(),
+                // A shared text counted once in all: a share for each value holding it.
+                OwnedAttr::Text(t) => t.len() / std::sync::Arc::strong_count(t).max(1),
                 OwnedAttr::List(items) => items.iter().map(OwnedAttr::heap_bytes).sum(),
                 _ => 0,
             }
