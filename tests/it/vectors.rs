@@ -44,6 +44,7 @@ const EXECUTORS: &[(&str, Executor)] = &[
         tracker_from_fleet,
     ),
     ("reference evaluator", reference_evaluator),
+    ("SQL (SQLite, default layout)", sql_sqlite),
 ];
 
 fn ids(batch: &Batch<'_>) -> Vec<cohort::GroupId> {
@@ -156,6 +157,28 @@ fn reference_evaluator(batch: &Batch<'_>) -> Answers {
             &batch.machines[machine],
             batch.now.unix_millis(),
         )
+    })
+}
+
+/// The batch loaded into an SQLite database in memory and evaluated there by one query.
+fn sql_sqlite(batch: &Batch<'_>) -> Answers {
+    let checked = cohort_check::check(batch.definitions).unwrap();
+    let db = cohort_sql::sqlite::open_in_memory().unwrap();
+    cohort_sql::sqlite::load(&db, &cohort_sql::keyed(batch.machines, None)).unwrap();
+    let columns = cohort_sql::sqlite::columns(&db, "machines").unwrap();
+    let layout = cohort_sql::Layout::default();
+    let query = cohort_sql::compile(
+        &checked,
+        &layout,
+        cohort_sql::Dialect::Sqlite,
+        Some(&columns),
+    )
+    .unwrap();
+    let members = cohort_sql::sqlite::evaluate(&db, &query, batch.now.unix_millis()).unwrap();
+    matrix(batch, |machine, group| {
+        let name = &batch.definitions[group].name;
+        let position = query.groups.iter().position(|g| g == name).unwrap();
+        members[position].contains(&machine.to_string())
     })
 }
 

@@ -1,0 +1,574 @@
+//! The compiler: a checked group set to one parameterised query.
+//!
+//! Every criterion becomes a strictly two-valued boolean expression (`COALESCE(..., FALSE)`
+//! around each test of one value, `EXISTS` over list elements), so `NOT` is its exact
+//! complement and SQL's NULL logic never reaches the combination of criteria. The meaning of
+//! each test is the engine's (`crates/engine/src/matcher.rs`); what plain SQL cannot say
+//! exactly (case folding, reading numbers, dates and versions from text) is a cohort function:
+//! registered from Rust in SQLite, installed in the `cohort` schema in PostgreSQL.
+
+use crate::layout::{ColumnKind, Layout, Place};
+use crate::{Dialect, SqlError};
+use cohort_check::ir::{Bound, CheckedSet, Comparison, Condition, Predicate, Regex, Test};
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+/// Above this many values, `equal`/`is any of` binds its texts as one array parameter.
+const ARRAY_THRESHOLD: usize = 16;
+
+/// A compiled group set: SQL returning `(cohort_group, cohort_key)` rows, one per member
+/// (`cohort_group` is the group's position in [`Query::groups`]), and its parameters.
+#[derive(Clone, Debug)]
+pub struct Query {
+    /// The dialect it was compiled for.
+    pub dialect: Dialect,
+    /// The SQL text. Parameters are `?1`, `?2`... (SQLite) or `$1`, `$2`... (PostgreSQL).
+    pub sql: String,
+    /// The parameters, in order.
+    pub params: Vec<Param>,
+    /// The group names, by position.
+    pub groups: Vec<String>,
+    /// The regexes `cohort_regex` may be asked for, with the case-sensitivity they were
+    /// compiled with (SQLite only).
+    pub(crate) regexes: Vec<(Regex, bool)>,
+}
+
+/// One parameter's value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Param {
+    /// Text.
+    Text(String),
+    /// A 64-bit float.
+    Real(f64),
+    /// A 64-bit integer (dates as milliseconds since the Unix epoch).
+    Int(i64),
+    /// A flag (case-sensitivity of a regex).
+    Bool(bool),
+    /// Several texts: a JSON array text in SQLite, a `text[]` in PostgreSQL.
+    Texts(Vec<String>),
+    /// The evaluation time minus this many milliseconds (saturating), in milliseconds since
+    /// the Unix epoch: bound when the query runs.
+    NowMinus(i64),
+}
+
+impl Param {
+    /// The value bound for an evaluation at `now` (milliseconds since the Unix epoch).
+    pub fn resolve(&self, now: i64) -> Param {
+        match self {
+            Param::NowMinus(millis) => Param::Int(now.saturating_sub(*millis)),
+            other => other.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for Param {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Param::Text(text) => write!(f, "{}", serde_json::Value::from(text.as_str())),
+            Param::Real(number) => write!(f, "{number:?}"),
+            Param::Int(number) => write!(f, "{number}"),
+            Param::Bool(flag) => write!(f, "{flag}"),
+            Param::Texts(texts) => write!(f, "{}", serde_json::Value::from(texts.clone())),
+            Param::NowMinus(millis) => write!(f, "now - {millis} ms"),
+        }
+    }
+}
+
+/// Compiles every group of `set` into one query over `layout`.
+///
+/// `columns`, when given, are the columns the machines table has: a field the layout places
+/// in a column of its own name (the default layout) that the table lacks is missing on every
+/// machine, as it would be in memory. Without it, every such column is assumed to exist.
+///
+/// Errors name the group and criterion a dialect cannot evaluate exactly.
+pub fn compile(
+    set: &CheckedSet,
+    layout: &Layout,
+    dialect: Dialect,
+    columns: Option<&BTreeSet<String>>,
+) -> Result<Query, SqlError> {
+    let mut compiler = Compiler {
+        dialect,
+        layout,
+        columns,
+        params: Vec::new(),
+        regexes: Vec::new(),
+        group: String::new(),
+    };
+    let table = compiler.ident(&layout.table);
+    let key = compiler.ident(&layout.key);
+    let mut sql = String::from("WITH ");
+    for (n, &position) in set.evaluation_order.iter().enumerate() {
+        let group = set.groups.get(position).ok_or(SqlError::Internal(
+            "evaluation order names a group that does not exist",
+        ))?;
+        compiler.group.clone_from(&group.name);
+        let condition = compiler.condition(&group.condition)?;
+        if n > 0 {
+            sql.push_str(",\n     ");
+        }
+        let _ = write!(
+            sql,
+            "g{position} AS MATERIALIZED (SELECT m.{key} AS k FROM {table} AS m WHERE m.{key} IS NOT NULL AND ({condition}))"
+        );
+    }
+    if set.groups.is_empty() {
+        sql = format!(
+            "SELECT 0 AS cohort_group, m.{key} AS cohort_key FROM {table} AS m WHERE FALSE"
+        );
+    } else {
+        sql.push('\n');
+        for position in 0..set.groups.len() {
+            if position > 0 {
+                sql.push_str("\nUNION ALL ");
+            }
+            let _ = write!(
+                sql,
+                "SELECT {position} AS cohort_group, k AS cohort_key FROM g{position}"
+            );
+        }
+    }
+    let limit = match dialect {
+        Dialect::Sqlite => 32_766,
+        Dialect::Postgres => 65_535,
+    };
+    if compiler.params.len() > limit {
+        return Err(SqlError::TooManyParameters {
+            count: compiler.params.len(),
+            limit,
+        });
+    }
+    Ok(Query {
+        dialect,
+        sql,
+        params: compiler.params,
+        groups: set.groups.iter().map(|g| g.name.clone()).collect(),
+        regexes: compiler.regexes,
+    })
+}
+
+struct Compiler<'a> {
+    dialect: Dialect,
+    layout: &'a Layout,
+    columns: Option<&'a BTreeSet<String>>,
+    params: Vec<Param>,
+    regexes: Vec<(Regex, bool)>,
+    /// The group being compiled, for errors.
+    group: String,
+}
+
+/// How the value of a field is reached.
+enum Cell {
+    /// An expression that may hold any value (a list as JSON).
+    Any(String),
+    /// Text or NULL.
+    Text(String),
+    /// A number or NULL.
+    Number(String),
+    /// A JSON value (text in SQLite, `jsonb` in PostgreSQL) or NULL.
+    Json(String),
+    /// Missing on every machine.
+    Missing,
+}
+
+impl Compiler<'_> {
+    fn ident(&self, name: &str) -> String {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+
+    fn param(&mut self, value: Param) -> String {
+        self.params.push(value);
+        let n = self.params.len();
+        match self.dialect {
+            Dialect::Sqlite => format!("?{n}"),
+            Dialect::Postgres => {
+                let cast = match self.params.last() {
+                    Some(Param::Text(_)) => "text",
+                    Some(Param::Real(_)) => "float8",
+                    Some(Param::Int(_) | Param::NowMinus(_)) => "int8",
+                    Some(Param::Bool(_)) => "bool",
+                    Some(Param::Texts(_)) => "text[]",
+                    None => "text",
+                };
+                format!("${n}::{cast}")
+            }
+        }
+    }
+
+    /// A cohort function's name in this dialect.
+    fn func(&self, name: &str) -> String {
+        match self.dialect {
+            Dialect::Sqlite => format!("cohort_{name}"),
+            Dialect::Postgres => format!("cohort.{name}"),
+        }
+    }
+
+    fn condition(&mut self, condition: &Condition) -> Result<String, SqlError> {
+        Ok(match condition {
+            Condition::All(items) if items.is_empty() => "TRUE".to_owned(),
+            Condition::Any(items) if items.is_empty() => "FALSE".to_owned(),
+            Condition::All(items) => self.join(items, " AND ")?,
+            Condition::Any(items) => self.join(items, " OR ")?,
+            Condition::Not(item) => format!("NOT ({})", self.condition(item)?),
+            Condition::Member(member) => {
+                let test = format!(
+                    "m.{} IN (SELECT k FROM g{})",
+                    self.ident(&self.layout.key),
+                    member.group
+                );
+                if member.negated {
+                    format!("NOT ({test})")
+                } else {
+                    test
+                }
+            }
+            Condition::Predicate(predicate) => {
+                let test = self.predicate(predicate)?;
+                if predicate.negated {
+                    format!("NOT ({test})")
+                } else {
+                    test
+                }
+            }
+        })
+    }
+
+    fn join(&mut self, items: &[Condition], with: &str) -> Result<String, SqlError> {
+        let mut parts = Vec::with_capacity(items.len());
+        for item in items {
+            parts.push(format!("({})", self.condition(item)?));
+        }
+        Ok(parts.join(with))
+    }
+
+    fn cell(&mut self, field: &str) -> Result<Cell, SqlError> {
+        let place = self
+            .layout
+            .place(field)
+            .ok_or_else(|| SqlError::UnknownField {
+                group: self.group.clone(),
+                field: field.to_owned(),
+            })?;
+        Ok(match place {
+            Place::Column(column, kind) => {
+                let defaulted = !self.layout.fields.contains_key(field);
+                if defaulted
+                    && self
+                        .columns
+                        .is_some_and(|columns| !columns.contains(column))
+                {
+                    return Ok(Cell::Missing);
+                }
+                let expr = format!("m.{}", self.ident(column));
+                match kind {
+                    ColumnKind::Any => Cell::Any(expr),
+                    ColumnKind::Text => Cell::Text(expr),
+                    ColumnKind::Number => Cell::Number(expr),
+                    ColumnKind::Json => Cell::Json(expr),
+                }
+            }
+            Place::Custom(custom) => {
+                let name = self.param(Param::Text(field.to_owned()));
+                Cell::Text(format!(
+                    "(SELECT c.{value} FROM {table} AS c WHERE c.{ckey} = m.{key} AND c.{cname} = {name} LIMIT 1)",
+                    value = self.ident(&custom.value),
+                    table = self.ident(&custom.table),
+                    ckey = self.ident(&custom.key),
+                    key = self.ident(&self.layout.key),
+                    cname = self.ident(&custom.name),
+                ))
+            }
+        })
+    }
+
+    /// The positive test of a predicate, strictly two-valued.
+    fn predicate(&mut self, predicate: &Predicate) -> Result<String, SqlError> {
+        if let (Dialect::Postgres, Test::Matches(regexes)) = (self.dialect, &predicate.test) {
+            return Err(SqlError::Unsupported {
+                group: self.group.clone(),
+                criterion: format!("{} ({})", predicate.text, predicate.label),
+                construct: format!(
+                    "`matches` (regex `{}`): PostgreSQL's regular expressions are not Rust's (classes, case folding, leftmost-first matching), so cohort does not translate them",
+                    regexes.first().map(Regex::as_str).unwrap_or_default()
+                ),
+            });
+        }
+        let cell = self.cell(&predicate.field)?;
+        let pg = self.dialect == Dialect::Postgres;
+        // PostgreSQL's cohort functions read `jsonb`; SQLite's read any value.
+        let scalar = |expr: &str, kind: &str| {
+            if pg {
+                format!("to_jsonb(({expr})::{kind})")
+            } else {
+                expr.to_owned()
+            }
+        };
+        Ok(match (&predicate.test, cell) {
+            (Test::IsBlank, Cell::Missing) => "TRUE".to_owned(),
+            (_, Cell::Missing) => "FALSE".to_owned(),
+            (Test::IsBlank, Cell::Json(expr)) if !pg => {
+                format!("COALESCE({}({expr}), TRUE)", self.func("jblank"))
+            }
+            (Test::IsBlank, Cell::Any(expr) | Cell::Json(expr)) => {
+                format!("COALESCE({}({expr}), TRUE)", self.func("blank"))
+            }
+            (Test::IsBlank, Cell::Text(expr)) => {
+                let value = scalar(&expr, "text");
+                format!("COALESCE({}({value}), TRUE)", self.func("blank"))
+            }
+            (Test::IsBlank, Cell::Number(expr)) => {
+                let value = scalar(&expr, "float8");
+                format!("COALESCE({}({value}), TRUE)", self.func("blank"))
+            }
+            (test, Cell::Text(expr)) => {
+                self.scalar_test(test, predicate, &scalar(&expr, "text"))?
+            }
+            (test, Cell::Number(expr)) => {
+                self.scalar_test(test, predicate, &scalar(&expr, "float8"))?
+            }
+            (test, Cell::Any(expr)) if pg => self.jsonb_test(test, predicate, &expr)?,
+            (test, Cell::Json(expr)) if pg => self.jsonb_test(test, predicate, &expr)?,
+            (test, Cell::Any(expr)) => {
+                let on_scalar = self.scalar_test(test, predicate, &expr)?;
+                let on_json =
+                    self.sqlite_json_test(test, predicate, &format!("CAST({expr} AS TEXT)"))?;
+                format!("(CASE WHEN typeof({expr}) = 'blob' THEN {on_json} ELSE {on_scalar} END)")
+            }
+            (test, Cell::Json(expr)) => {
+                let on_json = self.sqlite_json_test(test, predicate, &expr)?;
+                format!("(({expr}) IS NOT NULL AND {on_json})")
+            }
+        })
+    }
+
+    /// A test on a SQLite JSON text (a list, or a scalar or object in JSON).
+    fn sqlite_json_test(
+        &mut self,
+        test: &Test,
+        predicate: &Predicate,
+        json: &str,
+    ) -> Result<String, SqlError> {
+        let element =
+            "(CASE e.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE e.atom END)";
+        // Elements reached through lists only (no object member: its key path has a `.`),
+        // at most `MAX_LIST_DEPTH` (32) lists deep, as the engine reads them.
+        let scalar_row =
+            "e.type IN ('true', 'false', 'integer', 'real', 'text') AND instr(e.fullkey, '.') = 0";
+        Ok(match test {
+            Test::Contains { needles, all: true } => {
+                let mut parts = Vec::new();
+                for needle in needles {
+                    let one = Test::Contains {
+                        needles: vec![needle.clone()],
+                        all: true,
+                    };
+                    let on_element = self.scalar_test(&one, predicate, element)?;
+                    parts.push(format!(
+                        "EXISTS (SELECT 1 FROM json_each({json}) AS e WHERE {scalar_row} AND {on_element})"
+                    ));
+                }
+                format!("({})", parts.join(" AND "))
+            }
+            _ => {
+                let on_element = self.scalar_test(test, predicate, element)?;
+                format!(
+                    "EXISTS (SELECT 1 FROM json_tree({json}) AS e WHERE {scalar_row} AND length(e.fullkey) - length(replace(e.fullkey, '[', '')) <= 32 AND {on_element})"
+                )
+            }
+        })
+    }
+
+    /// A test on a PostgreSQL `jsonb` value (a list, a scalar or an object).
+    fn jsonb_test(
+        &mut self,
+        test: &Test,
+        predicate: &Predicate,
+        json: &str,
+    ) -> Result<String, SqlError> {
+        let on_scalar = self.scalar_test(test, predicate, json)?;
+        let on_list = match test {
+            Test::Contains { needles, all: true } => {
+                let mut parts = Vec::new();
+                for needle in needles {
+                    let one = Test::Contains {
+                        needles: vec![needle.clone()],
+                        all: true,
+                    };
+                    let on_element = self.scalar_test(&one, predicate, "e.v")?;
+                    parts.push(format!(
+                        "EXISTS (SELECT 1 FROM jsonb_array_elements({json}) AS e(v) WHERE jsonb_typeof(e.v) IN ('string', 'number', 'boolean') AND {on_element})"
+                    ));
+                }
+                format!("({})", parts.join(" AND "))
+            }
+            _ => {
+                let on_element = self.scalar_test(test, predicate, "e.v")?;
+                format!(
+                    "EXISTS (SELECT 1 FROM {}({json}) AS e(v) WHERE {on_element})",
+                    self.func("elements")
+                )
+            }
+        };
+        Ok(format!(
+            "(CASE WHEN jsonb_typeof({json}) = 'array' THEN {on_list} ELSE {on_scalar} END)"
+        ))
+    }
+
+    /// A test on one scalar value `x` (SQLite: any value but a BLOB; PostgreSQL: `jsonb`),
+    /// strictly two-valued.
+    fn scalar_test(
+        &mut self,
+        test: &Test,
+        predicate: &Predicate,
+        x: &str,
+    ) -> Result<String, SqlError> {
+        let text = format!("{}({x})", self.func("txt"));
+        let folded = if predicate.case_sensitive {
+            text.clone()
+        } else {
+            format!("{}({text})", self.func("fold"))
+        };
+        let pg = self.dialect == Dialect::Postgres;
+        let expr = match test {
+            Test::IsBlank => format!("{}({x})", self.func("blank")),
+            Test::Equals(values) => {
+                let mut parts = Vec::new();
+                let texts: Vec<String> = values.iter().map(|v| v.text.clone()).collect();
+                if pg {
+                    let array = self.param(Param::Texts(texts));
+                    parts.push(format!("{folded} = ANY({array})"));
+                } else if texts.len() > ARRAY_THRESHOLD {
+                    let array = self.param(Param::Texts(texts));
+                    parts.push(format!(
+                        "{folded} IN (SELECT value FROM json_each({array}))"
+                    ));
+                } else {
+                    let list: Vec<String> = texts
+                        .into_iter()
+                        .map(|t| self.param(Param::Text(t)))
+                        .collect();
+                    parts.push(format!("{folded} IN ({})", list.join(", ")));
+                }
+                for value in values {
+                    if let Some(number) = value.number {
+                        let b = self.param(Param::Real(number));
+                        let bt = self.param(Param::Text(value.text.clone()));
+                        parts.push(format!("{}({x}, {b}, {bt})", self.func("numeq")));
+                    }
+                }
+                parts.join(" OR ")
+            }
+            Test::Contains { needles, all } => {
+                let mut parts = Vec::new();
+                for needle in needles {
+                    let n = self.param(Param::Text(needle.clone()));
+                    parts.push(if pg {
+                        format!("strpos({folded}, {n}) > 0")
+                    } else {
+                        format!("cohort_contains({folded}, {n})")
+                    });
+                }
+                parts.join(if *all { " AND " } else { " OR " })
+            }
+            Test::StartsWith(values) => {
+                let mut parts = Vec::new();
+                for value in values {
+                    let n = self.param(Param::Text(value.clone()));
+                    parts.push(if pg {
+                        format!("starts_with({folded}, {n})")
+                    } else {
+                        format!("cohort_starts({folded}, {n})")
+                    });
+                }
+                parts.join(" OR ")
+            }
+            Test::EndsWith(values) => {
+                let mut parts = Vec::new();
+                for value in values {
+                    let n = self.param(Param::Text(value.clone()));
+                    parts.push(if pg {
+                        format!("right({folded}, char_length({n})) = {n}")
+                    } else {
+                        format!("cohort_ends({folded}, {n})")
+                    });
+                }
+                parts.join(" OR ")
+            }
+            Test::Matches(regexes) => {
+                let mut parts = Vec::new();
+                for regex in regexes {
+                    self.regexes.push((regex.clone(), predicate.case_sensitive));
+                    let pattern = self.param(Param::Text(regex.as_str().to_owned()));
+                    let case = self.param(Param::Bool(predicate.case_sensitive));
+                    parts.push(format!("cohort_regex({pattern}, {case}, {text})"));
+                }
+                parts.join(" OR ")
+            }
+            Test::Compare { ordering, bound } => {
+                let order = self.ordering(x, bound, bound)?;
+                let op = match ordering {
+                    Comparison::Greater => "> 0",
+                    Comparison::GreaterOrEqual => ">= 0",
+                    Comparison::Less => "< 0",
+                    Comparison::LessOrEqual => "<= 0",
+                };
+                format!("COALESCE({}) {op}", order.join(", "))
+            }
+            Test::Between { low, high } => {
+                let mut arms = Vec::new();
+                let (lows, highs) = (self.orderings(x, low, high), self.orderings(x, high, low));
+                for (to_low, to_high) in lows.into_iter().zip(highs) {
+                    arms.push(format!(
+                        "WHEN {to_low} IS NOT NULL THEN {to_low} >= 0 AND {to_high} <= 0"
+                    ));
+                }
+                if arms.is_empty() {
+                    "FALSE".to_owned()
+                } else {
+                    format!("CASE {} END", arms.join(" "))
+                }
+            }
+            Test::WithinLast { millis } => {
+                let cutoff = self.param(Param::NowMinus(*millis));
+                format!("{}({x}) >= {cutoff}", self.func("date"))
+            }
+            Test::OlderThan { millis } => {
+                let cutoff = self.param(Param::NowMinus(*millis));
+                format!("{}({x}) < {cutoff}", self.func("date"))
+            }
+        };
+        Ok(format!("COALESCE(({expr}), FALSE)"))
+    }
+
+    /// How `x` compares with `bound` in each kind `bound` and `other` both read as, in the
+    /// engine's order (number, date, version): each NULL when `x` does not read as the kind.
+    fn orderings(&mut self, x: &str, bound: &Bound, other: &Bound) -> Vec<String> {
+        let mut out = Vec::new();
+        if let (Some(number), Some(_)) = (bound.number, other.number) {
+            let b = self.param(Param::Real(number));
+            let bt = self.param(Param::Text(bound.text.clone()));
+            out.push(format!("{}({x}, {b}, {bt})", self.func("ncmp")));
+        }
+        if let (Some(date), Some(_)) = (bound.date, other.date) {
+            let d = self.param(Param::Int(date));
+            out.push(format!("{}({x}, {d})", self.func("dcmp")));
+        }
+        if let (Some(_), Some(_)) = (&bound.version, &other.version) {
+            let v = self.param(Param::Text(bound.text.clone()));
+            out.push(format!("{}({x}, {v})", self.func("vcmp")));
+        }
+        out
+    }
+
+    fn ordering(&mut self, x: &str, bound: &Bound, other: &Bound) -> Result<Vec<String>, SqlError> {
+        let mut out = self.orderings(x, bound, other);
+        if out.is_empty() {
+            return Err(SqlError::Internal(
+                "a comparison bound that reads as no kind",
+            ));
+        }
+        // COALESCE needs two arguments in some dialects.
+        out.push("NULL".to_owned());
+        Ok(out)
+    }
+}

@@ -1,0 +1,1 @@
+//! PostgreSQL (in progress).
