@@ -94,6 +94,7 @@ pub fn compile(
         params: Vec::new(),
         regexes: Vec::new(),
         group: String::new(),
+        long_names: std::cell::RefCell::new(Vec::new()),
     };
     let table = compiler.ident(&layout.table);
     let key = compiler.ident(&layout.key);
@@ -122,11 +123,25 @@ pub fn compile(
             if position > 0 {
                 sql.push_str("\nUNION ALL ");
             }
+            let key = match dialect {
+                Dialect::Sqlite => "k",
+                Dialect::Postgres => "k::text",
+            };
             let _ = write!(
                 sql,
-                "SELECT {position} AS cohort_group, k AS cohort_key FROM g{position}"
+                "SELECT {position} AS cohort_group, {key} AS cohort_key FROM g{position}"
             );
         }
+    }
+    if let Some(name) = compiler.long_names.borrow().first() {
+        return Err(SqlError::Unsupported {
+            group: String::new(),
+            criterion: format!("the table or column `{name}`"),
+            construct: format!(
+                "a name longer than PostgreSQL's {} bytes (PostgreSQL would cut it)",
+                crate::postgres::MAX_IDENTIFIER_BYTES
+            ),
+        });
     }
     let limit = match dialect {
         Dialect::Sqlite => 32_766,
@@ -155,6 +170,8 @@ struct Compiler<'a> {
     regexes: Vec<(Regex, bool)>,
     /// The group being compiled, for errors.
     group: String,
+    /// Names too long for PostgreSQL identifiers (refused after compiling).
+    long_names: std::cell::RefCell<Vec<String>>,
 }
 
 /// How the value of a field is reached.
@@ -173,6 +190,9 @@ enum Cell {
 
 impl Compiler<'_> {
     fn ident(&self, name: &str) -> String {
+        if self.dialect == Dialect::Postgres && name.len() > crate::postgres::MAX_IDENTIFIER_BYTES {
+            self.long_names.borrow_mut().push(name.to_owned());
+        }
         format!("\"{}\"", name.replace('"', "\"\""))
     }
 
@@ -396,7 +416,7 @@ impl Compiler<'_> {
                     };
                     let on_element = self.scalar_test(&one, predicate, "e.v")?;
                     parts.push(format!(
-                        "EXISTS (SELECT 1 FROM jsonb_array_elements({json}) AS e(v) WHERE jsonb_typeof(e.v) IN ('string', 'number', 'boolean') AND {on_element})"
+                        "EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof({json}) = 'array' THEN {json} ELSE '[]'::jsonb END) AS e(v) WHERE jsonb_typeof(e.v) IN ('string', 'number', 'boolean') AND {on_element})"
                     ));
                 }
                 format!("({})", parts.join(" AND "))
