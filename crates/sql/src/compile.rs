@@ -304,14 +304,18 @@ impl Compiler<'_> {
     /// The positive test of a predicate, strictly two-valued.
     fn predicate(&mut self, predicate: &Predicate) -> Result<String, SqlError> {
         if let (Dialect::Postgres, Test::Matches(regexes)) = (self.dialect, &predicate.test) {
-            return Err(SqlError::Unsupported {
-                group: self.group.clone(),
-                criterion: format!("{} ({})", predicate.text, predicate.label),
-                construct: format!(
-                    "`matches` (regex `{}`): PostgreSQL's regular expressions are not Rust's (classes, case folding, leftmost-first matching), so cohort does not translate them",
-                    regexes.first().map(Regex::as_str).unwrap_or_default()
-                ),
-            });
+            for regex in regexes {
+                if literal_regex(regex.as_str(), predicate.case_sensitive).is_none() {
+                    return Err(SqlError::Unsupported {
+                        group: self.group.clone(),
+                        criterion: format!("{} ({})", predicate.text, predicate.label),
+                        construct: format!(
+                            "`matches` with the regex `{}` in PostgreSQL: only regexes that are one literal text, optionally anchored with `^` and `$` (and without letters that have other cases unless case-sensitive), are translated; PostgreSQL's regular expressions are not Rust's (classes, case folding, leftmost-first matching)",
+                            regex.as_str()
+                        ),
+                    });
+                }
+            }
         }
         let cell = self.cell(&predicate.field)?;
         let pg = self.dialect == Dialect::Postgres;
@@ -514,6 +518,21 @@ impl Compiler<'_> {
                 }
                 parts.join(" OR ")
             }
+            Test::Matches(regexes) if pg => {
+                let mut parts = Vec::new();
+                for regex in regexes {
+                    let literal = literal_regex(regex.as_str(), predicate.case_sensitive)
+                        .ok_or(SqlError::Internal("a regex PostgreSQL cannot evaluate"))?;
+                    let n = self.param(Param::Text(literal.text));
+                    parts.push(match (literal.start, literal.end) {
+                        (true, true) => format!("{text} = {n}"),
+                        (true, false) => format!("starts_with({text}, {n})"),
+                        (false, true) => format!("right({text}, char_length({n})) = {n}"),
+                        (false, false) => format!("strpos({text}, {n}) > 0"),
+                    });
+                }
+                parts.join(" OR ")
+            }
             Test::Matches(regexes) => {
                 let mut parts = Vec::new();
                 for regex in regexes {
@@ -590,5 +609,85 @@ impl Compiler<'_> {
         // COALESCE needs two arguments in some dialects.
         out.push("NULL".to_owned());
         Ok(out)
+    }
+}
+
+/// A regex that is one literal text, anchored or not.
+#[derive(Debug, PartialEq)]
+struct LiteralRegex {
+    text: String,
+    /// Anchored at the start (`^`, `\A`).
+    start: bool,
+    /// Anchored at the end (`$`, `\z`).
+    end: bool,
+}
+
+/// What `pattern` means when it is one literal text, optionally anchored at the start and
+/// the end, as the regex engine reads it with cohort's settings (Unicode; case-insensitive
+/// unless `case_sensitive`): a case-insensitive letter is a class of its cases, so it is not
+/// a literal and the regex is not translated. `None` for any other regex.
+fn literal_regex(pattern: &str, case_sensitive: bool) -> Option<LiteralRegex> {
+    use regex_syntax::hir::{HirKind, Look};
+    let config = regex_automata::util::syntax::Config::new().case_insensitive(!case_sensitive);
+    let hir = regex_automata::util::syntax::parse_with(pattern, &config).ok()?;
+    let mut items = Vec::new();
+    let mut stack = vec![hir];
+    // Flatten concatenations and capture groups, in order.
+    while let Some(hir) = stack.pop() {
+        match hir.into_kind() {
+            HirKind::Concat(parts) => stack.extend(parts.into_iter().rev()),
+            HirKind::Capture(capture) => stack.push(*capture.sub),
+            other => items.push(other),
+        }
+    }
+    let mut literal = LiteralRegex {
+        text: String::new(),
+        start: false,
+        end: false,
+    };
+    let count = items.len();
+    for (index, item) in items.into_iter().enumerate() {
+        match item {
+            HirKind::Empty => {}
+            HirKind::Look(Look::Start) if index == 0 => literal.start = true,
+            HirKind::Look(Look::End) if index + 1 == count => literal.end = true,
+            HirKind::Literal(bytes) if !literal.end => {
+                literal.text.push_str(std::str::from_utf8(&bytes.0).ok()?);
+            }
+            _ => return None,
+        }
+    }
+    Some(literal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lit(text: &str, start: bool, end: bool) -> Option<LiteralRegex> {
+        Some(LiteralRegex {
+            text: text.to_owned(),
+            start,
+            end,
+        })
+    }
+
+    #[test]
+    fn literal_regexes_are_recognised_and_the_rest_refused() {
+        assert_eq!(
+            literal_regex(r"^10\.0\.19045\.", false),
+            lit("10.0.19045.", true, false)
+        );
+        assert_eq!(literal_regex("^DC", true), lit("DC", true, false));
+        assert_eq!(literal_regex("server$", true), lit("server", false, true));
+        assert_eq!(literal_regex("^$", false), lit("", true, true));
+        assert_eq!(literal_regex("(ab)c", true), lit("abc", false, false));
+        // A case-insensitive letter is a class of its cases (`k` is also the Kelvin sign).
+        assert_eq!(literal_regex("^DC", false), None);
+        assert_eq!(literal_regex("été", false), None);
+        assert_eq!(literal_regex(r"^DC\d+$", true), None);
+        assert_eq!(literal_regex("a|b", true), None);
+        assert_eq!(literal_regex("(?m)^a", true), None);
+        assert_eq!(literal_regex("a$b", true), None);
     }
 }
