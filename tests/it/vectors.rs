@@ -168,9 +168,9 @@ fn reference_evaluator(batch: &Batch<'_>) -> Answers {
 fn sql_sqlite(batch: &Batch<'_>) -> Answers {
     let checked = cohort_check::check(batch.definitions).unwrap();
     let db = cohort_sql::sqlite::open_in_memory().unwrap();
-    cohort_sql::sqlite::load(&db, &cohort_sql::keyed(batch.machines, None)).unwrap();
-    let columns = cohort_sql::sqlite::columns(&db, "machines").unwrap();
     let layout = cohort_sql::Layout::default();
+    cohort_sql::sqlite::load(&db, &layout, &cohort_sql::keyed(batch.machines, None)).unwrap();
+    let columns = cohort_sql::sqlite::columns(&db, "machines").unwrap();
     let query = cohort_sql::compile(
         &checked,
         &layout,
@@ -239,7 +239,12 @@ fn sql_postgres(batch: &Batch<'_>) -> Answers {
             "CREATE SCHEMA {schema}; SET search_path TO {schema}"
         ))
         .unwrap();
-    cohort_sql::postgres::load(&mut client, &cohort_sql::keyed(batch.machines, None)).unwrap();
+    cohort_sql::postgres::load(
+        &mut client,
+        &layout,
+        &cohort_sql::keyed(batch.machines, None),
+    )
+    .unwrap();
     let columns = cohort_sql::postgres::columns(&mut client, "machines").unwrap();
     let query =
         cohort_sql::compile(&set, &layout, cohort_sql::Dialect::Postgres, Some(&columns)).unwrap();

@@ -16,8 +16,9 @@ use std::fmt::Write as _;
 /// Above this many values, `equal`/`is any of` binds its texts as one array parameter.
 const ARRAY_THRESHOLD: usize = 16;
 
-/// A compiled group set: SQL returning `(cohort_group, cohort_key)` rows, one per member
-/// (`cohort_group` is the group's position in [`Query::groups`]), and its parameters.
+/// A compiled group set: SQL returning `(cohort_group, cohort_key, cohort_order)` rows, one
+/// per member (`cohort_group` is the group's position in [`Query::groups`]), each group's in
+/// the layout's order, and its parameters.
 #[derive(Clone, Debug)]
 pub struct Query {
     /// The dialect it was compiled for.
@@ -98,6 +99,7 @@ pub fn compile(
     };
     let table = compiler.ident(&layout.table);
     let key = compiler.ident(&layout.key);
+    let order = compiler.ident(layout.order.as_deref().unwrap_or(&layout.key));
     let mut sql = String::from("WITH ");
     for (n, &position) in set.evaluation_order.iter().enumerate() {
         let group = set.groups.get(position).ok_or(SqlError::Internal(
@@ -110,7 +112,7 @@ pub fn compile(
         }
         let _ = write!(
             sql,
-            "g{position} AS MATERIALIZED (SELECT m.{key} AS k FROM {table} AS m WHERE m.{key} IS NOT NULL AND ({condition}))"
+            "g{position} AS MATERIALIZED (SELECT m.{key} AS k, m.{order} AS o FROM {table} AS m WHERE m.{key} IS NOT NULL AND ({condition}))"
         );
     }
     if set.groups.is_empty() {
@@ -129,9 +131,10 @@ pub fn compile(
             };
             let _ = write!(
                 sql,
-                "SELECT {position} AS cohort_group, {key} AS cohort_key FROM g{position}"
+                "SELECT {position} AS cohort_group, {key} AS cohort_key, o AS cohort_order FROM g{position}"
             );
         }
+        sql.push_str("\nORDER BY cohort_group, cohort_order");
     }
     if let Some(name) = compiler.long_names.borrow().first() {
         return Err(SqlError::Unsupported {

@@ -36,6 +36,10 @@ pub struct Layout {
     /// `custom_fields.other_fields` is set.
     #[serde(default)]
     pub other_columns: Option<bool>,
+    /// A column to list each group's members by (default in a layout file: the key; in the
+    /// default layout: `cohort_position`, the machine's position in the file loaded).
+    #[serde(default)]
+    pub order: Option<String>,
 }
 
 /// One field's column.
@@ -103,7 +107,16 @@ impl Default for Layout {
             fields: BTreeMap::new(),
             custom_fields: None,
             other_columns: None,
+            order: Some("cohort_position".to_owned()),
         }
+    }
+}
+
+impl Layout {
+    /// Whether `cohort db load` can write a table of this layout: one column per field, of
+    /// any value (no `fields`, no `custom_fields`).
+    pub fn is_loadable(&self) -> bool {
+        self.fields.is_empty() && self.custom_fields.is_none() && self.other_columns != Some(false)
     }
 }
 

@@ -22,7 +22,7 @@
 //! let db = cohort_sql::sqlite::open_in_memory().unwrap();
 //! let machines: Vec<serde_json::Map<String, serde_json::Value>> = serde_json::from_str(
 //!     r#"[{"OS": "Windows Server 2022"}, {"OS": "Windows 11"}]"#).unwrap();
-//! cohort_sql::sqlite::load(&db, &cohort_sql::keyed(&machines, None)).unwrap();
+//! cohort_sql::sqlite::load(&db, &layout, &cohort_sql::keyed(&machines, None)).unwrap();
 //! let members = cohort_sql::sqlite::evaluate(&db, &query, 0).unwrap();
 //! assert_eq!(members, vec![vec!["0".to_owned()]]);
 //! ```
@@ -133,23 +133,57 @@ pub enum SqlError {
 /// A machine with the key it is stored under.
 pub type Keyed<'m> = (String, &'m Map<String, Value>);
 
-/// Machines keyed by the text of `id_field` when they have it (a string or number), else by
-/// their position in `machines` (`"0"`, `"1"`...).
+/// Machines with the keys they are stored under: with `id_field`, the machine's id as the
+/// CLI shows it (the text of a string, the JSON of another value, `#N` for the N-th machine
+/// when it has none or null); without, its position (`"0"`, `"1"`...).
 pub fn keyed<'m>(machines: &'m [Map<String, Value>], id_field: Option<&str>) -> Vec<Keyed<'m>> {
     machines
         .iter()
         .enumerate()
         .map(|(position, machine)| {
-            let own = id_field
-                .and_then(|field| machine.get(field))
-                .and_then(|value| match value {
-                    Value::String(text) => Some(text.clone()),
-                    Value::Number(number) => Some(number.to_string()),
-                    _ => None,
-                });
-            (own.unwrap_or_else(|| position.to_string()), machine)
+            let key = match id_field.map(|field| machine.get(field)) {
+                None => position.to_string(),
+                Some(Some(Value::String(text))) => text.clone(),
+                Some(None | Some(Value::Null)) => format!("#{}", position + 1),
+                Some(Some(other)) => other.to_string(),
+            };
+            (key, machine)
         })
         .collect()
+}
+
+/// The columns `load` writes for the default layout: the key, the position and each field,
+/// or an error when the layout is not one `load` can write or names collide.
+pub(crate) fn load_columns(
+    layout: &Layout,
+    machines: &[Keyed<'_>],
+) -> Result<Vec<String>, SqlError> {
+    if !layout.is_loadable() {
+        return Err(SqlError::Layout {
+            file: "the layout".to_owned(),
+            message: "`cohort db load` writes one table with a column per field: a layout with `fields`, `custom_fields` or `other_columns: false` describes a database cohort reads, not one it writes".to_owned(),
+        });
+    }
+    let fields = field_names(machines);
+    let reserved: Vec<&str> = std::iter::once(layout.key.as_str())
+        .chain(layout.order.as_deref())
+        .collect();
+    if let Some(clash) = fields.iter().find(|f| reserved.contains(&f.as_str())) {
+        return Err(SqlError::Value {
+            machine: String::new(),
+            field: clash.clone(),
+            message: "a field named as the layout's key or order column".to_owned(),
+        });
+    }
+    let mut seen = std::collections::HashSet::new();
+    if let Some((key, _)) = machines.iter().find(|(key, _)| !seen.insert(key.as_str())) {
+        return Err(SqlError::Value {
+            machine: key.clone(),
+            field: layout.key.clone(),
+            message: "several machines have this id; the database key must be unique".to_owned(),
+        });
+    }
+    Ok(fields)
 }
 
 /// The fields of `machines` in the order first seen (the columns of the default layout).

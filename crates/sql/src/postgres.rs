@@ -191,23 +191,32 @@ fn copy_field(out: &mut Vec<u8>, value: Option<&str>) {
     }
 }
 
-/// Creates the default layout's table `machines` (a key column `cohort_id` and one `jsonb`
-/// column per field) on the search path and fills it with `machines` (COPY), in one
-/// transaction. The table must not exist yet.
-pub fn load(client: &mut Client, machines: &[Keyed<'_>]) -> Result<(), SqlError> {
-    let fields = crate::field_names(machines);
-    if let Some(long) = fields.iter().find(|f| f.len() > MAX_IDENTIFIER_BYTES) {
+/// Creates the table of a default-style layout (`layout.table` on the search path, with the
+/// key column, the order column holding each machine's position, and one `jsonb` column per
+/// field) and fills it with `machines` (COPY), in one transaction. The table must not exist
+/// yet.
+pub fn load(
+    client: &mut Client,
+    layout: &crate::Layout,
+    machines: &[Keyed<'_>],
+) -> Result<(), SqlError> {
+    let fields = crate::load_columns(layout, machines)?;
+    let names = fields
+        .iter()
+        .chain([&layout.table, &layout.key])
+        .chain(&layout.order);
+    if let Some(long) = names.into_iter().find(|f| f.len() > MAX_IDENTIFIER_BYTES) {
         return Err(SqlError::Value {
             machine: String::new(),
             field: long.clone(),
             message: format!(
-                "a field name longer than PostgreSQL's {MAX_IDENTIFIER_BYTES}-byte column names: give it a column in a layout file"
+                "a name longer than PostgreSQL's {MAX_IDENTIFIER_BYTES}-byte identifiers (PostgreSQL would cut it)"
             ),
         });
     }
     for (key, machine) in machines {
         for (field, value) in machine.iter() {
-            if value.to_string().contains("\\u0000") {
+            if field.contains('\0') || has_nul(value) {
                 return Err(SqlError::Value {
                     machine: key.clone(),
                     field: field.clone(),
@@ -217,24 +226,36 @@ pub fn load(client: &mut Client, machines: &[Keyed<'_>]) -> Result<(), SqlError>
         }
     }
     let quote = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
-    let mut create = String::from("CREATE TABLE machines (cohort_id text PRIMARY KEY");
+    let mut columns = vec![quote(&layout.key)];
+    let mut create = format!(
+        "CREATE TABLE {} ({} text PRIMARY KEY",
+        quote(&layout.table),
+        quote(&layout.key)
+    );
+    if let Some(order) = &layout.order {
+        let _ = write!(create, ", {} bigint NOT NULL", quote(order));
+        columns.push(quote(order));
+    }
     for field in &fields {
         let _ = write!(create, ", {} jsonb", quote(field));
+        columns.push(quote(field));
     }
     create.push(')');
     let mut transaction = client.transaction()?;
     transaction.batch_execute(&create)?;
-    let columns: Vec<String> = std::iter::once("cohort_id".to_owned())
-        .chain(fields.iter().map(|f| quote(f)))
-        .collect();
     let mut writer = transaction.copy_in(&format!(
-        "COPY machines ({}) FROM STDIN",
+        "COPY {} ({}) FROM STDIN",
+        quote(&layout.table),
         columns.join(", ")
     ))?;
     let mut line = Vec::new();
-    for (key, machine) in machines {
+    for (position, (key, machine)) in machines.iter().enumerate() {
         line.clear();
         copy_field(&mut line, Some(key));
+        if layout.order.is_some() {
+            line.push(b'\t');
+            line.extend_from_slice(position.to_string().as_bytes());
+        }
         for field in &fields {
             line.push(b'\t');
             let json = match machine.get(field) {
@@ -252,6 +273,31 @@ pub fn load(client: &mut Client, machines: &[Keyed<'_>]) -> Result<(), SqlError>
     writer.finish()?;
     transaction.commit()?;
     Ok(())
+}
+
+fn has_nul(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
+/// How many machines (rows with a key) the layout's table holds.
+pub fn count(client: &mut Client, layout: &crate::Layout) -> Result<usize, SqlError> {
+    let quote = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
+    let n: i64 = client
+        .query_one(
+            &format!(
+                "SELECT count(*) FROM {} WHERE {} IS NOT NULL",
+                quote(&layout.table),
+                quote(&layout.key)
+            ),
+            &[],
+        )?
+        .get(0);
+    usize::try_from(n).map_err(|_| SqlError::Internal("a negative count"))
 }
 
 /// Replaces the rows of `table` (created when missing: `cohort_group text, cohort_key text`)

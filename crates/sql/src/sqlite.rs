@@ -285,36 +285,51 @@ fn stored(value: &Value) -> ToSqlOutput<'static> {
     })
 }
 
-/// Creates the default layout's table `machines` (a key column `cohort_id` and one untyped
-/// column per field) and fills it with `machines`, in one transaction. The table must not
-/// exist yet.
-pub fn load(connection: &Connection, machines: &[Keyed<'_>]) -> Result<(), SqlError> {
-    let fields = crate::field_names(machines);
+/// Creates the table of a default-style layout (`layout.table`, with the key column, the
+/// order column holding each machine's position, and one untyped column per field) and fills
+/// it with `machines`, in one transaction. The table must not exist yet.
+pub fn load(
+    connection: &Connection,
+    layout: &crate::Layout,
+    machines: &[Keyed<'_>],
+) -> Result<(), SqlError> {
+    let fields = crate::load_columns(layout, machines)?;
     let quote = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
-    let mut create = String::from("CREATE TABLE machines (cohort_id TEXT PRIMARY KEY NOT NULL");
+    let mut columns = vec![quote(&layout.key)];
+    let mut create = format!(
+        "CREATE TABLE {} ({} TEXT PRIMARY KEY NOT NULL",
+        quote(&layout.table),
+        quote(&layout.key)
+    );
+    if let Some(order) = &layout.order {
+        create.push_str(&format!(", {} INTEGER NOT NULL", quote(order)));
+        columns.push(quote(order));
+    }
     for field in &fields {
         create.push_str(", ");
         create.push_str(&quote(field));
+        columns.push(quote(field));
     }
     create.push(')');
     let transaction = connection.unchecked_transaction()?;
     transaction.execute(&create, [])?;
-    // One statement per field set would be faster; one per machine keeps it simple: every
-    // column named, missing values NULL.
-    let placeholders: Vec<String> = (1..=fields.len() + 1).map(|n| format!("?{n}")).collect();
-    let columns: Vec<String> = std::iter::once("cohort_id".to_owned())
-        .chain(fields.iter().map(|f| quote(f)))
-        .collect();
+    let placeholders: Vec<String> = (1..=columns.len()).map(|n| format!("?{n}")).collect();
     let insert = format!(
-        "INSERT INTO machines ({}) VALUES ({})",
+        "INSERT INTO {} ({}) VALUES ({})",
+        quote(&layout.table),
         columns.join(", "),
         placeholders.join(", ")
     );
     {
         let mut statement = transaction.prepare(&insert)?;
-        for (key, machine) in machines {
-            let mut values: Vec<ToSqlOutput<'static>> = Vec::with_capacity(fields.len() + 1);
+        for (position, (key, machine)) in machines.iter().enumerate() {
+            let mut values: Vec<ToSqlOutput<'static>> = Vec::with_capacity(columns.len());
             values.push(ToSqlOutput::Owned(SqlValue::Text(key.clone())));
+            if layout.order.is_some() {
+                let position = i64::try_from(position)
+                    .map_err(|_| SqlError::Internal("more machines than fit in i64"))?;
+                values.push(ToSqlOutput::Owned(SqlValue::Integer(position)));
+            }
             for field in &fields {
                 values.push(
                     machine
@@ -327,6 +342,21 @@ pub fn load(connection: &Connection, machines: &[Keyed<'_>]) -> Result<(), SqlEr
     }
     transaction.commit()?;
     Ok(())
+}
+
+/// How many machines (rows with a key) the layout's table holds.
+pub fn count(connection: &Connection, layout: &crate::Layout) -> Result<usize, SqlError> {
+    let quote = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
+    let n: i64 = connection.query_row(
+        &format!(
+            "SELECT count(*) FROM {} WHERE {} IS NOT NULL",
+            quote(&layout.table),
+            quote(&layout.key)
+        ),
+        [],
+        |row| row.get(0),
+    )?;
+    usize::try_from(n).map_err(|_| SqlError::Internal("a negative count"))
 }
 
 /// Replaces the rows of `table` (created when missing: `cohort_group TEXT, cohort_key TEXT`)

@@ -227,7 +227,7 @@ fn in_sqlite(groups: &[GroupDef], machines: &[Map<String, Value>]) -> Vec<Vec<St
     let checked = cohort_check::check(groups).unwrap();
     let layout = cohort_sql::Layout::default();
     let db = cohort_sql::sqlite::open_in_memory().unwrap();
-    cohort_sql::sqlite::load(&db, &cohort_sql::keyed(machines, None)).unwrap();
+    cohort_sql::sqlite::load(&db, &layout, &cohort_sql::keyed(machines, None)).unwrap();
     let columns = cohort_sql::sqlite::columns(&db, "machines").unwrap();
     let query = cohort_sql::compile(
         &checked,
@@ -352,7 +352,7 @@ fn in_postgres(
     let checked = cohort_check::check(groups).unwrap();
     let layout = cohort_sql::Layout::default();
     in_schema(client, |client| {
-        cohort_sql::postgres::load(client, &cohort_sql::keyed(machines, None)).unwrap();
+        cohort_sql::postgres::load(client, &layout, &cohort_sql::keyed(machines, None)).unwrap();
         let columns = cohort_sql::postgres::columns(client, "machines").unwrap();
         let query = match cohort_sql::compile(
             &checked,
