@@ -47,6 +47,8 @@ pub enum Param {
     Bool(bool),
     /// Several texts: a JSON array text in SQLite, a `text[]` in PostgreSQL.
     Texts(Vec<String>),
+    /// Several integers (PostgreSQL `int8[]`: ranges of code points).
+    Ints(Vec<i64>),
     /// The evaluation time minus this many milliseconds (saturating), in milliseconds since
     /// the Unix epoch: bound when the query runs.
     NowMinus(i64),
@@ -70,6 +72,7 @@ impl std::fmt::Display for Param {
             Param::Int(number) => write!(f, "{number}"),
             Param::Bool(flag) => write!(f, "{flag}"),
             Param::Texts(texts) => write!(f, "{}", serde_json::Value::from(texts.clone())),
+            Param::Ints(numbers) => write!(f, "{}", serde_json::Value::from(numbers.clone())),
             Param::NowMinus(millis) => write!(f, "now - {millis} ms"),
         }
     }
@@ -211,6 +214,7 @@ impl Compiler<'_> {
                     Some(Param::Int(_) | Param::NowMinus(_)) => "int8",
                     Some(Param::Bool(_)) => "bool",
                     Some(Param::Texts(_)) => "text[]",
+                    Some(Param::Ints(_)) => "int8[]",
                     None => "text",
                 };
                 format!("${n}::{cast}")
@@ -308,12 +312,12 @@ impl Compiler<'_> {
     fn predicate(&mut self, predicate: &Predicate) -> Result<String, SqlError> {
         if let (Dialect::Postgres, Test::Matches(regexes)) = (self.dialect, &predicate.test) {
             for regex in regexes {
-                if literal_regex(regex.as_str(), predicate.case_sensitive).is_none() {
+                if simple_regex(regex.as_str(), predicate.case_sensitive).is_none() {
                     return Err(SqlError::Unsupported {
                         group: self.group.clone(),
                         criterion: format!("{} ({})", predicate.text, predicate.label),
                         construct: format!(
-                            "`matches` with the regex `{}` in PostgreSQL: only regexes that are one literal text, optionally anchored with `^` and `$` (and without letters that have other cases unless case-sensitive), are translated; PostgreSQL's regular expressions are not Rust's (classes, case folding, leftmost-first matching)",
+                            "`matches` with the regex `{}` in PostgreSQL: PostgreSQL's regular expressions are not Rust's (classes, case folding, leftmost-first matching), so cohort translates only alternatives of literal text (anywhere, or anchored with `^` or `$`) and, anchored, of single characters (letters of any case) and `\\b`",
                             regex.as_str()
                         ),
                     });
@@ -524,15 +528,14 @@ impl Compiler<'_> {
             Test::Matches(regexes) if pg => {
                 let mut parts = Vec::new();
                 for regex in regexes {
-                    let literal = literal_regex(regex.as_str(), predicate.case_sensitive)
+                    let alternatives = simple_regex(regex.as_str(), predicate.case_sensitive)
                         .ok_or(SqlError::Internal("a regex PostgreSQL cannot evaluate"))?;
-                    let n = self.param(Param::Text(literal.text));
-                    parts.push(match (literal.start, literal.end) {
-                        (true, true) => format!("{text} = {n}"),
-                        (true, false) => format!("starts_with({text}, {n})"),
-                        (false, true) => format!("right({text}, char_length({n})) = {n}"),
-                        (false, false) => format!("strpos({text}, {n}) > 0"),
-                    });
+                    for simple in &alternatives {
+                        parts.push(format!("({})", self.pg_regex(simple, &text)));
+                    }
+                    if alternatives.is_empty() {
+                        parts.push("FALSE".to_owned());
+                    }
                 }
                 parts.join(" OR ")
             }
@@ -615,82 +618,421 @@ impl Compiler<'_> {
     }
 }
 
-/// A regex that is one literal text, anchored or not.
+/// A regex PostgreSQL can evaluate exactly: a sequence of single characters, each one of a
+/// few (a case-insensitive letter is the set of its cases), and word boundaries, anchored at
+/// the start or the end, or without sets and boundaries anywhere.
 #[derive(Debug, PartialEq)]
-struct LiteralRegex {
-    text: String,
+struct SimpleRegex {
+    atoms: Vec<Atom>,
     /// Anchored at the start (`^`, `\A`).
     start: bool,
     /// Anchored at the end (`$`, `\z`).
     end: bool,
 }
 
-/// What `pattern` means when it is one literal text, optionally anchored at the start and
-/// the end, as the regex engine reads it with cohort's settings (Unicode; case-insensitive
-/// unless `case_sensitive`): a case-insensitive letter is a class of its cases, so it is not
-/// a literal and the regex is not translated. `None` for any other regex.
-fn literal_regex(pattern: &str, case_sensitive: bool) -> Option<LiteralRegex> {
-    use regex_syntax::hir::{HirKind, Look};
+#[derive(Debug, PartialEq)]
+enum Atom {
+    /// One character, any of these.
+    Char(Vec<char>),
+    /// One character in one of these ranges of code points (a large class).
+    Ranges(Vec<(u32, u32)>),
+    /// From here to the end, between `min` and `max` characters, each in one of these ranges
+    /// (`\d+$`, `\s*$`): only last, in a regex anchored at both ends.
+    Run {
+        ranges: Vec<(u32, u32)>,
+        min: u32,
+        max: Option<u32>,
+    },
+    /// `\b` (or with `negated`, `\B`), Unicode word characters.
+    Boundary { negated: bool },
+}
+
+/// The most characters one set may have (a case-insensitive letter has two or three).
+const MAX_SET: usize = 16;
+
+impl SimpleRegex {
+    /// The text, when the regex is one literal text.
+    fn literal(&self) -> Option<String> {
+        self.atoms
+            .iter()
+            .map(|atom| match atom {
+                Atom::Char(set) if set.len() == 1 => set.first().copied(),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// The most alternatives one regex may expand to (`(a|b)(c|d)` is four).
+const MAX_ALTERNATIVES: usize = 64;
+
+/// One piece of a regex read as sequences.
+#[derive(Clone, Debug)]
+enum Item {
+    Atom(Atom),
+    Start,
+    End,
+}
+
+impl Clone for Atom {
+    fn clone(&self) -> Self {
+        match self {
+            Atom::Char(set) => Atom::Char(set.clone()),
+            Atom::Ranges(ranges) => Atom::Ranges(ranges.clone()),
+            Atom::Run { ranges, min, max } => Atom::Run {
+                ranges: ranges.clone(),
+                min: *min,
+                max: *max,
+            },
+            Atom::Boundary { negated } => Atom::Boundary { negated: *negated },
+        }
+    }
+}
+
+/// The regex as the sequences of items it matches one of (alternations expanded), or
+/// `None` when it has anything else (repetition, large classes, other assertions).
+fn sequences(hir: &regex_syntax::hir::Hir) -> Option<Vec<Vec<Item>>> {
+    use regex_syntax::hir::{Class, HirKind, Look};
+    Some(match hir.kind() {
+        HirKind::Empty => vec![Vec::new()],
+        HirKind::Literal(bytes) => {
+            let text = std::str::from_utf8(&bytes.0).ok()?;
+            vec![
+                text.chars()
+                    .map(|c| Item::Atom(Atom::Char(vec![c])))
+                    .collect(),
+            ]
+        }
+        HirKind::Class(Class::Unicode(class)) => vec![vec![Item::Atom(class_atom(class))]],
+        HirKind::Repetition(repetition) => {
+            let ranges = match repetition.sub.kind() {
+                HirKind::Class(Class::Unicode(class)) => class
+                    .ranges()
+                    .iter()
+                    .map(|r| (u32::from(r.start()), u32::from(r.end())))
+                    .collect(),
+                HirKind::Literal(bytes) => {
+                    let text = std::str::from_utf8(&bytes.0).ok()?;
+                    let mut chars = text.chars();
+                    let (Some(c), None) = (chars.next(), chars.next()) else {
+                        return None;
+                    };
+                    vec![(u32::from(c), u32::from(c))]
+                }
+                _ => return None,
+            };
+            vec![vec![Item::Atom(Atom::Run {
+                ranges,
+                min: repetition.min,
+                max: repetition.max,
+            })]]
+        }
+        HirKind::Look(Look::Start) => vec![vec![Item::Start]],
+        HirKind::Look(Look::End) => vec![vec![Item::End]],
+        HirKind::Look(Look::WordUnicode) => {
+            vec![vec![Item::Atom(Atom::Boundary { negated: false })]]
+        }
+        HirKind::Look(Look::WordUnicodeNegate) => {
+            vec![vec![Item::Atom(Atom::Boundary { negated: true })]]
+        }
+        HirKind::Capture(capture) => sequences(&capture.sub)?,
+        HirKind::Concat(parts) => {
+            let mut product: Vec<Vec<Item>> = vec![Vec::new()];
+            for part in parts {
+                let options = sequences(part)?;
+                let mut next = Vec::new();
+                for prefix in &product {
+                    for option in &options {
+                        next.push(prefix.iter().chain(option).cloned().collect());
+                        if next.len() > MAX_ALTERNATIVES {
+                            return None;
+                        }
+                    }
+                }
+                product = next;
+            }
+            product
+        }
+        HirKind::Alternation(branches) => {
+            let mut all = Vec::new();
+            for branch in branches {
+                all.extend(sequences(branch)?);
+                if all.len() > MAX_ALTERNATIVES {
+                    return None;
+                }
+            }
+            all
+        }
+        _ => return None,
+    })
+}
+
+/// A class as one position: its characters when few, else its ranges.
+fn class_atom(class: &regex_syntax::hir::ClassUnicode) -> Atom {
+    let mut set = Vec::new();
+    for range in class.ranges() {
+        for c in range.start()..=range.end() {
+            set.push(c);
+            if set.len() > MAX_SET {
+                return Atom::Ranges(
+                    class
+                        .ranges()
+                        .iter()
+                        .map(|r| (u32::from(r.start()), u32::from(r.end())))
+                        .collect(),
+                );
+            }
+        }
+    }
+    Atom::Char(set)
+}
+
+/// What `pattern` means as [`SimpleRegex`]es it matches one of, read as the regex engine
+/// reads it with cohort's settings (Unicode; case-insensitive unless `case_sensitive`);
+/// `None` for any other regex, or one with an unanchored alternative with sets or
+/// boundaries.
+fn simple_regex(pattern: &str, case_sensitive: bool) -> Option<Vec<SimpleRegex>> {
     let config = regex_automata::util::syntax::Config::new().case_insensitive(!case_sensitive);
     let hir = regex_automata::util::syntax::parse_with(pattern, &config).ok()?;
-    let mut items = Vec::new();
-    let mut stack = vec![hir];
-    // Flatten concatenations and capture groups, in order.
-    while let Some(hir) = stack.pop() {
-        match hir.into_kind() {
-            HirKind::Concat(parts) => stack.extend(parts.into_iter().rev()),
-            HirKind::Capture(capture) => stack.push(*capture.sub),
-            other => items.push(other),
-        }
-    }
-    let mut literal = LiteralRegex {
-        text: String::new(),
-        start: false,
-        end: false,
-    };
-    let count = items.len();
-    for (index, item) in items.into_iter().enumerate() {
-        match item {
-            HirKind::Empty => {}
-            HirKind::Look(Look::Start) if index == 0 => literal.start = true,
-            HirKind::Look(Look::End) if index + 1 == count => literal.end = true,
-            HirKind::Literal(bytes) if !literal.end => {
-                literal.text.push_str(std::str::from_utf8(&bytes.0).ok()?);
+    let mut out = Vec::new();
+    for items in sequences(&hir)? {
+        let mut regex = SimpleRegex {
+            atoms: Vec::new(),
+            start: false,
+            end: false,
+        };
+        let count = items.len();
+        for (index, item) in items.into_iter().enumerate() {
+            match item {
+                Item::Start if index == 0 => regex.start = true,
+                Item::End if index + 1 == count => regex.end = true,
+                Item::Atom(atom) => regex.atoms.push(atom),
+                Item::Start | Item::End => return None,
             }
-            _ => return None,
         }
+        if regex.literal().is_none() && !regex.start && !regex.end {
+            return None;
+        }
+        let runs = regex
+            .atoms
+            .iter()
+            .filter(|a| matches!(a, Atom::Run { .. }))
+            .count();
+        let last_is_run = matches!(regex.atoms.last(), Some(Atom::Run { .. }));
+        if runs > 1 || (runs == 1 && !(last_is_run && regex.start && regex.end)) {
+            return None;
+        }
+        out.push(regex);
     }
-    Some(literal)
+    Some(out)
+}
+
+/// Every range of Unicode word characters as Rust's regexes read `\w` (and `\b`).
+pub(crate) fn word_ranges() -> Vec<(u32, u32)> {
+    use regex_syntax::hir::{Class, HirKind};
+    match regex_automata::util::syntax::parse(r"\w").map(regex_syntax::hir::Hir::into_kind) {
+        Ok(HirKind::Class(Class::Unicode(class))) => class
+            .ranges()
+            .iter()
+            .map(|r| (u32::from(r.start()), u32::from(r.end())))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+impl Compiler<'_> {
+    /// Ranges of code points as two `int8[]` parameters (starts, ends).
+    fn range_params(&mut self, ranges: &[(u32, u32)]) -> (String, String) {
+        let lo = self.param(Param::Ints(ranges.iter().map(|r| i64::from(r.0)).collect()));
+        let hi = self.param(Param::Ints(ranges.iter().map(|r| i64::from(r.1)).collect()));
+        (lo, hi)
+    }
+
+    /// A regex PostgreSQL can evaluate exactly, on the raw text `text`.
+    fn pg_regex(&mut self, regex: &SimpleRegex, text: &str) -> String {
+        if let Some(literal) = regex.literal() {
+            let n = self.param(Param::Text(literal));
+            return match (regex.start, regex.end) {
+                (true, true) => format!("{text} = {n}"),
+                (true, false) => format!("starts_with({text}, {n})"),
+                (false, true) => format!("right({text}, char_length({n})) = {n}"),
+                (false, false) => format!("strpos({text}, {n}) > 0"),
+            };
+        }
+        // Anchored, so every character has a fixed position: from the start, or (anchored at
+        // the end only) from the end.
+        let width = regex
+            .atoms
+            .iter()
+            .filter(|a| matches!(a, Atom::Char(_) | Atom::Ranges(_)))
+            .count();
+        let length = format!("char_length({text})");
+        let at = |k: usize| -> String {
+            if regex.start {
+                k.to_string()
+            } else {
+                format!("({length} - {width} + {k})")
+            }
+        };
+        let mut parts = vec![match regex.atoms.last() {
+            Some(Atom::Run { min, max, .. }) => {
+                let width = u64::try_from(width).unwrap_or(u64::MAX);
+                let mut bounds = format!("{length} >= {}", width + u64::from(*min));
+                if let Some(max) = max {
+                    let _ = write!(bounds, " AND {length} <= {}", width + u64::from(*max));
+                }
+                bounds
+            }
+            _ if regex.start && regex.end => format!("{length} = {width}"),
+            _ => format!("{length} >= {width}"),
+        }];
+        let mut k = 0;
+        for atom in &regex.atoms {
+            match atom {
+                Atom::Char(set) => {
+                    k += 1;
+                    let set = self.param(Param::Texts(set.iter().map(char::to_string).collect()));
+                    parts.push(format!("substr({text}, {}, 1) = ANY({set})", at(k)));
+                }
+                Atom::Ranges(ranges) => {
+                    k += 1;
+                    let (lo, hi) = self.range_params(ranges);
+                    parts.push(format!(
+                        "cohort.in_ranges(substr({text}, {}, 1), {lo}, {hi})",
+                        at(k)
+                    ));
+                }
+                Atom::Run { ranges, .. } => {
+                    let (lo, hi) = self.range_params(ranges);
+                    parts.push(format!(
+                        "cohort.all_in_ranges(substr({text}, {}), {lo}, {hi})",
+                        k + 1
+                    ));
+                }
+                Atom::Boundary { negated } => {
+                    // A word character before position k + 1 and none after it, or the reverse.
+                    let before = format!(
+                        "({} >= 1 AND cohort.is_word(substr({text}, {}, 1)))",
+                        at(k),
+                        at(k)
+                    );
+                    let after = format!(
+                        "({} <= {length} AND cohort.is_word(substr({text}, {}, 1)))",
+                        at(k + 1),
+                        at(k + 1)
+                    );
+                    let op = if *negated { "=" } else { "<>" };
+                    parts.push(format!("({before} {op} {after})"));
+                }
+            }
+        }
+        parts.join(" AND ")
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn lit(text: &str, start: bool, end: bool) -> Option<LiteralRegex> {
-        Some(LiteralRegex {
-            text: text.to_owned(),
-            start,
-            end,
-        })
+    fn chars(text: &str) -> Vec<Atom> {
+        text.chars().map(|c| Atom::Char(vec![c])).collect()
     }
 
     #[test]
-    fn literal_regexes_are_recognised_and_the_rest_refused() {
+    fn simple_regexes_are_recognised_and_the_rest_refused() {
+        let regex = |atoms, start, end| Some(vec![SimpleRegex { atoms, start, end }]);
         assert_eq!(
-            literal_regex(r"^10\.0\.19045\.", false),
-            lit("10.0.19045.", true, false)
+            simple_regex(r"^10\.0\.19045\.", false),
+            regex(chars("10.0.19045."), true, false)
         );
-        assert_eq!(literal_regex("^DC", true), lit("DC", true, false));
-        assert_eq!(literal_regex("server$", true), lit("server", false, true));
-        assert_eq!(literal_regex("^$", false), lit("", true, true));
-        assert_eq!(literal_regex("(ab)c", true), lit("abc", false, false));
-        // A case-insensitive letter is a class of its cases (`k` is also the Kelvin sign).
-        assert_eq!(literal_regex("^DC", false), None);
-        assert_eq!(literal_regex("été", false), None);
-        assert_eq!(literal_regex(r"^DC\d+$", true), None);
-        assert_eq!(literal_regex("a|b", true), None);
-        assert_eq!(literal_regex("(?m)^a", true), None);
-        assert_eq!(literal_regex("a$b", true), None);
+        assert_eq!(simple_regex("^DC", true), regex(chars("DC"), true, false));
+        assert_eq!(
+            simple_regex("server$", true),
+            regex(chars("server"), false, true)
+        );
+        assert_eq!(simple_regex("^$", false), regex(Vec::new(), true, true));
+        assert_eq!(
+            simple_regex("(ab)c", true),
+            regex(chars("abc"), false, false)
+        );
+        // A case-insensitive letter is the set of its cases (`k` is also the Kelvin sign).
+        assert_eq!(
+            simple_regex("^k1", false),
+            regex(
+                vec![
+                    Atom::Char(vec!['K', 'k', '\u{212A}']),
+                    Atom::Char(vec!['1'])
+                ],
+                true,
+                false
+            )
+        );
+        assert_eq!(
+            simple_regex(r"^1\b", true),
+            regex(
+                vec![Atom::Char(vec!['1']), Atom::Boundary { negated: false }],
+                true,
+                false
+            )
+        );
+        // Unanchored with a set or a boundary, classes, repetition, alternation: refused.
+        assert_eq!(simple_regex("été", false), None);
+        assert_eq!(simple_regex(r"1\b", true), None);
+        assert!(matches!(
+            simple_regex(r"^DC\d+$", false).as_deref(),
+            Some([SimpleRegex { atoms, start: true, end: true }]) if matches!(atoms.last(), Some(Atom::Run { min: 1, max: None, .. }))
+        ));
+        assert!(
+            matches!(simple_regex(r"^\w", true).as_deref(), Some([SimpleRegex { atoms, .. }]) if matches!(atoms[..], [Atom::Ranges(_)]))
+        );
+        assert_eq!(simple_regex(r"^\d+x$", true), None, "a run not last");
+        assert_eq!(
+            simple_regex(r"^\d+", true),
+            None,
+            "a run not anchored at the end"
+        );
+        assert_eq!(
+            simple_regex(r"^1\.(2|34)\.", true),
+            Some(vec![
+                SimpleRegex {
+                    atoms: chars("1.2."),
+                    start: true,
+                    end: false
+                },
+                SimpleRegex {
+                    atoms: chars("1.34."),
+                    start: true,
+                    end: false
+                },
+            ])
+        );
+        assert_eq!(simple_regex("a|b", true), None, "a class [ab], unanchored");
+        assert_eq!(
+            simple_regex("^(a|b)", true).map(|r| r.len()),
+            Some(1),
+            "a class [ab]"
+        );
+        assert_eq!(simple_regex("ab|^c", true).map(|r| r.len()), Some(2));
+        assert_eq!(simple_regex("a+", true), None);
+        assert_eq!(
+            simple_regex("(ab|cd)(ef|gh)", false),
+            None,
+            "unanchored, with sets"
+        );
+        assert_eq!(simple_regex("(?m)^a", true), None);
+        assert_eq!(simple_regex("a$b", true), None);
+    }
+
+    #[test]
+    fn word_characters_are_the_regex_crates() {
+        let ranges = word_ranges();
+        assert!(ranges.len() > 100);
+        let is_word = |c: char| {
+            ranges
+                .iter()
+                .any(|&(lo, hi)| (lo..=hi).contains(&u32::from(c)))
+        };
+        assert!(is_word('a') && is_word('_') && is_word('é') && is_word('٣'));
+        assert!(!is_word(' ') && !is_word('-') && !is_word('\u{a0}'));
     }
 }

@@ -7,8 +7,9 @@
 
 use crate::compile::{Param, Query};
 use crate::{Keyed, SqlError};
+pub use postgres::Client;
+use postgres::NoTls;
 use postgres::types::ToSql;
-use postgres::{Client, NoTls};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -16,7 +17,7 @@ use std::io::Write as _;
 use std::sync::OnceLock;
 
 /// The version of the installed functions: installing again replaces them when it differs.
-const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+4");
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+6");
 
 /// PostgreSQL's limit on identifier length, in bytes (longer names are cut, silently).
 pub const MAX_IDENTIFIER_BYTES: usize = 63;
@@ -87,7 +88,16 @@ fn script() -> &'static str {
                 chunk.join(", ")
             );
         }
+        let words: Vec<String> = crate::compile::word_ranges()
+            .iter()
+            .map(|(lo, hi)| format!("({lo}, {hi})"))
+            .collect();
+        let word_rows = format!(
+            "INSERT INTO cohort.word_range (lo, hi) VALUES {};",
+            words.join(", ")
+        );
         include_str!("postgres.sql")
+            .replace("{{WORD_RANGE_ROWS}}", &word_rows)
             .replace("{{WHITE_SPACE}}", &literal(&white_space))
             .replace("{{CASE_CLASS_ROWS}}", &inserts)
             .replace("{{FOLD_PLAIN}}", &fold_plain)
@@ -138,6 +148,7 @@ fn bind(param: &Param, now: i64) -> Box<dyn ToSql + Sync> {
         Param::Int(number) | Param::NowMinus(number) => Box::new(number),
         Param::Bool(flag) => Box::new(flag),
         Param::Texts(texts) => Box::new(texts),
+        Param::Ints(numbers) => Box::new(numbers),
     }
 }
 

@@ -22,7 +22,7 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT {{FOLD_PLAIN}} $$;
 
 -- str::to_lowercase.
 CREATE OR REPLACE FUNCTION cohort.fold(t text) RETURNS text
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE AS $$
 DECLARE
     chars text[];
     result text := '';
@@ -487,6 +487,28 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
         ) AS x
     )
     SELECT e FROM walk WHERE jsonb_typeof(e) IN ('string', 'number', 'boolean')
+$$;
+
+-- Unicode word characters as Rust's regexes read `\w` and `\b`, as ranges of code points.
+DROP TABLE IF EXISTS cohort.word_range;
+CREATE TABLE cohort.word_range (lo int PRIMARY KEY, hi int NOT NULL);
+{{WORD_RANGE_ROWS}}
+
+CREATE OR REPLACE FUNCTION cohort.is_word(c text) RETURNS bool
+LANGUAGE sql STABLE STRICT PARALLEL SAFE AS $$
+    SELECT coalesce((SELECT ascii(c) <= r.hi FROM cohort.word_range AS r WHERE r.lo <= ascii(c) ORDER BY r.lo DESC LIMIT 1), false)
+$$;
+
+-- Whether a character is in one of the ranges of code points [lo[i], hi[i]].
+CREATE OR REPLACE FUNCTION cohort.in_ranges(c text, lo int8[], hi int8[]) RETURNS bool
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT c <> '' AND EXISTS (SELECT 1 FROM unnest(lo, hi) AS r(l, h) WHERE ascii(c) BETWEEN r.l AND r.h)
+$$;
+
+-- Whether every character of a text is in one of the ranges.
+CREATE OR REPLACE FUNCTION cohort.all_in_ranges(t text, lo int8[], hi int8[]) RETURNS bool
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT NOT EXISTS (SELECT 1 FROM string_to_table(t, NULL) AS ch WHERE NOT cohort.in_ranges(ch, lo, hi))
 $$;
 
 CREATE OR REPLACE FUNCTION cohort.version() RETURNS text

@@ -9,9 +9,10 @@ use crate::compile::{Param, Query};
 use crate::{Keyed, SqlError};
 use cohort_check::ir::Regex;
 use cohort_check::literal::{Version, compare_decimal, parse_date, parse_number, write_number};
+pub use rusqlite::Connection;
 use rusqlite::functions::{Context, FunctionFlags};
+use rusqlite::params_from_iter;
 use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
-use rusqlite::{Connection, params_from_iter};
 use serde_json::Value;
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap};
@@ -237,6 +238,7 @@ fn bind(param: &Param, now: i64) -> SqlValue {
         Param::Int(number) | Param::NowMinus(number) => SqlValue::Integer(number),
         Param::Bool(flag) => SqlValue::Integer(i64::from(flag)),
         Param::Texts(texts) => SqlValue::Text(Value::from(texts).to_string()),
+        Param::Ints(numbers) => SqlValue::Text(Value::from(numbers).to_string()),
     }
 }
 

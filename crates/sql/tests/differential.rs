@@ -8,6 +8,14 @@ use cohort::{GroupSet, Timestamp};
 use cohort_syntax::{Criterion, Expr, GroupDef, Literal, Loc, Op, Operator};
 use cohort_testkit::strategies::{self, FIELDS, NOW};
 use proptest::prelude::*;
+
+/// The number of generated cases: `default`, or `COHORT_SQL_CASES` for a longer run.
+fn cases(default: u32) -> u32 {
+    std::env::var("COHORT_SQL_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
+}
 use serde_json::{Map, Value, json};
 
 /// Texts the SQL paths are most likely to get wrong: white space of every kind, case
@@ -52,6 +60,28 @@ const EDGE_TEXTS: &[&str] = &[
     "FALSE",
     "[1,2]",
     "{}",
+    "Microsoft Windows 11 Pro",
+    "microsoft windows 11",
+    "Microsoft Windows 110",
+    "MICROSOFT WINDOWS 11_x",
+    "10-x",
+    "10x",
+    "1x",
+    "10.0.22621.1",
+    "10.0.19044.2",
+    "AB",
+    "DC01",
+    "dc١٢",
+    "DC",
+    "DC1x",
+    "100",
+    "a x",
+    "ax",
+    "x",
+    "ſ",
+    "K",
+    "ς",
+    "ΟΣ",
 ];
 
 fn edge_text() -> impl Strategy<Value = String> {
@@ -146,7 +176,49 @@ fn criterion() -> impl Strategy<Value = Criterion> {
         .prop_map(|(field, operator, value, negated)| {
             Criterion::new(field, Op { operator, negated }, vec![Literal::new(value)])
         });
-    prop_oneof![2 => strategies::criterion(), 2 => text, 1 => compare]
+    let regex = (
+        prop::sample::select(&FIELDS[..]),
+        prop::sample::select(
+            &[
+                r"^Microsoft Windows 11\b",
+                r"^10\b",
+                r"^1\B",
+                r"\bx$",
+                r"x\b$",
+                "^ß",
+                "^İ",
+                "^k",
+                "^σ",
+                "ος$",
+                r"^\.",
+                "50%_",
+                "^$",
+                r"^10\.0\.(19045|22621|22631)\.",
+                r"(1\.9|1\.10)$",
+                "^(ab|x)",
+                "11|1x",
+                r"^DC\d+$",
+                "^[a-z]",
+                r"^\s*$",
+                r"^\d{2,3}$",
+                r"^\w",
+            ][..],
+        ),
+        any::<bool>(),
+        prop::bool::weighted(0.3),
+    )
+        .prop_map(|(field, pattern, negated, case_sensitive)| Criterion {
+            case_sensitive,
+            ..Criterion::new(
+                field,
+                Op {
+                    operator: Operator::Matches,
+                    negated,
+                },
+                vec![Literal::new(pattern)],
+            )
+        });
+    prop_oneof![2 => strategies::criterion(), 2 => text, 1 => compare, 1 => regex]
 }
 
 fn expr() -> impl Strategy<Value = Expr> {
@@ -285,7 +357,7 @@ fn check_answers(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(256), ..ProptestConfig::default() })]
 
     #[test]
     fn sqlite_gives_the_engines_members(groups in groups(), machines in prop::collection::vec(machine(), 0..12)) {
@@ -395,7 +467,7 @@ fn postgres_gives_the_engines_members() {
     let client = std::cell::RefCell::new(client);
     let (compared, refused) = (std::cell::Cell::new(0), std::cell::Cell::new(0));
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-        cases: 192,
+        cases: cases(192),
         ..ProptestConfig::default()
     });
     let strategy = (groups(), prop::collection::vec(machine(), 0..12));

@@ -9,6 +9,14 @@ use cohort::{GroupSet, Timestamp};
 use cohort_syntax::{Expr, GroupDef, Loc};
 use cohort_testkit::strategies::{self, NOW};
 use proptest::prelude::*;
+
+/// The number of generated cases: `default`, or `COHORT_SQL_CASES` for a longer run.
+fn cases(default: u32) -> u32 {
+    std::env::var("COHORT_SQL_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
+}
 use serde_json::{Map, Value, json};
 
 const LAYOUT: &str = r#"
@@ -282,7 +290,7 @@ fn compare(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 160, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(160), ..ProptestConfig::default() })]
 
     #[test]
     fn a_wide_table_and_custom_fields_in_sqlite(groups in groups(), machines in prop::collection::vec(machine(), 0..10)) {
@@ -306,7 +314,7 @@ fn a_wide_table_and_custom_fields_in_postgres() {
     let client = std::cell::RefCell::new(client);
     let case = std::cell::Cell::new(0);
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-        cases: 128,
+        cases: cases(128),
         ..ProptestConfig::default()
     });
     runner
