@@ -413,7 +413,7 @@ pub fn run_on(
             format,
             chosen,
             columns,
-            timings: _,
+            timings,
         } if input.db.is_some() => sql::eval(
             &input,
             &Shown {
@@ -422,6 +422,7 @@ pub fn run_on(
                 columns: &columns,
             },
             write_membership.as_deref(),
+            timings,
             stdout,
             stderr,
         ),

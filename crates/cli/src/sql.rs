@@ -271,6 +271,7 @@ pub(crate) fn eval(
     input: &Input,
     shown: &Shown<'_>,
     write_membership: Option<&str>,
+    timings: bool,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<u8, Failure> {
@@ -323,6 +324,7 @@ pub(crate) fn eval(
     }
     let query =
         cohort_sql::compile(&checked, &layout, db.dialect(), Some(&columns)).map_err(failure)?;
+    let started = std::time::Instant::now();
     let (members, machines) = match &mut db {
         Db::Sqlite(connection) => (
             cohort_sql::sqlite::evaluate(connection, &query, now),
@@ -334,6 +336,7 @@ pub(crate) fn eval(
         }
     };
     let (members, machines) = (members.map_err(failure)?, machines.map_err(failure)?);
+    let evaluated = started.elapsed();
     let of = |id: GroupId| -> &[String] {
         query
             .groups
@@ -374,6 +377,16 @@ pub(crate) fn eval(
         (Format::Table, true) => output::members_table(stdout, machines, &[], &result, 0)?,
         (Format::Json, _) => output::json(stdout, machines, &result, &[])?,
         (Format::Csv, _) => output::csv(stdout, &result, &[])?,
+    }
+    if timings {
+        writeln!(
+            stderr,
+            "evaluated {} in the database in {:.3} s (one query, its {} read out; {})",
+            output::counted(groups.len(), "group"),
+            evaluated.as_secs_f64(),
+            output::counted(members.iter().map(Vec::len).sum(), "membership row"),
+            output::counted(machines, "machine")
+        )?;
     }
     if let Some(table) = write_membership {
         let written = match &mut db {

@@ -13,6 +13,9 @@ use cohort_check::ir::{Bound, CheckedSet, Comparison, Condition, Predicate, Rege
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
+/// The most groups read in one compound SELECT (SQLite allows 500 terms).
+const UNION_CHUNK: usize = 250;
+
 /// Above this many values, `equal`/`is any of` binds its texts as one array parameter.
 const ARRAY_THRESHOLD: usize = 16;
 
@@ -124,18 +127,28 @@ pub fn compile(
         );
     } else {
         sql.push('\n');
-        for position in 0..set.groups.len() {
-            if position > 0 {
-                sql.push_str("\nUNION ALL ");
-            }
-            let key = match dialect {
-                Dialect::Sqlite => "k",
-                Dialect::Postgres => "k::text",
-            };
-            let _ = write!(
-                sql,
-                "SELECT {position} AS cohort_group, {key} AS cohort_key, o AS cohort_order FROM g{position}"
-            );
+        let key = match dialect {
+            Dialect::Sqlite => "k",
+            Dialect::Postgres => "k::text",
+        };
+        let selects: Vec<String> = (0..set.groups.len())
+            .map(|position| {
+                format!(
+                    "SELECT {position} AS cohort_group, {key} AS cohort_key, o AS cohort_order FROM g{position}"
+                )
+            })
+            .collect();
+        // SQLite allows 500 terms in one compound SELECT: past UNION_CHUNK groups, the terms
+        // are grouped into subqueries.
+        if selects.len() <= UNION_CHUNK {
+            sql.push_str(&selects.join("\nUNION ALL "));
+        } else {
+            let chunks: Vec<String> = selects
+                .chunks(UNION_CHUNK)
+                .enumerate()
+                .map(|(n, chunk)| format!("SELECT * FROM ({}) AS u{n}", chunk.join("\nUNION ALL ")))
+                .collect();
+            sql.push_str(&chunks.join("\nUNION ALL "));
         }
         sql.push_str("\nORDER BY cohort_group, cohort_order");
     }

@@ -165,7 +165,12 @@ pub fn evaluate(
     }
     let params: Vec<Box<dyn ToSql + Sync>> = query.params.iter().map(|p| bind(p, now)).collect();
     let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref()).collect();
-    let rows = client.query(&query.sql, &refs)?;
+    // One transaction, so that its settings go with it: no JIT (compiling the expressions
+    // of many groups takes longer than evaluating them).
+    let mut transaction = client.transaction()?;
+    transaction.batch_execute("SET LOCAL jit = off")?;
+    let rows = transaction.query(&query.sql, &refs)?;
+    transaction.commit()?;
     let mut pairs = Vec::with_capacity(rows.len());
     for row in rows {
         let group: i32 = row.try_get(0)?;

@@ -495,3 +495,26 @@ fn postgres_gives_the_engines_members() {
         "too few cases without a regex"
     );
 }
+
+/// Many groups in one query (past SQLite's 500 terms of one compound SELECT), over the
+/// example fleet's generator.
+#[test]
+fn a_thousand_groups_in_one_query() {
+    let yaml = cohort_testkit::workload::groups_yaml(600, 7);
+    let mut loader = cohort_load::Loader::new();
+    loader.add_str("workload.yaml", &yaml);
+    let groups = loader.finish().groups;
+    let machines = cohort_testkit::fleet::generate(300, cohort_testkit::fleet::EXAMPLE_SEED);
+    let set = GroupSet::from_definitions(&groups).unwrap();
+    let expected = in_memory(&set, &groups, &machines);
+    assert!(expected.iter().any(|m| !m.is_empty()));
+    let started = std::time::Instant::now();
+    assert_eq!(sorted(in_sqlite(&groups, &machines)), expected, "SQLite");
+    eprintln!("SQLite: {:?}", started.elapsed());
+    if let Some(mut client) = postgres() {
+        let started = std::time::Instant::now();
+        let got = in_postgres(&mut client, &groups, &machines).expect("no regex refused");
+        eprintln!("PostgreSQL: {:?}", started.elapsed());
+        assert_eq!(sorted(got), expected, "PostgreSQL");
+    }
+}
