@@ -446,10 +446,11 @@ impl Compiler<'_> {
                 format!("({})", parts.join(" AND "))
             }
             _ => {
+                // The elements, and through `cohort.elements` those of nested lists.
                 let on_element = self.scalar_test(test, predicate, "e.v")?;
+                let on_nested = self.scalar_test(test, predicate, "d.v")?;
                 format!(
-                    "EXISTS (SELECT 1 FROM {}({json}) AS e(v) WHERE {on_element})",
-                    self.func("elements")
+                    "EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof({json}) = 'array' THEN {json} ELSE '[]'::jsonb END) AS e(v) WHERE CASE WHEN jsonb_typeof(e.v) = 'array' THEN EXISTS (SELECT 1 FROM cohort.elements(e.v, 1) AS d(v) WHERE {on_nested}) ELSE {on_element} END)"
                 )
             }
         };
@@ -467,12 +468,15 @@ impl Compiler<'_> {
         x: &str,
     ) -> Result<String, SqlError> {
         let text = format!("{}({x})", self.func("txt"));
-        let folded = if predicate.case_sensitive {
-            text.clone()
-        } else {
-            format!("{}({text})", self.func("fold"))
-        };
         let pg = self.dialect == Dialect::Postgres;
+        // SQLite: one call reads the text and folds it (`cohort_ftxt`), and the substring
+        // tests take the value itself, so ASCII text is compared without a copy.
+        let fold = i32::from(!predicate.case_sensitive);
+        let folded = match (pg, predicate.case_sensitive) {
+            (true, true) => text.clone(),
+            (true, false) => format!("cohort.fold({text})"),
+            (false, _) => format!("cohort_ftxt({x}, {fold})"),
+        };
         let expr = match test {
             Test::IsBlank => format!("{}({x})", self.func("blank")),
             Test::Equals(values) => {
@@ -509,7 +513,7 @@ impl Compiler<'_> {
                     parts.push(if pg {
                         format!("strpos({folded}, {n}) > 0")
                     } else {
-                        format!("cohort_contains({folded}, {n})")
+                        format!("cohort_contains({x}, {n}, {fold})")
                     });
                 }
                 parts.join(if *all { " AND " } else { " OR " })
@@ -521,7 +525,7 @@ impl Compiler<'_> {
                     parts.push(if pg {
                         format!("starts_with({folded}, {n})")
                     } else {
-                        format!("cohort_starts({folded}, {n})")
+                        format!("cohort_starts({x}, {n}, {fold})")
                     });
                 }
                 parts.join(" OR ")
@@ -533,7 +537,7 @@ impl Compiler<'_> {
                     parts.push(if pg {
                         format!("right({folded}, char_length({n})) = {n}")
                     } else {
-                        format!("cohort_ends({folded}, {n})")
+                        format!("cohort_ends({x}, {n}, {fold})")
                     });
                 }
                 parts.join(" OR ")
@@ -861,6 +865,75 @@ impl Compiler<'_> {
         (lo, hi)
     }
 
+    /// `\b` (or `\B`) between the characters at `k` and `k + 1`: a word character before
+    /// and none after, or the reverse.
+    fn boundary(
+        &self,
+        text: &str,
+        k: usize,
+        negated: bool,
+        at: &dyn Fn(usize) -> String,
+        length: &str,
+    ) -> String {
+        let before = format!(
+            "({} >= 1 AND cohort.is_word(substr({text}, {}, 1)))",
+            at(k),
+            at(k)
+        );
+        let after = format!(
+            "({} <= {length} AND cohort.is_word(substr({text}, {}, 1)))",
+            at(k + 1),
+            at(k + 1)
+        );
+        let op = if negated { "=" } else { "<>" };
+        format!("({before} {op} {after})")
+    }
+
+    /// The characters of an anchored regex of single characters tested at once: each set
+    /// mapped to one of its characters by `translate`, when the sets are pairwise equal or
+    /// disjoint (as the cases of letters are), so a text character maps to a set's
+    /// character exactly when it is in that set. `None` otherwise (or with ranges or a run).
+    fn translated(&mut self, regex: &SimpleRegex, text: &str, width: usize) -> Option<String> {
+        let mut sets: Vec<&Vec<char>> = Vec::new();
+        let mut expected = String::new();
+        for atom in &regex.atoms {
+            match atom {
+                Atom::Char(set) => {
+                    let first = *set.first()?;
+                    if !sets.contains(&set) {
+                        if sets
+                            .iter()
+                            .any(|other| other.iter().any(|c| set.contains(c)))
+                        {
+                            return None;
+                        }
+                        sets.push(set);
+                    }
+                    expected.push(first);
+                }
+                Atom::Boundary { .. } => {}
+                Atom::Ranges(_) | Atom::Run { .. } => return None,
+            }
+        }
+        let (mut from, mut to) = (String::new(), String::new());
+        for set in &sets {
+            let first = *set.first()?;
+            for &c in set.iter() {
+                from.push(c);
+                to.push(first);
+            }
+        }
+        let window = match (regex.start, regex.end) {
+            (true, true) => text.to_owned(),
+            (true, false) => format!("left({text}, {width})"),
+            _ => format!("right({text}, {width})"),
+        };
+        let from = self.param(Param::Text(from));
+        let to = self.param(Param::Text(to));
+        let expected = self.param(Param::Text(expected));
+        Some(format!("translate({window}, {from}, {to}) = {expected}"))
+    }
+
     /// A regex PostgreSQL can evaluate exactly, on the raw text `text`.
     fn pg_regex(&mut self, regex: &SimpleRegex, text: &str) -> String {
         if let Some(literal) = regex.literal() {
@@ -899,6 +972,20 @@ impl Compiler<'_> {
             _ if regex.start && regex.end => format!("{length} = {width}"),
             _ => format!("{length} >= {width}"),
         }];
+        if let Some(translated) = self.translated(regex, text, width) {
+            parts.push(translated);
+            let mut k = 0;
+            for atom in &regex.atoms {
+                match atom {
+                    Atom::Char(_) | Atom::Ranges(_) => k += 1,
+                    Atom::Boundary { negated } => {
+                        parts.push(self.boundary(text, k, *negated, &at, &length));
+                    }
+                    Atom::Run { .. } => {}
+                }
+            }
+            return parts.join(" AND ");
+        }
         let mut k = 0;
         for atom in &regex.atoms {
             match atom {
@@ -923,19 +1010,7 @@ impl Compiler<'_> {
                     ));
                 }
                 Atom::Boundary { negated } => {
-                    // A word character before position k + 1 and none after it, or the reverse.
-                    let before = format!(
-                        "({} >= 1 AND cohort.is_word(substr({text}, {}, 1)))",
-                        at(k),
-                        at(k)
-                    );
-                    let after = format!(
-                        "({} <= {length} AND cohort.is_word(substr({text}, {}, 1)))",
-                        at(k + 1),
-                        at(k + 1)
-                    );
-                    let op = if *negated { "=" } else { "<>" };
-                    parts.push(format!("({before} {op} {after})"));
+                    parts.push(self.boundary(text, k, *negated, &at, &length));
                 }
             }
         }

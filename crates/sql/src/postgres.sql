@@ -20,8 +20,8 @@ CREATE TABLE cohort.case_class (ch text PRIMARY KEY, class "char" NOT NULL);
 CREATE OR REPLACE FUNCTION cohort.fold_plain(t text) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT {{FOLD_PLAIN}} $$;
 
--- str::to_lowercase.
-CREATE OR REPLACE FUNCTION cohort.fold(t text) RETURNS text
+-- str::to_lowercase of text that is not all ASCII.
+CREATE OR REPLACE FUNCTION cohort.fold_unicode(t text) RETURNS text
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE AS $$
 DECLARE
     chars text[];
@@ -32,9 +32,6 @@ DECLARE
     before bool;
     after bool;
 BEGIN
-    IF octet_length(t) = char_length(t) THEN
-        RETURN lower(t COLLATE "C");
-    END IF;
     IF strpos(t, 'Σ') = 0 THEN
         RETURN cohort.fold_plain(t);
     END IF;
@@ -101,6 +98,13 @@ BEGIN
     END LOOP;
     RETURN result;
 END $$;
+
+-- str::to_lowercase: ASCII text by `lower` in the C collation (ASCII letters only), the rest
+-- by the tables. Not STRICT, so that the planner inlines it (NULL gives NULL).
+CREATE OR REPLACE FUNCTION cohort.fold(t text) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN octet_length(t) = char_length(t) THEN lower(t COLLATE "C") ELSE cohort.fold_unicode(t) END
+$$;
 
 -- write_number: the shortest decimal that reads back as the float (the closest to its exact
 -- value among those, halfway rounded up, as Rust's shortest formatting chooses), with an
@@ -201,7 +205,7 @@ END $$;
 -- The text text operators see: a string as it is, a number in its shortest form, a flag as
 -- `true`/`false`; NULL for null, lists and objects.
 CREATE OR REPLACE FUNCTION cohort.txt(v jsonb) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE jsonb_typeof(v)
         WHEN 'string' THEN v #>> '{}'
         WHEN 'number' THEN cohort.number_text((v #>> '{}')::float8)
@@ -323,7 +327,7 @@ END $$;
 
 -- The number a value reads as: a JSON number, or text read by parse_number.
 CREATE OR REPLACE FUNCTION cohort.num(v jsonb) RETURNS float8
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE jsonb_typeof(v)
         WHEN 'number' THEN (v #>> '{}')::float8
         WHEN 'string' THEN cohort.parse_number(v #>> '{}')
@@ -332,22 +336,21 @@ $$;
 
 -- Whether the value equals the number `b` written `bt` (exactly, digit by digit, for text).
 CREATE OR REPLACE FUNCTION cohort.numeq(v jsonb, b float8, bt text) RETURNS bool
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT coalesce(cohort.num(v) = b, false)
         AND (jsonb_typeof(v) <> 'string' OR coalesce(cohort.cmpdec(v #>> '{}', bt) = 0, true))
 $$;
 
 -- How the value compares with the number `b` written `bt`: -1, 0, 1, or NULL.
 CREATE OR REPLACE FUNCTION cohort.ncmp(v jsonb, b float8, bt text) RETURNS int
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE
-        WHEN n IS NULL THEN NULL
-        WHEN n < b THEN -1
-        WHEN n > b THEN 1
+        WHEN cohort.num(v) IS NULL THEN NULL
+        WHEN cohort.num(v) < b THEN -1
+        WHEN cohort.num(v) > b THEN 1
         WHEN jsonb_typeof(v) = 'string' THEN coalesce(cohort.cmpdec(v #>> '{}', bt), 0)
         ELSE 0
     END
-    FROM (SELECT cohort.num(v) AS n) AS read
 $$;
 
 -- parse_date: ISO 8601 as milliseconds since the Unix epoch, or NULL.
@@ -421,12 +424,12 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION cohort.date(v jsonb) RETURNS bigint
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN jsonb_typeof(v) = 'string' THEN cohort.parse_date(v #>> '{}') END
 $$;
 
 CREATE OR REPLACE FUNCTION cohort.dcmp(v jsonb, b bigint) RETURNS int
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT sign(cohort.date(v) - b)::int $$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT sign(cohort.date(v) - b)::int $$;
 
 -- Version::compare_text: the value's text as a version compared with the bound, segment by
 -- segment as whole numbers of any size, missing segments 0; NULL when not a version.
@@ -464,26 +467,28 @@ BEGIN
     RETURN 0;
 END $$;
 
--- is blank: null, text of white space only, an empty list.
+-- is blank: missing, null, text of white space only, an empty list.
 CREATE OR REPLACE FUNCTION cohort.blank(v jsonb) RETURNS bool
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT CASE jsonb_typeof(v)
-        WHEN 'null' THEN true
-        WHEN 'string' THEN cohort.trim(v #>> '{}') = ''
-        WHEN 'array' THEN jsonb_array_length(v) = 0
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE
+        WHEN v IS NULL THEN true
+        WHEN jsonb_typeof(v) = 'null' THEN true
+        WHEN jsonb_typeof(v) = 'string' THEN cohort.trim(v #>> '{}') = ''
+        WHEN jsonb_typeof(v) = 'array' THEN jsonb_array_length(v) = 0
         ELSE false
     END
 $$;
 
--- The scalar elements of a list, through nested lists up to 32 deep (MAX_LIST_DEPTH).
-CREATE OR REPLACE FUNCTION cohort.elements(v jsonb) RETURNS SETOF jsonb
+-- The scalar elements of a list `depth` lists deep in an attribute, through nested lists
+-- up to 32 deep (MAX_LIST_DEPTH: a list 32 deep is not looked into).
+CREATE OR REPLACE FUNCTION cohort.elements(v jsonb, depth int) RETURNS SETOF jsonb
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    WITH RECURSIVE walk(e, depth) AS (
-        SELECT v, 0
+    WITH RECURSIVE walk(e, d) AS (
+        SELECT v, depth
         UNION ALL
-        SELECT x, walk.depth + 1
+        SELECT x, walk.d + 1
         FROM walk, jsonb_array_elements(
-            CASE WHEN jsonb_typeof(walk.e) = 'array' AND walk.depth < 32 THEN walk.e ELSE '[]'::jsonb END
+            CASE WHEN jsonb_typeof(walk.e) = 'array' AND walk.d < 32 THEN walk.e ELSE '[]'::jsonb END
         ) AS x
     )
     SELECT e FROM walk WHERE jsonb_typeof(e) IN ('string', 'number', 'boolean')
@@ -495,8 +500,12 @@ CREATE TABLE cohort.word_range (lo int PRIMARY KEY, hi int NOT NULL);
 {{WORD_RANGE_ROWS}}
 
 CREATE OR REPLACE FUNCTION cohort.is_word(c text) RETURNS bool
-LANGUAGE sql STABLE STRICT PARALLEL SAFE AS $$
-    SELECT coalesce((SELECT ascii(c) <= r.hi FROM cohort.word_range AS r WHERE r.lo <= ascii(c) ORDER BY r.lo DESC LIMIT 1), false)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT CASE
+        WHEN c IS NULL OR c = '' THEN false
+        WHEN octet_length(c) = 1 THEN strpos('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz', c) > 0
+        ELSE coalesce((SELECT ascii(c) <= r.hi FROM cohort.word_range AS r WHERE r.lo <= ascii(c) ORDER BY r.lo DESC LIMIT 1), false)
+    END
 $$;
 
 -- Whether a character is in one of the ranges of code points [lo[i], hi[i]].

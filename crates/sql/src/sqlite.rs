@@ -70,6 +70,25 @@ fn raw_text(value: &Read<'_>) -> Option<String> {
     }
 }
 
+/// Runs `f` on the text text operators see, folded to lowercase when `fold` (the engine's
+/// `str::to_lowercase`); text already in lowercase ASCII is not copied. `None` for a missing
+/// value, a list or an object.
+fn with_text<R>(value: &Read<'_>, fold: bool, f: impl FnOnce(&str) -> R) -> Option<R> {
+    let owned;
+    let text: &str = match value {
+        Read::Text(text) => text,
+        Read::Number(number) => {
+            owned = number_text(*number);
+            &owned
+        }
+        Read::Missing | Read::Json(_) => return None,
+    };
+    if !fold || (text.is_ascii() && !text.bytes().any(|b| b.is_ascii_uppercase())) {
+        return Some(f(text));
+    }
+    Some(f(&text.to_lowercase()))
+}
+
 fn as_number(value: &Read<'_>) -> Option<f64> {
     match value {
         Read::Text(text) => parse_number(text),
@@ -177,27 +196,34 @@ pub fn register(connection: &Connection) -> Result<(), SqlError> {
             .and_then(|text| version.compare_text(&text))
             .map(ordering))
     })?;
-    let text_pair = |f: fn(&str, &str) -> bool| {
+    connection.create_scalar_function("cohort_ftxt", 2, flags, |ctx| {
+        let value = read(ctx, 0)?;
+        let fold: bool = ctx.get(1)?;
+        Ok(with_text(&value, fold, |text| text.to_owned()))
+    })?;
+    let text_test = |f: fn(&str, &str) -> bool| {
         move |ctx: &Context<'_>| -> rusqlite::Result<Option<bool>> {
-            match (text_arg(ctx, 0)?, text_arg(ctx, 1)?) {
-                (Some(text), Some(needle)) => Ok(Some(f(&text, &needle))),
-                _ => Ok(None),
-            }
+            let value = read(ctx, 0)?;
+            let fold: bool = ctx.get(2)?;
+            let Some(needle) = text_arg(ctx, 1)? else {
+                return Ok(None);
+            };
+            Ok(with_text(&value, fold, |text| f(text, &needle)))
         }
     };
     connection.create_scalar_function(
         "cohort_contains",
-        2,
+        3,
         flags,
-        text_pair(|t, n| t.contains(n)),
+        text_test(|t, n| t.contains(n)),
     )?;
     connection.create_scalar_function(
         "cohort_starts",
-        2,
+        3,
         flags,
-        text_pair(|t, n| t.starts_with(n)),
+        text_test(|t, n| t.starts_with(n)),
     )?;
-    connection.create_scalar_function("cohort_ends", 2, flags, text_pair(|t, n| t.ends_with(n)))?;
+    connection.create_scalar_function("cohort_ends", 3, flags, text_test(|t, n| t.ends_with(n)))?;
     Ok(())
 }
 
