@@ -50,7 +50,7 @@
 //! * [`Machine`]: implement it for your own machine type; nothing is copied.
 //! * [`Plan::memberships`] (one machine, no allocation), [`Plan::columnar`] (a whole fleet
 //!   as bitsets), [`Plan::record`] (a machine converted once for repeated evaluation).
-//! * [`Schema`]: a field schema to validate groups against ([`GroupSet::load_with_schema`]).
+//! * [`Schema`]: a field schema to validate groups against ([`GroupSetBuilder::schema`]).
 //! * [`MembershipTracker`]: live membership over a changing fleet, with join/leave events.
 
 mod diff;
@@ -107,7 +107,7 @@ pub mod engine {
 
 /// A field schema: the custom fields that exist, their types (text, number, flag, dropdown,
 /// date, version, list) and levels (company, site, endpoint). Groups loaded with a schema are
-/// validated against it ([`GroupSet::load_with_schema`]).
+/// validated against it ([`GroupSetBuilder::schema`]).
 ///
 /// ```
 /// let schema = cohort::Schema::from_yaml_str(

@@ -18,6 +18,7 @@ mod lint;
 mod machines;
 mod output;
 mod progress;
+mod sql;
 mod terminal;
 mod warn;
 mod write;
@@ -87,6 +88,10 @@ enum Command {
     Eval {
         #[command(flatten)]
         input: Input,
+        /// With `--db`: replace the rows of this table (created if missing: `cohort_group`,
+        /// `cohort_key`) with every membership found, in one transaction.
+        #[arg(long, value_name = "TABLE", requires = "db")]
+        write_membership: Option<String>,
         /// How to print the result.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -209,6 +214,17 @@ enum Command {
         #[arg(long)]
         group: Option<String>,
     },
+    /// Print the SQL that evaluates the groups inside a database, and its parameters.
+    ///
+    /// One query returns every member of every group; each criterion means exactly what it
+    /// means in memory, and what a dialect cannot express exactly is an error naming the
+    /// criterion. `cohort eval --db` runs it.
+    Sql(sql::SqlArgs),
+    /// Work with databases of machines (`cohort db load`).
+    Db {
+        #[command(subcommand)]
+        command: sql::DbCommand,
+    },
     /// Run group unit tests: sample machines and the groups each must and must not be in.
     ///
     /// Prints `test FILE::NAME ... ok` or `FAILED` for each test, then every failure with the
@@ -251,8 +267,16 @@ struct Input {
     #[arg(long, required = true, num_args = 1..)]
     groups: Vec<PathBuf>,
     /// The machines file.
-    #[arg(long)]
-    machines: PathBuf,
+    #[arg(long, required_unless_present = "db")]
+    machines: Option<PathBuf>,
+    /// Evaluate inside this database instead of reading a machines file (`eval` only):
+    /// `sqlite:FILE` or `postgres://USER@HOST/DB` (or `postgres:` and key-value settings).
+    #[arg(long, conflicts_with = "machines")]
+    db: Option<String>,
+    /// With `--db`: where each field is in the database (YAML); default: the table
+    /// `machines` that `cohort db load` writes.
+    #[arg(long, requires = "db")]
+    layout: Option<PathBuf>,
     /// The machines file's format; by default from its extension.
     #[arg(long, value_enum, default_value_t = MachineFormat::Auto)]
     machines_format: MachineFormat,
@@ -269,6 +293,15 @@ struct Input {
     /// A field schema to validate the criteria against.
     #[arg(long)]
     schema: Option<PathBuf>,
+}
+
+impl Input {
+    /// The machines file (`--db` is for `eval` only).
+    fn machines_path(&self) -> Result<&Path, Failure> {
+        self.machines.as_deref().ok_or_else(|| {
+            Failure("error: this command reads a machines file: give `--machines` (`--db` is for `cohort eval`)".to_owned())
+        })
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -347,7 +380,7 @@ pub fn run_on(
     let for_tools = match &cli.command {
         Command::Eval { format, .. } | Command::List { format, .. } => *format != Format::Table,
         Command::Import { out, .. } => out.is_none(),
-        Command::Completions { .. } | Command::Man => true,
+        Command::Completions { .. } | Command::Man | Command::Sql(_) => true,
         Command::Diff(args) => args.format == diff::DiffFormat::Json,
         Command::Lint(args) => args.for_tools(),
         Command::Schema {
@@ -376,10 +409,30 @@ pub fn run_on(
     let result = match cli.command {
         Command::Eval {
             input,
+            write_membership,
             format,
             chosen,
             columns,
             timings,
+        } if input.db.is_some() => sql::eval(
+            &input,
+            &Shown {
+                format,
+                chosen: &chosen,
+                columns: &columns,
+            },
+            write_membership.as_deref(),
+            timings,
+            stdout,
+            stderr,
+        ),
+        Command::Eval {
+            input,
+            format,
+            chosen,
+            columns,
+            timings,
+            ..
         } => eval(
             &input,
             &Shown {
@@ -392,6 +445,8 @@ pub fn run_on(
             stdout,
             stderr,
         ),
+        Command::Sql(args) => sql::print(&args, stdout),
+        Command::Db { command } => sql::db(&command, stdout),
         Command::List {
             groups,
             machines,
@@ -464,8 +519,9 @@ fn missing_paths(command: &Command) -> Option<Failure> {
         Command::Eval { input, .. } | Command::Explain { input, .. } => input
             .groups
             .iter()
-            .chain([&input.machines])
+            .chain(&input.machines)
             .chain(&input.schema)
+            .chain(&input.layout)
             .map(PathBuf::as_path)
             .collect(),
         Command::List {
@@ -491,6 +547,8 @@ fn missing_paths(command: &Command) -> Option<Failure> {
             .map(PathBuf::as_path)
             .collect(),
         Command::Fmt { paths, .. } => paths.iter().map(PathBuf::as_path).collect(),
+        Command::Sql(args) => args.paths(),
+        Command::Db { command } => command.paths(),
         // `diff` reports missing paths itself (exit code 2 with `--exit-code`).
         Command::Diff(_) => Vec::new(),
         Command::Completions { .. } | Command::Man => Vec::new(),
@@ -693,6 +751,7 @@ fn eval(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<u8, Failure> {
+    let machines_path = input.machines_path()?;
     let groups = load_groups(&input.groups, input.schema.as_deref())?;
     warn_if_no_groups(&groups, &input.groups, stderr);
     let chosen: Vec<GroupId> = if shown.chosen.is_empty() {
@@ -716,12 +775,12 @@ fn eval(
         let line = show_progress.then(progress::Line::new);
         let read = read_fleet(
             &groups,
-            &input.machines,
+            machines_path,
             input.machines_format,
             &input.id_field,
             input.on_error,
             line.as_ref()
-                .map(|line| line.progress(&input.machines.display().to_string())),
+                .map(|line| line.progress(&machines_path.display().to_string())),
         );
         if let Some(line) = &line {
             line.clear();
@@ -729,7 +788,7 @@ fn eval(
         Read::Columns(read?)
     } else {
         Read::Records(
-            Machines::read(&input.machines, input.machines_format)
+            Machines::read(machines_path, input.machines_format)
                 .map_err(|error| Failure(format!("error: {error}")))?,
         )
     };
@@ -1088,7 +1147,7 @@ fn explain(
     stderr: &mut dyn Write,
 ) -> Result<u8, Failure> {
     let groups = load_groups(&input.groups, input.schema.as_deref())?;
-    let machines = Machines::read(&input.machines, input.machines_format)
+    let machines = Machines::read(input.machines_path()?, input.machines_format)
         .map_err(|error| Failure(format!("error: {error}")))?;
     warn::missing_tested_fields(groups.plan(), machines.field_names(), stderr);
     let now = input.now.unwrap_or_else(Timestamp::now);
@@ -1128,7 +1187,11 @@ fn machine_not_found(machines: &Machines, input: &Input, machine_id: &str) -> Fa
     let id_field = input.id_field.as_str();
     let mut message = format!(
         "error: no machine has `{id_field}` = `{machine_id}` in `{}`",
-        input.machines.display()
+        input
+            .machines
+            .as_deref()
+            .unwrap_or(Path::new("-"))
+            .display()
     );
     if (0..machines.len()).all(|p| machines.own_id(p, id_field).is_none()) {
         message.push_str(&format!(" (no machine has the field `{id_field}`)"));

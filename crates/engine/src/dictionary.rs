@@ -10,7 +10,7 @@
 //! column is finished ([`Prepared`]), for the distinct values that survived merging, on
 //! every core.
 
-use crate::machine::{Attr, OwnedAttr};
+use crate::machine::{Attr, AttrList, OwnedAttr};
 use crate::matcher::{Parsed, ValueView};
 
 /// One distinct value; texts and lists live in the [`Dictionary`] that holds the entry.
@@ -665,8 +665,12 @@ mod tests {
         let other = interner.code_of(Attr::List(&again), &state);
         let dictionary = interner.into_dictionary();
         let (Some(OwnedAttr::Text(a)), Some(OwnedAttr::Text(b))) = (
-            dictionary.list(code as usize).and_then(<[OwnedAttr]>::first),
-            dictionary.list(other as usize).and_then(<[OwnedAttr]>::first),
+            dictionary
+                .list(code as usize)
+                .and_then(<[OwnedAttr]>::first),
+            dictionary
+                .list(other as usize)
+                .and_then(<[OwnedAttr]>::first),
         ) else {
             panic!("lists of texts");
         };
