@@ -32,9 +32,9 @@ pub(crate) const MAX_FIELD_NAMES: usize = 10_000;
 
 /// What reading a key leads to: the plan field it fills and whether it is the id.
 #[derive(Clone, Copy, Debug, Default)]
-struct Target {
-    field: Option<usize>,
-    id: bool,
+pub(crate) struct Target {
+    pub(crate) field: Option<usize>,
+    pub(crate) id: bool,
 }
 
 /// The keys a record is read for: the plan's fields and the id field.
@@ -98,12 +98,12 @@ impl Item<'_> {
 /// from the input where they can be.
 pub(crate) struct Row<'t, 'de> {
     targets: &'t Targets,
-    slots: Vec<Option<Item<'de>>>,
-    id: Option<Cow<'de, str>>,
+    pub(crate) slots: Vec<Option<Item<'de>>>,
+    pub(crate) id: Option<Cow<'de, str>>,
     /// Field names seen, when they are being collected.
     names: Option<HashSet<String>>,
     /// List elements the record may still hold.
-    list_budget: Cell<usize>,
+    pub(crate) list_budget: Cell<usize>,
 }
 
 impl<'t, 'de> Row<'t, 'de> {
@@ -114,6 +114,18 @@ impl<'t, 'de> Row<'t, 'de> {
             id: None,
             names: None,
             list_budget: Cell::new(MAX_LIST_ELEMENTS),
+        }
+    }
+
+    /// What the key `key` leads to (collected, when names are being collected).
+    pub(crate) fn target_of(&mut self, key: &str) -> Target {
+        target_of(self.targets, self.names.as_mut(), key)
+    }
+
+    /// The value of the plan field `field` (a repeated key keeps its last value).
+    pub(crate) fn fill(&mut self, field: usize, item: Item<'de>) {
+        if let Some(place) = self.slots.get_mut(field) {
+            *place = Some(item);
         }
     }
 
@@ -133,7 +145,7 @@ impl<'t, 'de> Row<'t, 'de> {
 
     /// Reads one record from `deserializer` into this row (which the caller then pushes or,
     /// on error, clears).
-    fn read<D: Deserializer<'de>>(&mut self, deserializer: D) -> Result<(), D::Error> {
+    pub(crate) fn read<D: Deserializer<'de>>(&mut self, deserializer: D) -> Result<(), D::Error> {
         deserializer.deserialize_any(RecordVisitor { row: self })
     }
 }
@@ -237,14 +249,19 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
         f.write_str("an attribute name")
     }
     fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Target, E> {
-        if let Some(names) = self.names
-            && names.len() < MAX_FIELD_NAMES
-            && !names.contains(key)
-        {
-            names.insert(key.to_owned());
-        }
-        Ok(self.targets.by_key.get(key).copied().unwrap_or_default())
+        Ok(target_of(self.targets, self.names, key))
     }
+}
+
+/// What `key` leads to, collecting it into `names` when they are being collected.
+fn target_of(targets: &Targets, names: Option<&mut HashSet<String>>, key: &str) -> Target {
+    if let Some(names) = names
+        && names.len() < MAX_FIELD_NAMES
+        && !names.contains(key)
+    {
+        names.insert(key.to_owned());
+    }
+    targets.by_key.get(key).copied().unwrap_or_default()
 }
 
 /// Reads the id: text borrowed when it can be; other values as their JSON text.
@@ -491,6 +508,16 @@ impl<'p> ChunkParser<'p> for LineParser<'_> {
             } else {
                 content
             };
+            if crate::scan::read_line(&mut row, record).is_ok() {
+                row.push(&mut builder, &mut ids);
+                records += 1;
+                if records == FIELD_SAMPLE {
+                    collected = row.names.take();
+                }
+                continue;
+            }
+            // Left to serde_json: it reads the line again from the start, and decides.
+            row.clear();
             let indent = line.len() - trim_json_start(line).len();
             let mut deserializer = serde_json::Deserializer::from_slice(record);
             let outcome = row

@@ -40,6 +40,7 @@ mod ids;
 mod json;
 mod pipeline;
 mod records;
+mod scan;
 mod source;
 
 pub use ids::Ids;
