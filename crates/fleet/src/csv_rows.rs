@@ -174,12 +174,28 @@ impl<'p> ChunkParser<'p> for CsvParser {
                 continue;
             }
             // Every cell read must be text; then lists are read, then the row is stored.
+            // The row's cells end to end checked once: a cell is then text exactly when its
+            // bounds fall between characters (a cell whose bytes are not text alone, even
+            // if they join up with the next cell's, falls back to its own check).
+            let whole = std::str::from_utf8(record.as_slice()).ok();
+            let cell = |column: usize| -> Result<&str, ()> {
+                match whole.zip(record.range(column)) {
+                    Some((whole, range)) => match whole.get(range) {
+                        Some(text) => Ok(text),
+                        None => record
+                            .get(column)
+                            .map_or(Ok(""), |bytes| std::str::from_utf8(bytes).map_err(drop)),
+                    },
+                    None => record
+                        .get(column)
+                        .map_or(Ok(""), |bytes| std::str::from_utf8(bytes).map_err(drop)),
+                }
+            };
             let columns = self.columns.iter().chain(std::iter::once(&self.id));
-            let bad = columns.flatten().copied().find(|&column| {
-                record
-                    .get(column)
-                    .is_some_and(|bytes| std::str::from_utf8(bytes).is_err())
-            });
+            let bad = columns
+                .flatten()
+                .copied()
+                .find(|&column| cell(column).is_err());
             if let Some(column) = bad {
                 let name = self.names.get(column).map_or("", String::as_str);
                 fail(
@@ -190,9 +206,8 @@ impl<'p> ChunkParser<'p> for CsvParser {
             }
             let text = |column: Option<usize>| {
                 column
-                    .and_then(|column| record.get(column))
-                    .filter(|bytes| !bytes.is_empty())
-                    .and_then(|bytes| std::str::from_utf8(bytes).ok())
+                    .and_then(|column| cell(column).ok())
+                    .filter(|text| !text.is_empty())
             };
             let budget = std::cell::Cell::new(MAX_LIST_ELEMENTS);
             let mut too_long = None;

@@ -493,8 +493,9 @@ impl<'p> ChunkParser<'p> for LineParser<'_> {
         let mut framing = Framing::default();
         let mut records = 0;
         let mut layout_broken = None;
-        let line_count = bytes.split_inclusive(|&b| b == b'\n').count();
-        for (index, line) in bytes.split_inclusive(|&b| b == b'\n').enumerate() {
+        let newlines = memchr::memchr_iter(b'\n', bytes).count();
+        let line_count = newlines + usize::from(!bytes.is_empty() && !bytes.ends_with(b"\n"));
+        for (index, line) in lines(bytes).enumerate() {
             let line_number = index as u64 + 1;
             let content = trim_json_whitespace(line);
             if content.is_empty() {
@@ -554,13 +555,28 @@ impl<'p> ChunkParser<'p> for LineParser<'_> {
             builder,
             ids,
             bad,
-            newlines: memchr::memchr_iter(b'\n', bytes).count() as u64,
+            newlines: newlines as u64,
             field_names,
             fatal: layout_broken.clone().or_else(|| framing.take_error()),
             layout_broken: layout_broken.is_some(),
             framing,
         }
     }
+}
+
+/// The lines of `bytes`, each with its line end (the last may have none), found with
+/// `memchr` rather than a byte at a time.
+fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = bytes;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = memchr::memchr(b'\n', rest).map_or(rest.len(), |at| at + 1);
+        let (line, after) = rest.split_at(end);
+        rest = after;
+        Some(line)
+    })
 }
 
 /// `bytes` without JSON whitespace at either end.
@@ -658,6 +674,22 @@ impl Item<'_> {
             Item::Text(t) => Item::Text(Cow::Owned(t.into_owned())),
             Item::List(items) => Item::List(items.into_owned()),
             Item::Opaque => Item::Opaque,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn lines_are_split_as_split_inclusive_splits_them() {
+        for text in ["", "\n", "a", "a\n", "a\nb", "a\n\nb\n", "\n\nx"] {
+            let ours: Vec<&[u8]> = lines(text.as_bytes()).collect();
+            let std: Vec<&[u8]> = text.as_bytes().split_inclusive(|&b| b == b'\n').collect();
+            assert_eq!(ours, std, "{text:?}");
         }
     }
 }

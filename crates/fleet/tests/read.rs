@@ -270,6 +270,17 @@ fn csv_rows_of_the_wrong_width_or_not_utf8_are_located() {
         errors[1].to_string(),
         "line 4: the value of `OS` is not valid UTF-8 text"
     );
+    // A character split over two cells: the row's bytes are text end to end, each cell's
+    // are not (the row is checked once, and each cell's bounds against it).
+    let text = b"OS,id\n\xC3,\xA9\nLinux,b\n";
+    let ReadError::BadRecords { errors, count, .. } = read_err(text, &options(Format::Csv)) else {
+        panic!("bad records expected");
+    };
+    assert_eq!(count, 1);
+    assert_eq!(
+        errors[0].to_string(),
+        "line 2: the value of `OS` is not valid UTF-8 text"
+    );
     let error = read_err(
         b"id,OS\na,Linux\nb,\"Windows\nc,Linux\n",
         &options(Format::Csv),
