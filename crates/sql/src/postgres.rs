@@ -17,7 +17,7 @@ use std::io::Write as _;
 use std::sync::OnceLock;
 
 /// The version of the installed functions: installing again replaces them when it differs.
-const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+8");
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+10");
 
 /// PostgreSQL's limit on identifier length, in bytes (longer names are cut, silently).
 pub const MAX_IDENTIFIER_BYTES: usize = 63;
