@@ -474,7 +474,12 @@ impl Compiler<'_> {
         let fold = i32::from(!predicate.case_sensitive);
         let folded = match (pg, predicate.case_sensitive) {
             (true, true) => text.clone(),
-            (true, false) => format!("cohort.fold({text})"),
+            // `cohort.fold(cohort.txt(x))` written out: PostgreSQL inlines `fold` (which
+            // names its text four times) only when that text is cheap to repeat, as
+            // `x #>> '{}'` is and `txt`'s `CASE` is not (2.8x faster on list elements).
+            (true, false) => format!(
+                "CASE jsonb_typeof({x}) WHEN 'string' THEN cohort.fold({x} #>> '{{}}') WHEN 'number' THEN cohort.fold(cohort.number_text(({x} #>> '{{}}')::float8)) WHEN 'boolean' THEN {x} #>> '{{}}' END"
+            ),
             (false, _) => format!("cohort_ftxt({x}, {fold})"),
         };
         let expr = match test {
