@@ -169,15 +169,23 @@ pub fn evaluate(
     // of many groups takes longer than evaluating them).
     let mut transaction = client.transaction()?;
     transaction.batch_execute("SET LOCAL jit = off")?;
-    let rows = transaction.query(&query.sql, &refs)?;
-    transaction.commit()?;
-    let mut pairs = Vec::with_capacity(rows.len());
-    for row in rows {
-        let group: i32 = row.try_get(0)?;
-        let key: String = row.try_get(1)?;
-        pairs.push((i64::from(group), key));
+    // Row by row, as they arrive: holding every row first cost 2 GiB for 9.8 million.
+    let mut members: Vec<Vec<String>> = vec![Vec::new(); query.groups.len()];
+    {
+        use ::postgres::fallible_iterator::FallibleIterator as _;
+        let mut rows = transaction.query_raw(&query.sql, refs)?;
+        while let Some(row) = rows.next()? {
+            let group: i32 = row.try_get(0)?;
+            let key: String = row.try_get(1)?;
+            usize::try_from(group)
+                .ok()
+                .and_then(|group| members.get_mut(group))
+                .ok_or(SqlError::Internal("a row of a group that does not exist"))?
+                .push(key);
+        }
     }
-    crate::by_group(query.groups.len(), pairs)
+    transaction.commit()?;
+    Ok(members)
 }
 
 /// The columns of a table visible on the search path (for [`crate::compile`]'s `columns`).
