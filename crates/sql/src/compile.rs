@@ -459,6 +459,21 @@ impl Compiler<'_> {
         ))
     }
 
+    /// `test` of each text of `values` (bound as a parameter, named to `test`), joined by
+    /// `joiner`.
+    fn each_text(
+        &mut self,
+        values: &[String],
+        joiner: &str,
+        test: impl Fn(&str) -> String,
+    ) -> String {
+        let parts: Vec<String> = values
+            .iter()
+            .map(|value| test(&self.param(Param::Text(value.clone()))))
+            .collect();
+        parts.join(joiner)
+    }
+
     /// A test on one scalar value `x` (SQLite: any value but a BLOB; PostgreSQL: `jsonb`),
     /// strictly two-valued.
     fn scalar_test(
@@ -512,41 +527,28 @@ impl Compiler<'_> {
                 parts.join(" OR ")
             }
             Test::Contains { needles, all } => {
-                let mut parts = Vec::new();
-                for needle in needles {
-                    let n = self.param(Param::Text(needle.clone()));
-                    parts.push(if pg {
+                self.each_text(needles, if *all { " AND " } else { " OR " }, |n| {
+                    if pg {
                         format!("strpos({folded}, {n}) > 0")
                     } else {
                         format!("cohort_contains({x}, {n}, {fold})")
-                    });
-                }
-                parts.join(if *all { " AND " } else { " OR " })
+                    }
+                })
             }
-            Test::StartsWith(values) => {
-                let mut parts = Vec::new();
-                for value in values {
-                    let n = self.param(Param::Text(value.clone()));
-                    parts.push(if pg {
-                        format!("starts_with({folded}, {n})")
-                    } else {
-                        format!("cohort_starts({x}, {n}, {fold})")
-                    });
+            Test::StartsWith(values) => self.each_text(values, " OR ", |n| {
+                if pg {
+                    format!("starts_with({folded}, {n})")
+                } else {
+                    format!("cohort_starts({x}, {n}, {fold})")
                 }
-                parts.join(" OR ")
-            }
-            Test::EndsWith(values) => {
-                let mut parts = Vec::new();
-                for value in values {
-                    let n = self.param(Param::Text(value.clone()));
-                    parts.push(if pg {
-                        format!("right({folded}, char_length({n})) = {n}")
-                    } else {
-                        format!("cohort_ends({x}, {n}, {fold})")
-                    });
+            }),
+            Test::EndsWith(values) => self.each_text(values, " OR ", |n| {
+                if pg {
+                    format!("right({folded}, char_length({n})) = {n}")
+                } else {
+                    format!("cohort_ends({x}, {n}, {fold})")
                 }
-                parts.join(" OR ")
-            }
+            }),
             Test::Matches(regexes) if pg => {
                 let mut parts = Vec::new();
                 for regex in regexes {

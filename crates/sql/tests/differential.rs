@@ -8,14 +8,10 @@ use cohort::{GroupSet, Timestamp};
 use cohort_syntax::{Criterion, Expr, GroupDef, Literal, Loc, Op, Operator};
 use cohort_testkit::strategies::{self, FIELDS, NOW};
 use proptest::prelude::*;
+use support::{cases, compare, postgres};
 
-/// The number of generated cases: `default`, or `COHORT_SQL_CASES` for a longer run.
-fn cases(default: u32) -> u32 {
-    std::env::var("COHORT_SQL_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(default)
-}
+mod support;
+
 use serde_json::{Map, Value, json};
 
 /// Texts the SQL paths are most likely to get wrong: white space of every kind, case
@@ -330,17 +326,7 @@ fn check_answers(
     expected: &[Vec<String>],
     got: &[Vec<String>],
 ) -> Result<(), TestCaseError> {
-    for (g, group) in groups.iter().enumerate() {
-        prop_assert_eq!(
-            &expected[g],
-            &got[g],
-            "{}: group `{}` = {}\nmachines: {}",
-            what,
-            group.name,
-            cohort_syntax::expr_to_text(&group.condition),
-            serde_json::to_string(machines).unwrap()
-        );
-    }
+    compare(what, groups, machines, expected, got)?;
     let half = groups.len() / 2;
     for g in 0..half {
         let mut all: Vec<&String> = got[g].iter().chain(&got[g + half]).collect();
@@ -368,21 +354,6 @@ proptest! {
         let got = sorted(in_sqlite(&groups, &machines));
         check_answers("SQLite", &groups, &machines, &expected, &got)?;
     }
-}
-
-/// A connection to the test server named by `COHORT_TEST_POSTGRES`, with cohort's functions
-/// installed, or `None` (and a notice) when none is configured.
-fn postgres() -> Option<postgres::Client> {
-    let Ok(settings) = std::env::var("COHORT_TEST_POSTGRES") else {
-        eprintln!(
-            "notice: COHORT_TEST_POSTGRES is not set; skipping the PostgreSQL tests (.ci/postgres starts a server)"
-        );
-        return None;
-    };
-    let mut client =
-        cohort_sql::postgres::connect(&settings).expect("the server COHORT_TEST_POSTGRES names");
-    cohort_sql::postgres::install(&mut client).unwrap();
-    Some(client)
 }
 
 static SCHEMA: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);

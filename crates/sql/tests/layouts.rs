@@ -9,14 +9,10 @@ use cohort::{GroupSet, Timestamp};
 use cohort_syntax::{Expr, GroupDef, Loc};
 use cohort_testkit::strategies::{self, NOW};
 use proptest::prelude::*;
+use support::{cases, compare};
 
-/// The number of generated cases: `default`, or `COHORT_SQL_CASES` for a longer run.
-fn cases(default: u32) -> u32 {
-    std::env::var("COHORT_SQL_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(default)
-}
+mod support;
+
 use serde_json::{Map, Value, json};
 
 const LAYOUT: &str = r#"
@@ -268,27 +264,6 @@ fn in_postgres(
     Some(by_definition(&query, groups, members))
 }
 
-fn compare(
-    what: &str,
-    groups: &[GroupDef],
-    machines: &[Map<String, Value>],
-    expected: &[Vec<String>],
-    got: &[Vec<String>],
-) -> Result<(), TestCaseError> {
-    for (g, group) in groups.iter().enumerate() {
-        prop_assert_eq!(
-            &expected[g],
-            &got[g],
-            "{}: `{}` = {}\nmachines: {}",
-            what,
-            group.name,
-            cohort_syntax::expr_to_text(&group.condition),
-            serde_json::to_string(machines).unwrap()
-        );
-    }
-    Ok(())
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(160), ..ProptestConfig::default() })]
 
@@ -303,14 +278,9 @@ proptest! {
 
 #[test]
 fn a_wide_table_and_custom_fields_in_postgres() {
-    let Ok(settings) = std::env::var("COHORT_TEST_POSTGRES") else {
-        eprintln!(
-            "notice: COHORT_TEST_POSTGRES is not set; skipping the PostgreSQL tests (.ci/postgres starts a server)"
-        );
+    let Some(client) = support::postgres() else {
         return;
     };
-    let mut client = cohort_sql::postgres::connect(&settings).unwrap();
-    cohort_sql::postgres::install(&mut client).unwrap();
     let client = std::cell::RefCell::new(client);
     let case = std::cell::Cell::new(0);
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {

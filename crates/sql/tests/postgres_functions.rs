@@ -8,17 +8,9 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use std::cmp::Ordering;
 
-fn client() -> Option<postgres::Client> {
-    let Ok(settings) = std::env::var("COHORT_TEST_POSTGRES") else {
-        eprintln!(
-            "notice: COHORT_TEST_POSTGRES is not set; skipping the PostgreSQL tests (.ci/postgres starts a server)"
-        );
-        return None;
-    };
-    let mut client = cohort_sql::postgres::connect(&settings).unwrap();
-    cohort_sql::postgres::install(&mut client).unwrap();
-    Some(client)
-}
+mod support;
+
+use support::postgres as client;
 
 /// `expression` (of a text `v`) for each value, in one query.
 fn texts_through(
