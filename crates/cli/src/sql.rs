@@ -250,17 +250,96 @@ pub(crate) fn db(command: &DbCommand, stdout: &mut dyn Write) -> Result<u8, Fail
         id_field,
     } = command;
     let layout = layout(layout_path.as_deref())?;
-    let read = crate::Machines::read(machines, *machines_format).map_err(failure)?;
-    let keyed = cohort_sql::keyed(read.records(), Some(id_field));
+    let format = crate::machines::resolve(machines, *machines_format).map_err(failure)?;
+    // Read twice, one machine at a time: first the field names (the table's columns) and
+    // the keys (which must be unique), then the rows. Standard input is held to be read
+    // twice; a file is not (holding every machine cost 5 GiB for 1M).
+    let held = if crate::machines::is_stdin(machines) {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(
+            &mut cohort_fleet::open(cohort_fleet::Source::Stdin).map_err(failure)?,
+            &mut bytes,
+        )
+        .map_err(|e| failure(format!("cannot read standard input: {e}")))?;
+        Some(bytes)
+    } else {
+        None
+    };
+    let each = |each: &mut dyn FnMut(cohort_fleet::MachineRecord)| {
+        let source = match &held {
+            Some(bytes) => cohort_fleet::Source::Reader {
+                name: "standard input".into(),
+                reader: Box::new(&bytes[..]),
+            },
+            None => cohort_fleet::Source::Path(machines),
+        };
+        cohort_fleet::for_each_record(source, format, each).map_err(failure)
+    };
+    let id_field = Some(id_field.as_str());
+    let mut names = Vec::new();
+    let mut named = std::collections::HashSet::new();
+    let mut keys = std::collections::HashSet::new();
+    let mut repeated = None;
+    let mut count = 0;
+    each(&mut |machine| {
+        for name in machine.keys() {
+            if !named.contains(name) {
+                named.insert(name.clone());
+                names.push(name.clone());
+            }
+        }
+        let key = cohort_sql::key_of(&machine, count, id_field);
+        if !keys.insert(key.clone()) && repeated.is_none() {
+            repeated = Some(key);
+        }
+        count += 1;
+    })?;
+    drop(keys);
+    let fields = cohort_sql::load_fields(&layout, names, repeated).map_err(failure)?;
+    let mut problem = None;
+    let mut position = 0;
     match Db::open(db)? {
-        Db::Sqlite(connection) => cohort_sql::sqlite::load(&connection, &layout, &keyed),
-        Db::Postgres(mut client) => cohort_sql::postgres::load(&mut client, &layout, &keyed),
+        Db::Sqlite(connection) => {
+            let mut loader = cohort_sql::sqlite::Loader::begin(&connection, &layout, &fields)
+                .map_err(failure)?;
+            each(&mut |machine| {
+                if problem.is_none() {
+                    let key = cohort_sql::key_of(&machine, position, id_field);
+                    problem = loader.push(&key, &machine).err();
+                }
+                position += 1;
+            })?;
+            match problem {
+                Some(error) => return Err(failure(error)),
+                None => loader.finish().map_err(failure)?,
+            }
+        }
+        Db::Postgres(mut client) => {
+            let mut loader = cohort_sql::postgres::Loader::begin(&mut client, &layout, &fields)
+                .map_err(failure)?;
+            each(&mut |machine| {
+                if problem.is_none() {
+                    let key = cohort_sql::key_of(&machine, position, id_field);
+                    problem = loader.push(&key, &machine).err();
+                }
+                position += 1;
+            })?;
+            match problem {
+                Some(error) => return Err(failure(error)),
+                None => loader.finish().map_err(failure)?,
+            }
+        }
     }
-    .map_err(failure)?;
+    if position != count {
+        return Err(failure(format!(
+            "`{}` changed while it was read: {count} machines, then {position}",
+            machines.display()
+        )));
+    }
     writeln!(
         stdout,
         "loaded {} into the table `{}` of `{db}`",
-        output::counted(keyed.len(), "machine"),
+        output::counted(count, "machine"),
         layout.table
     )?;
     Ok(crate::EXIT_OK)

@@ -274,3 +274,82 @@ fn bad_databases_and_arguments_are_clear_errors() {
             .contains("this command reads a machines file: give `--machines`")
     );
 }
+
+/// `db load` reads a machines file one machine at a time (twice: the columns and keys, then
+/// the rows): from standard input and from CSV too, with the same members; a repeated id is
+/// refused before anything is written.
+#[test]
+fn db_load_reads_stdin_and_csv_and_refuses_a_repeated_id() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let fleet: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join(FLEET)).unwrap()).unwrap();
+    let ndjson: String = fleet
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|machine| format!("{machine}\n"))
+        .collect();
+    let stdin_db = format!("sqlite:{}", dir.path().join("stdin.db").display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cohort"))
+        .args([
+            "db",
+            "load",
+            "--machines",
+            "-",
+            "--machines-format",
+            "ndjson",
+            "--db",
+            &stdin_db,
+        ])
+        .current_dir(root())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(ndjson.as_bytes())
+        .unwrap();
+    let loaded = ok(&child.wait_with_output().unwrap());
+    assert!(loaded.starts_with("loaded 1000 machines"), "{loaded}");
+    assert_eq!(ok(&in_database(&stdin_db, "json", &[])), in_memory("json"));
+
+    let csv = dir.path().join("fleet.csv");
+    std::fs::write(
+        &csv,
+        "id,OS,Free Disk %\nA,Windows 11,5\nB,Ubuntu 22.04,50\n",
+    )
+    .unwrap();
+    let csv_db = format!("sqlite:{}", dir.path().join("csv.db").display());
+    let loaded = ok(&cohort(&[
+        "db",
+        "load",
+        "--machines",
+        csv.to_str().unwrap(),
+        "--db",
+        &csv_db,
+    ]));
+    assert!(loaded.starts_with("loaded 2 machines"), "{loaded}");
+
+    let twice = dir.path().join("twice.ndjson");
+    std::fs::write(&twice, "{\"id\":\"A\"}\n{\"id\":\"B\"}\n{\"id\":\"A\"}\n").unwrap();
+    let twice_db = dir.path().join("twice.db");
+    let output = cohort(&[
+        "db",
+        "load",
+        "--machines",
+        twice.to_str().unwrap(),
+        "--db",
+        &format!("sqlite:{}", twice_db.display()),
+    ]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("machine `A`, field `cohort_id`: several machines have this id"),
+        "{stderr}"
+    );
+}

@@ -445,8 +445,9 @@ pub fn open(source: Source<'_>) -> Result<Box<dyn Read + '_>, ReadError> {
 }
 
 /// Calls `each` with every machine of `source` as a JSON object with all its attributes, in
-/// file order: JSON objects one after another (NDJSON) as a stream, a JSON array, CSV and
-/// YAML read whole and then handed over one at a time.
+/// file order, holding one machine at a time: JSON objects one after another (NDJSON) as a
+/// stream; a JSON array and CSV from their whole text, element by element and row by row;
+/// YAML read whole first.
 pub fn for_each_record(
     source: Source<'_>,
     format: Format,
@@ -475,11 +476,7 @@ pub fn for_each_record(
                     name: name.clone(),
                     source,
                 })?;
-            records(&bytes, format)
-                .map_err(invalid)?
-                .into_iter()
-                .for_each(each);
-            Ok(())
+            records::each_record(&bytes, format, each).map_err(invalid)
         }
     }
 }

@@ -68,10 +68,7 @@ pub(crate) fn stream_json(
         reader
             .read_to_end(&mut bytes)
             .map_err(|e| format!("cannot read: {e}"))?;
-        let records = read_json(utf8(&bytes)?)?;
-        drop(bytes);
-        records.into_iter().for_each(each);
-        return Ok(());
+        return each_json(utf8(&bytes)?, each);
     }
     objects(
         serde_json::Deserializer::from_reader(reader).into_iter::<Record>(),
@@ -191,36 +188,57 @@ fn kind(value: &Value) -> &'static str {
 /// assert_eq!(machines[0]["OS"], "Windows 11");
 /// ```
 pub fn records(bytes: &[u8], format: Format) -> Result<Vec<MachineRecord>, String> {
+    let mut records = Vec::new();
+    each_record(bytes, format, &mut |record| records.push(record))?;
+    Ok(records)
+}
+
+/// Calls `each` with every machine of a whole file's bytes in `format`, one at a time, as
+/// [`records`] reads them: JSON, NDJSON and CSV hold nothing but the bytes and one machine
+/// (YAML is read whole first). On an error, the machines before it have been handed over.
+pub(crate) fn each_record(
+    bytes: &[u8],
+    format: Format,
+    each: &mut dyn FnMut(MachineRecord),
+) -> Result<(), String> {
     let text = utf8(bytes.strip_prefix(BOM).unwrap_or(bytes))?;
     match format {
-        Format::Csv => read_csv(text),
-        Format::Yaml => read_yaml(text),
-        Format::Json | Format::Ndjson => read_json(text),
+        Format::Csv => stream_csv(text, each),
+        Format::Yaml => {
+            read_yaml(text)?.into_iter().for_each(each);
+            Ok(())
+        }
+        Format::Json | Format::Ndjson => each_json(text, each),
     }
 }
 
-/// A JSON array of objects, an object with a `machines` array, or objects one after another
-/// (NDJSON).
-fn read_json(text: &str) -> Result<Vec<MachineRecord>, String> {
-    let mut records = Vec::new();
+/// A JSON array of objects (handed over element by element), an object with a `machines`
+/// array, or objects one after another (NDJSON).
+fn each_json(text: &str, each: &mut dyn FnMut(MachineRecord)) -> Result<(), String> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
     if text.trim_start_matches(JSON_WHITESPACE).starts_with('[') {
-        let items = <Vec<Record> as serde::Deserialize>::deserialize(&mut deserializer)
+        serde::Deserializer::deserialize_seq(&mut deserializer, Elements { each: &mut *each })
             .map_err(json_error)?;
-        records.extend(items.into_iter().map(|Record(map)| map));
     }
-    objects(deserializer.into_iter::<Record>(), &mut |record| {
-        records.push(record)
-    })?;
-    Ok(records)
+    objects(deserializer.into_iter::<Record>(), each)
 }
 
-/// A header row of field names. Empty cells are missing attributes; a cell holding a JSON
-/// array (`["Chrome","7-Zip"]`) is a list.
-fn read_csv(text: &str) -> Result<Vec<MachineRecord>, String> {
-    let mut records = Vec::new();
-    stream_csv(text, &mut |record| records.push(record))?;
-    Ok(records)
+/// The elements of an array of machines, each handed over as it is read.
+struct Elements<'e> {
+    each: &'e mut dyn FnMut(MachineRecord),
+}
+
+impl<'de> serde::de::Visitor<'de> for Elements<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a sequence")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
+        while let Some(Record(machine)) = access.next_element::<Record>()? {
+            (self.each)(machine);
+        }
+        Ok(())
+    }
 }
 
 /// Calls `each` with every machine of a CSV text, one row at a time: nothing but the text and
@@ -311,6 +329,16 @@ pub(crate) fn yaml_to_json(data: cohort_load::YamlData) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn read_json(text: &str) -> Result<Vec<MachineRecord>, String> {
+        records(text.as_bytes(), Format::Json)
+    }
+
+    /// A header row of field names. Empty cells are missing attributes; a cell holding a
+    /// JSON array (`["Chrome","7-Zip"]`) is a list.
+    fn read_csv(text: &str) -> Result<Vec<MachineRecord>, String> {
+        records(text.as_bytes(), Format::Csv)
+    }
 
     #[test]
     fn json_array_ndjson_and_wrapped_forms_read_alike() {

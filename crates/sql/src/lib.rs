@@ -140,16 +140,26 @@ pub fn keyed<'m>(machines: &'m [Map<String, Value>], id_field: Option<&str>) -> 
     machines
         .iter()
         .enumerate()
-        .map(|(position, machine)| {
-            let key = match id_field.map(|field| machine.get(field)) {
-                None => position.to_string(),
-                Some(Some(Value::String(text))) => text.clone(),
-                Some(None | Some(Value::Null)) => format!("#{}", position + 1),
-                Some(Some(other)) => other.to_string(),
-            };
-            (key, machine)
-        })
+        .map(|(position, machine)| (key_of(machine, position, id_field), machine))
         .collect()
+}
+
+/// The key of the machine at `position` (from 0), as [`keyed`] gives it.
+///
+/// ```
+/// let machine = serde_json::json!({"id": "WS-01"});
+/// let machine = machine.as_object().unwrap();
+/// assert_eq!(cohort_sql::key_of(machine, 0, Some("id")), "WS-01");
+/// assert_eq!(cohort_sql::key_of(machine, 4, Some("serial")), "#5");
+/// assert_eq!(cohort_sql::key_of(machine, 4, None), "4");
+/// ```
+pub fn key_of(machine: &Map<String, Value>, position: usize, id_field: Option<&str>) -> String {
+    match id_field.map(|field| machine.get(field)) {
+        None => position.to_string(),
+        Some(Some(Value::String(text))) => text.clone(),
+        Some(None | Some(Value::Null)) => format!("#{}", position + 1),
+        Some(Some(other)) => other.to_string(),
+    }
 }
 
 /// The columns `load` writes for the default layout: the key, the position and each field,
@@ -158,13 +168,28 @@ pub(crate) fn load_columns(
     layout: &Layout,
     machines: &[Keyed<'_>],
 ) -> Result<Vec<String>, SqlError> {
+    let mut seen = std::collections::HashSet::new();
+    let repeated = machines
+        .iter()
+        .find(|(key, _)| !seen.insert(key.as_str()))
+        .map(|(key, _)| key.clone());
+    load_fields(layout, field_names(machines), repeated)
+}
+
+/// The field columns a loader writes (`fields`: every field of the machines, in the order
+/// first seen), or an error when the layout is not one cohort writes, a field is named as
+/// the key or order column, or `repeated` is the key of a second machine.
+pub fn load_fields(
+    layout: &Layout,
+    fields: Vec<String>,
+    repeated: Option<String>,
+) -> Result<Vec<String>, SqlError> {
     if !layout.is_loadable() {
         return Err(SqlError::Layout {
             file: "the layout".to_owned(),
             message: "`cohort db load` writes one table with a column per field: a layout with `fields`, `custom_fields` or `other_columns: false` describes a database cohort reads, not one it writes".to_owned(),
         });
     }
-    let fields = field_names(machines);
     let reserved: Vec<&str> = std::iter::once(layout.key.as_str())
         .chain(layout.order.as_deref())
         .collect();
@@ -175,10 +200,9 @@ pub(crate) fn load_columns(
             message: "a field named as the layout's key or order column".to_owned(),
         });
     }
-    let mut seen = std::collections::HashSet::new();
-    if let Some((key, _)) = machines.iter().find(|(key, _)| !seen.insert(key.as_str())) {
+    if let Some(key) = repeated {
         return Err(SqlError::Value {
-            machine: key.clone(),
+            machine: key,
             field: layout.key.clone(),
             message: "several machines have this id; the database key must be unique".to_owned(),
         });

@@ -10,7 +10,7 @@ use crate::{Keyed, SqlError};
 pub use postgres::Client;
 use postgres::NoTls;
 use postgres::types::ToSql;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -225,78 +225,144 @@ pub fn load(
     machines: &[Keyed<'_>],
 ) -> Result<(), SqlError> {
     let fields = crate::load_columns(layout, machines)?;
-    let names = fields
-        .iter()
-        .chain([&layout.table, &layout.key])
-        .chain(&layout.order);
-    if let Some(long) = names.into_iter().find(|f| f.len() > MAX_IDENTIFIER_BYTES) {
-        return Err(SqlError::Value {
-            machine: String::new(),
-            field: long.clone(),
-            message: format!(
-                "a name longer than PostgreSQL's {MAX_IDENTIFIER_BYTES}-byte identifiers (PostgreSQL would cut it)"
-            ),
-        });
-    }
+    let mut loader = Loader::begin(client, layout, &fields)?;
     for (key, machine) in machines {
-        for (field, value) in machine.iter() {
-            if field.contains('\0') || has_nul(value) {
-                return Err(SqlError::Value {
-                    machine: key.clone(),
-                    field: field.clone(),
-                    message: "text with a NUL character, which PostgreSQL cannot store".to_owned(),
-                });
-            }
+        loader.push(key, machine)?;
+    }
+    loader.finish()
+}
+
+/// [`load`] one machine at a time, for machines that are not all in memory: `begin` creates
+/// the table (its field columns from [`crate::load_fields`]) in a transaction, `push` adds a
+/// machine (its position is the number pushed before it; rows go to the server by `COPY`
+/// about 8 MiB at a time), `finish` commits. Dropped without `finish`, nothing is written.
+pub struct Loader<'c> {
+    transaction: postgres::Transaction<'c>,
+    copy: String,
+    fields: Vec<String>,
+    order: bool,
+    position: usize,
+    rows: Vec<u8>,
+}
+
+/// The rows a [`Loader`] holds before it sends them.
+const COPY_BATCH_BYTES: usize = 8 << 20;
+
+impl<'c> Loader<'c> {
+    /// Creates the table of `layout` with the key, the order column and `fields`.
+    pub fn begin(
+        client: &'c mut Client,
+        layout: &crate::Layout,
+        fields: &[String],
+    ) -> Result<Loader<'c>, SqlError> {
+        let names = fields
+            .iter()
+            .chain([&layout.table, &layout.key])
+            .chain(&layout.order);
+        if let Some(long) = names.into_iter().find(|f| f.len() > MAX_IDENTIFIER_BYTES) {
+            return Err(SqlError::Value {
+                machine: String::new(),
+                field: long.clone(),
+                message: format!(
+                    "a name longer than PostgreSQL's {MAX_IDENTIFIER_BYTES}-byte identifiers (PostgreSQL would cut it)"
+                ),
+            });
         }
+        if let Some(field) = fields.iter().find(|field| field.contains('\0')) {
+            return Err(SqlError::Value {
+                machine: String::new(),
+                field: field.clone(),
+                message: "text with a NUL character, which PostgreSQL cannot store".to_owned(),
+            });
+        }
+        let quote = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
+        let mut columns = vec![quote(&layout.key)];
+        let mut create = format!(
+            "CREATE TABLE {} ({} text PRIMARY KEY",
+            quote(&layout.table),
+            quote(&layout.key)
+        );
+        if let Some(order) = &layout.order {
+            let _ = write!(create, ", {} bigint NOT NULL", quote(order));
+            columns.push(quote(order));
+        }
+        for field in fields {
+            let _ = write!(create, ", {} jsonb", quote(field));
+            columns.push(quote(field));
+        }
+        create.push(')');
+        let mut transaction = client.transaction()?;
+        transaction.batch_execute(&create)?;
+        Ok(Loader {
+            transaction,
+            copy: format!(
+                "COPY {} ({}) FROM STDIN",
+                quote(&layout.table),
+                columns.join(", ")
+            ),
+            fields: fields.to_vec(),
+            order: layout.order.is_some(),
+            position: 0,
+            rows: Vec::new(),
+        })
     }
-    let quote = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
-    let mut columns = vec![quote(&layout.key)];
-    let mut create = format!(
-        "CREATE TABLE {} ({} text PRIMARY KEY",
-        quote(&layout.table),
-        quote(&layout.key)
-    );
-    if let Some(order) = &layout.order {
-        let _ = write!(create, ", {} bigint NOT NULL", quote(order));
-        columns.push(quote(order));
-    }
-    for field in &fields {
-        let _ = write!(create, ", {} jsonb", quote(field));
-        columns.push(quote(field));
-    }
-    create.push(')');
-    let mut transaction = client.transaction()?;
-    transaction.batch_execute(&create)?;
-    let mut writer = transaction.copy_in(&format!(
-        "COPY {} ({}) FROM STDIN",
-        quote(&layout.table),
-        columns.join(", ")
-    ))?;
-    let mut line = Vec::new();
-    for (position, (key, machine)) in machines.iter().enumerate() {
-        line.clear();
-        copy_field(&mut line, Some(key));
-        if layout.order.is_some() {
+
+    /// Adds the machine `machine` under `key`.
+    pub fn push(&mut self, key: &str, machine: &Map<String, Value>) -> Result<(), SqlError> {
+        if let Some((field, _)) = machine
+            .iter()
+            .find(|(field, value)| field.contains('\0') || has_nul(value))
+        {
+            return Err(SqlError::Value {
+                machine: key.to_owned(),
+                field: field.clone(),
+                message: "text with a NUL character, which PostgreSQL cannot store".to_owned(),
+            });
+        }
+        let line = &mut self.rows;
+        copy_field(line, Some(key));
+        if self.order {
             line.push(b'\t');
-            line.extend_from_slice(position.to_string().as_bytes());
+            line.extend_from_slice(self.position.to_string().as_bytes());
         }
-        for field in &fields {
+        for field in &self.fields {
             line.push(b'\t');
             let json = match machine.get(field) {
                 None | Some(Value::Null) => None,
                 Some(value) => Some(value.to_string()),
             };
-            copy_field(&mut line, json.as_deref());
+            copy_field(line, json.as_deref());
         }
         line.push(b'\n');
-        writer.write_all(&line).map_err(|source| SqlError::Io {
-            path: "COPY machines".to_owned(),
-            source,
-        })?;
+        self.position += 1;
+        if self.rows.len() >= COPY_BATCH_BYTES {
+            self.send()?;
+        }
+        Ok(())
     }
-    writer.finish()?;
-    transaction.commit()?;
-    Ok(())
+
+    /// Sends the rows held, in one `COPY`.
+    fn send(&mut self) -> Result<(), SqlError> {
+        let mut writer = self.transaction.copy_in(&self.copy)?;
+        writer
+            .write_all(&self.rows)
+            .map_err(|source| SqlError::Io {
+                path: "COPY machines".to_owned(),
+                source,
+            })?;
+        writer.finish()?;
+        self.rows.clear();
+        Ok(())
+    }
+
+    /// Sends what is left and commits the table and its rows.
+    pub fn finish(mut self) -> Result<(), SqlError> {
+        if !self.rows.is_empty() {
+            self.send()?;
+        }
+        self.transaction.commit()?;
+        Ok(())
+    }
 }
 
 fn has_nul(value: &Value) -> bool {

@@ -13,7 +13,7 @@ pub use rusqlite::Connection;
 use rusqlite::functions::{Context, FunctionFlags};
 use rusqlite::params_from_iter;
 use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -322,54 +322,92 @@ pub fn load(
     machines: &[Keyed<'_>],
 ) -> Result<(), SqlError> {
     let fields = crate::load_columns(layout, machines)?;
-    let quote = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
-    let mut columns = vec![quote(&layout.key)];
-    let mut create = format!(
-        "CREATE TABLE {} ({} TEXT PRIMARY KEY NOT NULL",
-        quote(&layout.table),
-        quote(&layout.key)
-    );
-    if let Some(order) = &layout.order {
-        create.push_str(&format!(", {} INTEGER NOT NULL", quote(order)));
-        columns.push(quote(order));
+    let mut loader = Loader::begin(connection, layout, &fields)?;
+    for (key, machine) in machines {
+        loader.push(key, machine)?;
     }
-    for field in &fields {
-        create.push_str(", ");
-        create.push_str(&quote(field));
-        columns.push(quote(field));
-    }
-    create.push(')');
-    let transaction = connection.unchecked_transaction()?;
-    transaction.execute(&create, [])?;
-    let placeholders: Vec<String> = (1..=columns.len()).map(|n| format!("?{n}")).collect();
-    let insert = format!(
-        "INSERT INTO {} ({}) VALUES ({})",
-        quote(&layout.table),
-        columns.join(", "),
-        placeholders.join(", ")
-    );
-    {
-        let mut statement = transaction.prepare(&insert)?;
-        for (position, (key, machine)) in machines.iter().enumerate() {
-            let mut values: Vec<ToSqlOutput<'static>> = Vec::with_capacity(columns.len());
-            values.push(ToSqlOutput::Owned(SqlValue::Text(key.clone())));
-            if layout.order.is_some() {
-                let position = i64::try_from(position)
-                    .map_err(|_| SqlError::Internal("more machines than fit in i64"))?;
-                values.push(ToSqlOutput::Owned(SqlValue::Integer(position)));
-            }
-            for field in &fields {
-                values.push(
-                    machine
-                        .get(field)
-                        .map_or(ToSqlOutput::Owned(SqlValue::Null), stored),
-                );
-            }
-            statement.execute(params_from_iter(values))?;
+    loader.finish()
+}
+
+/// [`load`] one machine at a time, for machines that are not all in memory: `begin` creates
+/// the table (its field columns from [`crate::load_fields`]) in a transaction, `push` adds a
+/// machine (its position is the number pushed before it), `finish` commits. Dropped without
+/// `finish`, nothing is written.
+pub struct Loader<'c> {
+    transaction: rusqlite::Transaction<'c>,
+    insert: String,
+    fields: Vec<String>,
+    order: bool,
+    position: i64,
+}
+
+impl<'c> Loader<'c> {
+    /// Creates the table of `layout` with the key, the order column and `fields`.
+    pub fn begin(
+        connection: &'c Connection,
+        layout: &crate::Layout,
+        fields: &[String],
+    ) -> Result<Loader<'c>, SqlError> {
+        let quote = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
+        let mut columns = vec![quote(&layout.key)];
+        let mut create = format!(
+            "CREATE TABLE {} ({} TEXT PRIMARY KEY NOT NULL",
+            quote(&layout.table),
+            quote(&layout.key)
+        );
+        if let Some(order) = &layout.order {
+            create.push_str(&format!(", {} INTEGER NOT NULL", quote(order)));
+            columns.push(quote(order));
         }
+        for field in fields {
+            create.push_str(", ");
+            create.push_str(&quote(field));
+            columns.push(quote(field));
+        }
+        create.push(')');
+        let transaction = connection.unchecked_transaction()?;
+        transaction.execute(&create, [])?;
+        let placeholders: Vec<String> = (1..=columns.len()).map(|n| format!("?{n}")).collect();
+        let insert = format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            quote(&layout.table),
+            columns.join(", "),
+            placeholders.join(", ")
+        );
+        Ok(Loader {
+            transaction,
+            insert,
+            fields: fields.to_vec(),
+            order: layout.order.is_some(),
+            position: 0,
+        })
     }
-    transaction.commit()?;
-    Ok(())
+
+    /// Adds the machine `machine` under `key`.
+    pub fn push(&mut self, key: &str, machine: &Map<String, Value>) -> Result<(), SqlError> {
+        let mut values: Vec<ToSqlOutput<'static>> = Vec::with_capacity(self.fields.len() + 2);
+        values.push(ToSqlOutput::Owned(SqlValue::Text(key.to_owned())));
+        if self.order {
+            values.push(ToSqlOutput::Owned(SqlValue::Integer(self.position)));
+        }
+        for field in &self.fields {
+            values.push(
+                machine
+                    .get(field)
+                    .map_or(ToSqlOutput::Owned(SqlValue::Null), stored),
+            );
+        }
+        let mut statement = self.transaction.prepare_cached(&self.insert)?;
+        statement.execute(params_from_iter(values))?;
+        self.position += 1;
+        Ok(())
+    }
+
+    /// Commits the table and its rows.
+    pub fn finish(self) -> Result<(), SqlError> {
+        self.transaction.commit()?;
+        Ok(())
+    }
 }
 
 /// How many machines (rows with a key) the layout's table holds.
