@@ -296,40 +296,41 @@ pub(crate) fn db(command: &DbCommand, stdout: &mut dyn Write) -> Result<u8, Fail
     })?;
     drop(keys);
     let fields = cohort_sql::load_fields(&layout, names, repeated).map_err(failure)?;
-    let mut problem = None;
-    let mut position = 0;
-    match Db::open(db)? {
+    // Every machine of the second reading pushed, until the first error.
+    let fill = |push: &mut dyn FnMut(
+        &str,
+        &cohort_fleet::MachineRecord,
+    ) -> Result<(), cohort_sql::SqlError>| {
+        let mut problem = None;
+        let mut position = 0;
+        each(&mut |machine| {
+            if problem.is_none() {
+                let key = cohort_sql::key_of(&machine, position, id_field);
+                problem = push(&key, &machine).err();
+            }
+            position += 1;
+        })?;
+        match problem {
+            Some(error) => Err(failure(error)),
+            None => Ok(position),
+        }
+    };
+    let position = match Db::open(db)? {
         Db::Sqlite(connection) => {
             let mut loader = cohort_sql::sqlite::Loader::begin(&connection, &layout, &fields)
                 .map_err(failure)?;
-            each(&mut |machine| {
-                if problem.is_none() {
-                    let key = cohort_sql::key_of(&machine, position, id_field);
-                    problem = loader.push(&key, &machine).err();
-                }
-                position += 1;
-            })?;
-            match problem {
-                Some(error) => return Err(failure(error)),
-                None => loader.finish().map_err(failure)?,
-            }
+            let pushed = fill(&mut |key, machine| loader.push(key, machine))?;
+            loader.finish().map_err(failure)?;
+            pushed
         }
         Db::Postgres(mut client) => {
             let mut loader = cohort_sql::postgres::Loader::begin(&mut client, &layout, &fields)
                 .map_err(failure)?;
-            each(&mut |machine| {
-                if problem.is_none() {
-                    let key = cohort_sql::key_of(&machine, position, id_field);
-                    problem = loader.push(&key, &machine).err();
-                }
-                position += 1;
-            })?;
-            match problem {
-                Some(error) => return Err(failure(error)),
-                None => loader.finish().map_err(failure)?,
-            }
+            let pushed = fill(&mut |key, machine| loader.push(key, machine))?;
+            loader.finish().map_err(failure)?;
+            pushed
         }
-    }
+    };
     if position != count {
         return Err(failure(format!(
             "`{}` changed while it was read: {count} machines, then {position}",
