@@ -4,8 +4,10 @@
 //! whose later lines stop being one machine each (a stream cannot be read again: that is an
 //! error).
 //!
-//! A record is read with serde_json, but only the plan's fields and the id are built: every
-//! other value is skipped as it is tokenised (serde's `IgnoredAny`), and no map is made.
+//! A line is read by the scanner of `scan.rs` first, and when it gives up, with serde_json
+//! (which decides, and words the error); either way only the plan's fields and the id are
+//! built: every other value is skipped as it is tokenised (serde's `IgnoredAny` here), and no
+//! map is made.
 //! Values mean what they mean to the engine's `serde_json::Value` machines: numbers are
 //! `f64`, objects are opaque, arrays are lists, a repeated key keeps its last value.
 
