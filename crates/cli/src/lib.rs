@@ -743,6 +743,43 @@ struct Shown<'a> {
     columns: &'a [String],
 }
 
+impl Shown<'_> {
+    /// Whether groups are listed member by member (`--group`, `--columns`) rather than
+    /// summed up.
+    fn listing(&self) -> bool {
+        !self.chosen.is_empty() || !self.columns.is_empty()
+    }
+
+    /// How many members of a group are printed: the summary table shows a few (only those
+    /// are looked up), everything else all of them.
+    fn members_per_group(&self) -> usize {
+        if matches!(self.format, Format::Table) && !self.listing() {
+            output::TABLE_MEMBERS
+        } else {
+            usize::MAX
+        }
+    }
+
+    /// Prints `result` (of `machines` machines, `skipped` left out) in the chosen format.
+    fn print(
+        &self,
+        stdout: &mut dyn Write,
+        machines: usize,
+        columns: &[&str],
+        result: &[output::GroupResult<'_>],
+        skipped: usize,
+    ) -> std::io::Result<()> {
+        match (self.format, self.listing()) {
+            (Format::Table, false) => output::table(stdout, machines, result, skipped),
+            (Format::Table, true) => {
+                output::members_table(stdout, machines, columns, result, skipped)
+            }
+            (Format::Json, _) => output::json(stdout, machines, result, columns),
+            (Format::Csv, _) => output::csv(stdout, result, columns),
+        }
+    }
+}
+
 fn eval(
     input: &Input,
     shown: &Shown<'_>,
@@ -766,7 +803,6 @@ fn eval(
         }
         chosen
     };
-    let listing = !shown.chosen.is_empty() || !shown.columns.is_empty();
     let now = input.now.unwrap_or_else(Timestamp::now);
     let started = std::time::Instant::now();
     let read = if shown.columns.is_empty() {
@@ -839,12 +875,7 @@ fn eval(
         read.len(),
         stderr,
     );
-    // The summary table shows a few ids per group: only those are looked up.
-    let shown_members = if matches!(shown.format, Format::Table) && !listing {
-        output::TABLE_MEMBERS
-    } else {
-        usize::MAX
-    };
+    let shown_members = shown.members_per_group();
     let result: Vec<output::GroupResult> = chosen
         .iter()
         .map(|&id| output::GroupResult {
@@ -865,14 +896,7 @@ fn eval(
             },
         })
         .collect();
-    match (shown.format, listing) {
-        (Format::Table, false) => output::table(stdout, read.len(), &result, skipped)?,
-        (Format::Table, true) => {
-            output::members_table(stdout, read.len(), &columns, &result, skipped)?;
-        }
-        (Format::Json, _) => output::json(stdout, read.len(), &result, &columns)?,
-        (Format::Csv, _) => output::csv(stdout, &result, &columns)?,
-    }
+    shown.print(stdout, read.len(), &columns, &result, skipped)?;
     if timings {
         let memory = match &read {
             Read::Columns(fleet) => format!(

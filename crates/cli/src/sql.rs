@@ -1,6 +1,6 @@
 //! Groups evaluated inside a database: `cohort sql`, `cohort db load`, `cohort eval --db`.
 
-use crate::{Failure, Format, Input, Shown, output, warn};
+use crate::{Failure, Input, Shown, output, warn};
 use clap::ValueEnum;
 use cohort::{GroupId, GroupSet, Timestamp};
 use cohort_sql::{Dialect, Layout, Param, Query};
@@ -433,12 +433,7 @@ pub(crate) fn eval(
         machines,
         stderr,
     );
-    let listing = !shown.chosen.is_empty();
-    let shown_members = if matches!(shown.format, Format::Table) && !listing {
-        output::TABLE_MEMBERS
-    } else {
-        usize::MAX
-    };
+    let shown_members = shown.members_per_group();
     let result: Vec<output::GroupResult> = chosen
         .iter()
         .map(|&id| output::GroupResult {
@@ -452,12 +447,7 @@ pub(crate) fn eval(
             columns: Vec::new(),
         })
         .collect();
-    match (shown.format, listing) {
-        (Format::Table, false) => output::table(stdout, machines, &result, 0)?,
-        (Format::Table, true) => output::members_table(stdout, machines, &[], &result, 0)?,
-        (Format::Json, _) => output::json(stdout, machines, &result, &[])?,
-        (Format::Csv, _) => output::csv(stdout, &result, &[])?,
-    }
+    shown.print(stdout, machines, &[], &result, 0)?;
     if timings {
         writeln!(
             stderr,

@@ -3,28 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
-use std::process::Command;
+mod support;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use support::{Run, cohort};
 
-fn cohort(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_cohort"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("the cohort binary runs")
-}
-
-fn ok(output: &std::process::Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone()).unwrap()
+fn ok(run: &Run) -> String {
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    run.stdout.clone()
 }
 
 const NOW: &str = "2026-11-25T00:00:00Z";
@@ -44,7 +29,7 @@ fn in_memory(format: &str) -> String {
     ]))
 }
 
-fn in_database(db: &str, format: &str, extra: &[&str]) -> std::process::Output {
+fn in_database(db: &str, format: &str, extra: &[&str]) -> Run {
     let mut args = vec![
         "eval",
         "--groups",
@@ -100,7 +85,7 @@ fn membership_is_written_back_in_one_table() {
     let output = in_database(&db, "csv", &["--write-membership", "members"]);
     let csv = ok(&output);
     let rows = csv.lines().count() - 1;
-    let stderr = String::from_utf8(output.stderr).unwrap();
+    let stderr = output.stderr;
     assert!(
         stderr.contains(&format!(
             "wrote {rows} membership rows to the table `members`"
@@ -142,11 +127,7 @@ fn postgres_gives_what_the_machines_file_gives() {
         );
     }
     let output = in_database(&db, "json", &["--write-membership", "members"]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    ok(&output);
     client
         .batch_execute(&format!("DROP DATABASE {database} WITH (FORCE)"))
         .unwrap();
@@ -175,7 +156,7 @@ fn sql_prints_values_as_parameters_never_in_the_text() {
             text.contains(r#"= "it's'; drop table machines; --""#),
             "{text}"
         );
-        let json: serde_json::Value = serde_json::from_slice(
+        let json: serde_json::Value = serde_json::from_str(
             &cohort(&[
                 "sql",
                 "--groups",
@@ -214,8 +195,8 @@ fn what_a_dialect_cannot_do_is_an_error_naming_the_criterion() {
         "--dialect",
         "postgres",
     ]);
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.code, Some(1));
+    let stderr = output.stderr;
     assert!(stderr.starts_with("error: group `DCs`, "), "{stderr}");
     assert!(
         stderr.contains(r"the regex `^DC\d+-\d+$` in PostgreSQL"),
@@ -234,17 +215,17 @@ fn what_a_dialect_cannot_do_is_an_error_naming_the_criterion() {
 #[test]
 fn bad_databases_and_arguments_are_clear_errors() {
     let output = cohort(&["eval", "--groups", "examples/groups", "--db", "mysql://x"]);
-    assert_eq!(output.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&output.stderr).contains(
+    assert_eq!(output.code, Some(1));
+    assert!(output.stderr.contains(
         "`mysql://x` is not a database: give `sqlite:FILE` or `postgres://USER@HOST/DB`"
     ));
     let dir = tempfile::tempdir().unwrap();
     let empty = format!("sqlite:{}", dir.path().join("empty.db").display());
     let output = cohort(&["eval", "--groups", "examples/groups", "--db", &empty]);
     assert!(
-        String::from_utf8_lossy(&output.stderr).contains("has no table `machines`"),
+        output.stderr.contains("has no table `machines`"),
         "{}",
-        String::from_utf8_lossy(&output.stderr)
+        output.stderr
     );
     let output = cohort(&[
         "eval",
@@ -256,7 +237,7 @@ fn bad_databases_and_arguments_are_clear_errors() {
         FLEET,
     ]);
     assert_eq!(
-        output.status.code(),
+        output.code,
         Some(2),
         "--db and --machines together are bad usage"
     );
@@ -270,7 +251,8 @@ fn bad_databases_and_arguments_are_clear_errors() {
         "M00001",
     ]);
     assert!(
-        String::from_utf8_lossy(&output.stderr)
+        output
+            .stderr
             .contains("this command reads a machines file: give `--machines`")
     );
 }
@@ -280,10 +262,10 @@ fn bad_databases_and_arguments_are_clear_errors() {
 /// refused before anything is written.
 #[test]
 fn db_load_reads_stdin_and_csv_and_refuses_a_repeated_id() {
-    use std::io::Write as _;
     let dir = tempfile::tempdir().unwrap();
     let fleet: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root().join(FLEET)).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(support::root().join(FLEET)).unwrap())
+            .unwrap();
     let ndjson: String = fleet
         .as_array()
         .unwrap()
@@ -291,8 +273,8 @@ fn db_load_reads_stdin_and_csv_and_refuses_a_repeated_id() {
         .map(|machine| format!("{machine}\n"))
         .collect();
     let stdin_db = format!("sqlite:{}", dir.path().join("stdin.db").display());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cohort"))
-        .args([
+    let loaded = ok(&support::cohort_with_input(
+        &[
             "db",
             "load",
             "--machines",
@@ -301,20 +283,9 @@ fn db_load_reads_stdin_and_csv_and_refuses_a_repeated_id() {
             "ndjson",
             "--db",
             &stdin_db,
-        ])
-        .current_dir(root())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(ndjson.as_bytes())
-        .unwrap();
-    let loaded = ok(&child.wait_with_output().unwrap());
+        ],
+        ndjson.as_bytes(),
+    ));
     assert!(loaded.starts_with("loaded 1000 machines"), "{loaded}");
     assert_eq!(ok(&in_database(&stdin_db, "json", &[])), in_memory("json"));
 
@@ -346,8 +317,8 @@ fn db_load_reads_stdin_and_csv_and_refuses_a_repeated_id() {
         "--db",
         &format!("sqlite:{}", twice_db.display()),
     ]);
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_ne!(output.code, Some(0));
+    let stderr = output.stderr;
     assert!(
         stderr.contains("machine `A`, field `cohort_id`: several machines have this id"),
         "{stderr}"

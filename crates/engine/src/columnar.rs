@@ -1175,6 +1175,20 @@ mod tests {
     use cohort_syntax::{Criterion, Expr, GroupDef, Literal, Loc, Op, Operator};
     use serde_json::json;
 
+    /// A group of one criterion: `field operator value`.
+    fn group(name: &str, field: &str, operator: Operator, value: &str) -> GroupDef {
+        GroupDef {
+            name: name.into(),
+            description: None,
+            condition: Expr::Criterion(Criterion::new(
+                field,
+                Op::positive(operator),
+                vec![Literal::new(value)],
+            )),
+            loc: Loc::default(),
+        }
+    }
+
     fn os_plan() -> Plan {
         let group = GroupDef {
             name: "G".into(),
@@ -1229,16 +1243,6 @@ mod tests {
     /// does, in one builder and in appended chunks (text, case folding and dates).
     #[test]
     fn large_dictionaries_evaluate_as_the_row_path() {
-        let group = |name: &str, field: &str, operator, value: &str| GroupDef {
-            name: name.into(),
-            description: None,
-            condition: Expr::Criterion(Criterion::new(
-                field,
-                Op::positive(operator),
-                vec![Literal::new(value)],
-            )),
-            loc: Loc::default(),
-        };
         let groups = [
             group("Host", "Hostname", Operator::StartsWith, "host-1"),
             group("Seen", "Last Seen", Operator::GreaterThan, "2026-01-15"),
@@ -1290,16 +1294,6 @@ mod tests {
     /// columns written apart on threads) stores what pushing the machines one by one does.
     #[test]
     fn columns_written_whole_equal_machines_pushed_one_by_one() {
-        let group = |name: &str, field: &str, operator, value: &str| GroupDef {
-            name: name.into(),
-            description: None,
-            condition: Expr::Criterion(Criterion::new(
-                field,
-                Op::positive(operator),
-                vec![Literal::new(value)],
-            )),
-            loc: Loc::default(),
-        };
         let groups = [
             group("A", "Flag", Operator::Equal, "true"),
             group("B", "Kind", Operator::StartsWith, "ser"),

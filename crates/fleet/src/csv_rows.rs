@@ -179,17 +179,15 @@ impl<'p> ChunkParser<'p> for CsvParser {
             // if they join up with the next cell's, falls back to its own check).
             let whole = std::str::from_utf8(record.as_slice()).ok();
             let cell = |column: usize| -> Result<&str, ()> {
-                match whole.zip(record.range(column)) {
-                    Some((whole, range)) => match whole.get(range) {
-                        Some(text) => Ok(text),
-                        None => record
-                            .get(column)
-                            .map_or(Ok(""), |bytes| std::str::from_utf8(bytes).map_err(drop)),
-                    },
-                    None => record
-                        .get(column)
-                        .map_or(Ok(""), |bytes| std::str::from_utf8(bytes).map_err(drop)),
+                if let Some(text) = whole
+                    .zip(record.range(column))
+                    .and_then(|(whole, range)| whole.get(range))
+                {
+                    return Ok(text);
                 }
+                record
+                    .get(column)
+                    .map_or(Ok(""), |bytes| std::str::from_utf8(bytes).map_err(drop))
             };
             let columns = self.columns.iter().chain(std::iter::once(&self.id));
             let bad = columns

@@ -511,21 +511,16 @@ impl<'p> ChunkParser<'p> for LineParser<'_> {
             } else {
                 content
             };
-            if crate::scan::read_line(&mut row, record).is_ok() {
-                row.push(&mut builder, &mut ids);
-                records += 1;
-                if records == FIELD_SAMPLE {
-                    collected = row.names.take();
+            let outcome = match crate::scan::read_line(&mut row, record) {
+                Ok(()) => Ok(()),
+                Err(crate::scan::GiveUp) => {
+                    // Left to serde_json: it reads the line again from the start, and decides.
+                    row.clear();
+                    let mut deserializer = serde_json::Deserializer::from_slice(record);
+                    row.read(&mut deserializer)
+                        .and_then(|()| deserializer.end())
                 }
-                continue;
-            }
-            // Left to serde_json: it reads the line again from the start, and decides.
-            row.clear();
-            let indent = line.len() - trim_json_start(line).len();
-            let mut deserializer = serde_json::Deserializer::from_slice(record);
-            let outcome = row
-                .read(&mut deserializer)
-                .and_then(|()| deserializer.end());
+            };
             match outcome {
                 Ok(()) => row.push(&mut builder, &mut ids),
                 Err(error) => {
@@ -540,6 +535,7 @@ impl<'p> ChunkParser<'p> for LineParser<'_> {
                         });
                         break;
                     }
+                    let indent = line.len() - trim_json_start(line).len();
                     bad.push(record_error(&error, line_number, Some(indent as u64)));
                 }
             }

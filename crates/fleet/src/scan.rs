@@ -231,7 +231,8 @@ impl<'de> Scanner<'de> {
     fn number(&mut self) -> Scan<f64> {
         let text = self.number_text()?;
         let digits = text.strip_prefix('-').unwrap_or(text);
-        if digits.len() <= 18 && digits.bytes().all(|b| b.is_ascii_digit()) && digits != "0" {
+        // `-0` is serde_json's -0.0 (a float), which the integer path would make 0.0.
+        if digits.len() <= 18 && digits.bytes().all(|b| b.is_ascii_digit()) && text != "-0" {
             let magnitude = digits
                 .bytes()
                 .fold(0i64, |n, b| n * 10 + i64::from(b - b'0'));
@@ -461,6 +462,7 @@ mod tests {
             r#"{"a":[[1,[2,[3]]],[]],"other":{"deep":[{"x":[1e5,-0.0,0,-0]}]}}"#,
             r#"{"a":123456789012345678,"b c":1234567890123456789012,"é":-9007199254740993}"#,
             r#"{"a":0.1,"b c":1E-7,"é":2.5e+300}"#,
+            r#"{"a":0,"b c":-0,"é":[0,-0,-0.0]}"#,
             r#"{}"#,
             r#"{"a":{}}"#,
         ] {

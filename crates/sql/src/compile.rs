@@ -401,11 +401,7 @@ impl Compiler<'_> {
         Ok(match test {
             Test::Contains { needles, all: true } => {
                 let mut parts = Vec::new();
-                for needle in needles {
-                    let one = Test::Contains {
-                        needles: vec![needle.clone()],
-                        all: true,
-                    };
+                for one in one_needle_each(needles) {
                     let on_element = self.scalar_test(&one, predicate, element)?;
                     parts.push(format!(
                         "EXISTS (SELECT 1 FROM json_each({json}) AS e WHERE {scalar_row} AND {on_element})"
@@ -433,11 +429,7 @@ impl Compiler<'_> {
         let on_list = match test {
             Test::Contains { needles, all: true } => {
                 let mut parts = Vec::new();
-                for needle in needles {
-                    let one = Test::Contains {
-                        needles: vec![needle.clone()],
-                        all: true,
-                    };
+                for one in one_needle_each(needles) {
                     let on_element = self.scalar_test(&one, predicate, "e.v")?;
                     parts.push(format!(
                         "EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof({json}) = 'array' THEN {json} ELSE '[]'::jsonb END) AS e(v) WHERE jsonb_typeof(e.v) IN ('string', 'number', 'boolean') AND {on_element})"
@@ -1023,6 +1015,15 @@ impl Compiler<'_> {
         }
         parts.join(" AND ")
     }
+}
+
+/// `contains all of` a list, split by needle: each needle must be in some element (not all
+/// in one element), so each is a test of its own.
+fn one_needle_each(needles: &[String]) -> impl Iterator<Item = Test> + '_ {
+    needles.iter().map(|needle| Test::Contains {
+        needles: vec![needle.clone()],
+        all: true,
+    })
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use cohort::{GroupSet, Timestamp};
+use cohort::GroupSet;
 use cohort_syntax::{Criterion, Expr, GroupDef, Literal, Loc, Op, Operator};
 use cohort_testkit::strategies::{self, FIELDS, NOW};
 use proptest::prelude::*;
@@ -246,42 +246,16 @@ fn groups() -> impl Strategy<Value = Vec<GroupDef>> {
                 .collect::<Vec<_>>()
         })
         .prop_flat_map(strategies::with_references)
-        .prop_map(|groups| {
-            let negations: Vec<GroupDef> = groups
-                .iter()
-                .map(|g| GroupDef {
-                    name: format!("not {}", g.name),
-                    description: None,
-                    condition: Expr::not(g.condition.clone()),
-                    loc: Loc::default(),
-                })
-                .collect();
-            groups.into_iter().chain(negations).collect()
-        })
+        .prop_map(support::with_negations)
 }
 
-/// The engine's members of each group, by machine position: the columnar executor. (The row
-/// executor, `Plan::memberships`, is not used: it answers `>= 1e21` wrongly on the number
-/// 1e21, against explain, columnar and the reference evaluator; reported, in the engine.)
+/// The engine's members of each group, by machine position.
 fn in_memory(
     set: &GroupSet,
     groups: &[GroupDef],
     machines: &[Map<String, Value>],
 ) -> Vec<Vec<String>> {
-    let bitsets = set
-        .plan()
-        .columnar(machines)
-        .evaluate_with_threads(Timestamp::from_unix_millis(NOW), 1);
-    groups
-        .iter()
-        .map(|g| {
-            let id = set.id(&g.name).unwrap();
-            (0..machines.len())
-                .filter(|&m| bitsets.members(id).contains(m))
-                .map(|m| m.to_string())
-                .collect()
-        })
-        .collect()
+    support::engine_members(set, groups, machines, |m| m.to_string())
 }
 
 fn sorted(mut members: Vec<Vec<String>>) -> Vec<Vec<String>> {

@@ -5,8 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use cohort::{GroupSet, Timestamp};
-use cohort_syntax::{Expr, GroupDef, Loc};
+use cohort::GroupSet;
+use cohort_syntax::{GroupDef, Loc};
 use cohort_testkit::strategies::{self, NOW};
 use proptest::prelude::*;
 use support::{cases, compare};
@@ -123,37 +123,15 @@ fn groups() -> impl Strategy<Value = Vec<GroupDef>> {
                 loc: Loc::default(),
             })
             .collect();
-        let negations: Vec<GroupDef> = groups
-            .iter()
-            .map(|g| GroupDef {
-                name: format!("not {}", g.name),
-                description: None,
-                condition: Expr::not(g.condition.clone()),
-                loc: Loc::default(),
-            })
-            .collect();
-        groups.into_iter().chain(negations).collect()
+        support::with_negations(groups)
     })
 }
 
 fn expected(groups: &[GroupDef], machines: &[Map<String, Value>]) -> Option<Vec<Vec<String>>> {
     let set = GroupSet::builder().definitions(groups).build().ok()?;
-    let bitsets = set
-        .plan()
-        .columnar(machines)
-        .evaluate_with_threads(Timestamp::from_unix_millis(NOW), 1);
-    Some(
-        groups
-            .iter()
-            .map(|g| {
-                let id = set.id(&g.name).unwrap();
-                (0..machines.len())
-                    .filter(|&m| bitsets.members(id).contains(m))
-                    .map(|m| format!("agent-{m}"))
-                    .collect()
-            })
-            .collect(),
-    )
+    Some(support::engine_members(&set, groups, machines, |m| {
+        format!("agent-{m}")
+    }))
 }
 
 fn by_definition(

@@ -33,6 +33,29 @@ pub fn cohort_in(dir: &Path, args: &[&str]) -> Run {
     }
 }
 
+/// Runs `cohort ARGS` at the repository's root with `input` on its standard input.
+pub fn cohort_with_input(args: &[&str], input: &[u8]) -> Run {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cohort"))
+        .args(args)
+        .current_dir(root())
+        .env_remove("NO_COLOR")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the cohort binary runs");
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(input).expect("the input is written");
+    }
+    let output = child.wait_with_output().expect("the cohort binary ends");
+    Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
 /// Runs `cohort ARGS` at the repository's root.
 pub fn cohort(args: &[&str]) -> Run {
     cohort_in(&root(), args)

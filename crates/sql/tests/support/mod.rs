@@ -3,7 +3,9 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use cohort_syntax::GroupDef;
+use cohort::{GroupSet, Timestamp};
+use cohort_syntax::{Expr, GroupDef, Loc};
+use cohort_testkit::strategies::NOW;
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
@@ -51,4 +53,43 @@ pub fn compare(
         );
     }
     Ok(())
+}
+
+/// `groups`, then for each its negation (`not NAME`), in the same order: the second half's
+/// members must be the complement of the first's.
+pub fn with_negations(groups: Vec<GroupDef>) -> Vec<GroupDef> {
+    let negations: Vec<GroupDef> = groups
+        .iter()
+        .map(|g| GroupDef {
+            name: format!("not {}", g.name),
+            description: None,
+            condition: Expr::not(g.condition.clone()),
+            loc: Loc::default(),
+        })
+        .collect();
+    groups.into_iter().chain(negations).collect()
+}
+
+/// The engine's members of each group of `groups` (loaded as `set`), each machine named by
+/// `key` of its position: the columnar executor, at the tests' `NOW`.
+pub fn engine_members(
+    set: &GroupSet,
+    groups: &[GroupDef],
+    machines: &[Map<String, Value>],
+    key: impl Fn(usize) -> String,
+) -> Vec<Vec<String>> {
+    let bitsets = set
+        .plan()
+        .columnar(machines)
+        .evaluate_with_threads(Timestamp::from_unix_millis(NOW), 1);
+    groups
+        .iter()
+        .map(|g| {
+            let id = set.id(&g.name).unwrap();
+            (0..machines.len())
+                .filter(|&m| bitsets.members(id).contains(m))
+                .map(&key)
+                .collect()
+        })
+        .collect()
 }
