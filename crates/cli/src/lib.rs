@@ -876,16 +876,20 @@ fn eval(
         stderr,
     );
     let shown_members = shown.members_per_group();
+    let (read, evaluated_members, id_field) = (&read, &evaluated_members, &input.id_field);
     let result: Vec<output::GroupResult> = chosen
         .iter()
         .map(|&id| output::GroupResult {
             name: groups.name(id).to_owned(),
             count: evaluated_members.count(id),
-            members: evaluated_members
-                .positions(id)
-                .take(shown_members)
-                .map(|p| read.shown_id(p, &input.id_field))
-                .collect(),
+            members: output::MemberIds::new(move || {
+                Box::new(
+                    evaluated_members
+                        .positions(id)
+                        .take(shown_members)
+                        .map(move |p| read.shown_id(p, id_field)),
+                )
+            }),
             columns: if columns.is_empty() {
                 Vec::new()
             } else {

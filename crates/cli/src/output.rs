@@ -10,9 +10,32 @@ pub(crate) struct GroupResult<'a> {
     /// How many members the group has.
     pub(crate) count: usize,
     /// Their ids: all of them, or for the summary table only the first [`TABLE_MEMBERS`].
-    pub(crate) members: Vec<Cow<'a, str>>,
+    pub(crate) members: MemberIds<'a>,
     /// With `--columns`: per member, the value of each column (`None`: the machine has none).
     pub(crate) columns: Vec<Vec<Option<&'a Value>>>,
+}
+
+/// A group's member ids in input order, made as they are printed: a fleet of a million
+/// machines has millions of memberships, which held as strings would take more memory than
+/// the fleet's columns.
+pub(crate) struct MemberIds<'a> {
+    make: Box<dyn Fn() -> Box<dyn Iterator<Item = Cow<'a, str>> + 'a> + 'a>,
+}
+
+impl<'a> MemberIds<'a> {
+    /// The ids that `make` gives, each time they are asked for.
+    pub(crate) fn new(
+        make: impl Fn() -> Box<dyn Iterator<Item = Cow<'a, str>> + 'a> + 'a,
+    ) -> MemberIds<'a> {
+        MemberIds {
+            make: Box::new(make),
+        }
+    }
+
+    /// The ids, from the first.
+    pub(crate) fn iter(&self) -> Box<dyn Iterator<Item = Cow<'a, str>> + 'a> {
+        (self.make)()
+    }
 }
 
 /// One group of `cohort list`.
@@ -91,7 +114,7 @@ pub(crate) fn table(
             .members
             .iter()
             .take(TABLE_MEMBERS)
-            .map(|member| crate::terminal::one_line(member))
+            .map(|member| crate::terminal::one_line(&member).into_owned())
             .collect::<Vec<_>>()
             .join(", ");
         if group.count > TABLE_MEMBERS {
@@ -136,13 +159,8 @@ pub(crate) fn members_table(
         if index > 0 {
             writeln!(out)?;
         }
-        writeln!(
-            out,
-            "{}: {}",
-            group.name,
-            counted(group.members.len(), "member")
-        )?;
-        if group.members.is_empty() {
+        writeln!(out, "{}: {}", group.name, counted(group.count, "member"))?;
+        if group.count == 0 {
             continue;
         }
         let cells: Vec<Vec<Cow<'_, str>>> = group
@@ -150,8 +168,8 @@ pub(crate) fn members_table(
             .iter()
             .map(|row| row.iter().map(|value| cell(*value)).collect())
             .collect();
-        let members: Vec<Cow<'_, str>> = group
-            .members
+        let ids: Vec<Cow<'_, str>> = group.members.iter().collect();
+        let members: Vec<Cow<'_, str>> = ids
             .iter()
             .map(|member| crate::terminal::one_line(member))
             .collect();
@@ -214,9 +232,7 @@ pub(crate) fn json(
     groups: &[GroupResult<'_>],
     columns: &[&str],
 ) -> io::Result<()> {
-    let string = |out: &mut dyn Write, text: &str| {
-        serde_json::to_writer(&mut *out, text).map_err(io::Error::other)
-    };
+    let string = json_string;
     write!(out, "{{\"machines\":{machines},\"groups\":[")?;
     for (index, group) in groups.iter().enumerate() {
         if index > 0 {
@@ -224,17 +240,17 @@ pub(crate) fn json(
         }
         out.write_all(b"{\"name\":")?;
         string(out, &group.name)?;
-        write!(out, ",\"count\":{},\"members\":[", group.members.len())?;
+        write!(out, ",\"count\":{},\"members\":[", group.count)?;
         for (position, member) in group.members.iter().enumerate() {
             if position > 0 {
                 out.write_all(b",")?;
             }
             if columns.is_empty() {
-                string(out, member)?;
+                string(out, &member)?;
                 continue;
             }
             out.write_all(b"{\"machine\":")?;
-            string(out, member)?;
+            string(out, &member)?;
             out.write_all(b",\"columns\":{")?;
             let row = group.columns.get(position);
             for (column, name) in columns.iter().enumerate() {
@@ -252,6 +268,21 @@ pub(crate) fn json(
         out.write_all(b"]}")?;
     }
     writeln!(out, "]}}")
+}
+
+/// `text` as a JSON string: as it is between quotes when nothing in it needs escaping (most
+/// machine ids), else as serde_json escapes it.
+fn json_string(out: &mut dyn Write, text: &str) -> io::Result<()> {
+    if text
+        .bytes()
+        .all(|byte| byte >= 0x20 && byte != b'"' && byte != b'\\')
+    {
+        out.write_all(b"\"")?;
+        out.write_all(text.as_bytes())?;
+        out.write_all(b"\"")
+    } else {
+        serde_json::to_writer(&mut *out, text).map_err(io::Error::other)
+    }
 }
 
 /// A value as a CSV field: text as it is, anything else as JSON, a missing value empty.
@@ -278,8 +309,14 @@ pub(crate) fn csv(
     writer.write_record(&header).map_err(csv_error)?;
     for group in groups {
         for (position, member) in group.members.iter().enumerate() {
+            if columns.is_empty() {
+                writer
+                    .write_record([group.name.as_bytes(), member.as_bytes()])
+                    .map_err(csv_error)?;
+                continue;
+            }
             let mut record: Vec<Cow<'_, str>> =
-                vec![Cow::Borrowed(&group.name), Cow::Borrowed(member)];
+                vec![Cow::Borrowed(&group.name), Cow::Borrowed(&member)];
             if let Some(row) = group.columns.get(position) {
                 record.extend(row.iter().map(|value| field(*value)));
             }
@@ -342,9 +379,7 @@ pub(crate) fn list_json(
     machines: Option<usize>,
     groups: &[Listed<'_>],
 ) -> io::Result<()> {
-    let string = |out: &mut dyn Write, text: &str| {
-        serde_json::to_writer(&mut *out, text).map_err(io::Error::other)
-    };
+    let string = json_string;
     out.write_all(b"{")?;
     if let Some(machines) = machines {
         write!(out, "\"machines\":{machines},")?;
@@ -390,4 +425,34 @@ pub(crate) fn list_csv(out: &mut dyn Write, groups: &[Listed<'_>]) -> io::Result
         writer.write_record(&record).map_err(csv_error)?;
     }
     writer.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::json_string;
+
+    /// Ids written between quotes as they are, or escaped, read back as the same text.
+    #[test]
+    fn json_strings_read_back_as_the_text_written() {
+        for text in [
+            "M00001",
+            "",
+            "a\"b",
+            "back\\slash",
+            "tab\there",
+            "line\nbreak",
+            "\u{1}",
+            "\u{7f}",
+            "Zoë – 東京",
+            "\u{2028}",
+        ] {
+            let mut out = Vec::new();
+            json_string(&mut out, text).unwrap();
+            let back: String = serde_json::from_slice(&out).unwrap();
+            assert_eq!(back, text);
+            assert_eq!(out, serde_json::to_vec(text).unwrap(), "{text:?}");
+        }
+    }
 }

@@ -439,11 +439,14 @@ pub(crate) fn eval(
         .map(|&id| output::GroupResult {
             name: groups.name(id).to_owned(),
             count: of(id).len(),
-            members: of(id)
-                .iter()
-                .take(shown_members)
-                .map(|key| Cow::Borrowed(key.as_str()))
-                .collect(),
+            members: output::MemberIds::new(move || {
+                Box::new(
+                    of(id)
+                        .iter()
+                        .take(shown_members)
+                        .map(|key| Cow::Borrowed(key.as_str())),
+                )
+            }),
             columns: Vec::new(),
         })
         .collect();
