@@ -10,12 +10,12 @@
 
 use crate::Timestamp;
 use crate::bits;
-use crate::dictionary::{Dictionary, Interner, Prepared, hash_at, hash_of};
+use crate::dictionary::{Dictionary, Interner, Needs, Prepared, hash_at, hash_of};
 use crate::machine::OwnedAttr;
 use crate::machine::{Attr, Machine};
 use crate::matcher::ValueView;
 use crate::matcher::{Context, element_contains};
-use crate::plan::{Formula, GroupId, Plan};
+use crate::plan::{FieldIndex, Formula, GroupId, Plan};
 
 /// A set of machine positions, one bit each.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -233,8 +233,8 @@ impl ListItems {
 const NOT_A_DATE: i64 = i64::MIN;
 
 impl Column {
-    fn new(dictionary: Dictionary, codes: Codes, threads: usize) -> Column {
-        let prepared = Prepared::of(&dictionary, threads);
+    fn new(dictionary: Dictionary, codes: Codes, threads: usize, needs: Needs) -> Column {
+        let prepared = Prepared::of(&dictionary, threads, needs);
         let dates = if dictionary.has_lists() {
             None
         } else {
@@ -774,17 +774,24 @@ impl<'p> ColumnarBuilder<'p> {
     /// distinct value, on every core for large dictionaries.
     pub fn finish(self) -> ColumnarFleet<'p> {
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        let finish_column = |ColumnBuilder { values, codes, .. }: ColumnBuilder, threads| {
-            let dictionary = values.into_dictionary();
-            let codes = if dictionary.len() <= 1 << 8 {
-                Codes::U8(codes.into_iter().map(|c| c as u8).collect())
-            } else if dictionary.len() <= 1 << 16 {
-                Codes::U16(codes.into_iter().map(|c| c as u16).collect())
-            } else {
-                Codes::U32(codes)
+        let plan = self.plan;
+        let finish_column =
+            |position: usize, ColumnBuilder { values, codes, .. }: ColumnBuilder, threads| {
+                let dictionary = values.into_dictionary();
+                let codes = if dictionary.len() <= 1 << 8 {
+                    Codes::U8(codes.into_iter().map(|c| c as u8).collect())
+                } else if dictionary.len() <= 1 << 16 {
+                    Codes::U16(codes.into_iter().map(|c| c as u16).collect())
+                } else {
+                    Codes::U32(codes)
+                };
+                Column::new(
+                    dictionary,
+                    codes,
+                    threads,
+                    plan.needs(FieldIndex(position as u32)),
+                )
             };
-            Column::new(dictionary, codes, threads)
-        };
         let machines = self.machines;
         let weight = |column: &ColumnBuilder| column.values.distinct() + machines / 8;
         let total: usize = self.columns.iter().map(weight).sum();
@@ -798,7 +805,8 @@ impl<'p> ColumnarBuilder<'p> {
         {
             self.columns
                 .into_iter()
-                .map(|column| finish_column(column, threads))
+                .enumerate()
+                .map(|(position, column)| finish_column(position, column, threads))
                 .collect()
         } else {
             // Columns are finished apart on every core, the largest dictionaries first, each
@@ -808,7 +816,7 @@ impl<'p> ColumnarBuilder<'p> {
             let finish_share = |share: Vec<(usize, ColumnBuilder)>| {
                 share
                     .into_iter()
-                    .map(|(position, column)| (position, finish_column(column, 1)))
+                    .map(|(position, column)| (position, finish_column(position, column, 1)))
                     .collect::<Vec<_>>()
             };
             let mut finished: Vec<(usize, Column)> = std::thread::scope(|scope| {
@@ -1274,18 +1282,29 @@ mod tests {
             })
             .collect();
         assert!(row.iter().all(|members| members.len() > 1000));
-        let whole = plan.columnar(&machines).evaluate(Timestamp::UNIX_EPOCH);
+        let mut one = plan.columnar_builder();
+        for machine in &machines {
+            one.push(machine);
+        }
+        // Nearly unique host names: stored as they come, repeats under codes of their own.
+        assert!(one.columns[0].values.is_plain());
+        assert!(!one.columns[1].values.is_plain());
+        let whole = one.finish().evaluate(Timestamp::UNIX_EPOCH);
         for (group, expected) in row.iter().enumerate() {
             let members: Vec<usize> = whole.members(GroupId(group as u32)).iter().collect();
             assert_eq!(&members, expected, "group {group}");
         }
+        // A first chunk too small to judge, then chunks that become plain on their own.
         let mut builder = plan.columnar_builder();
-        for part in machines.chunks(3_000) {
+        let (first, rest) = machines.split_at(1_000);
+        for (index, part) in std::iter::once(first).chain(rest.chunks(3_000)).enumerate() {
             let mut chunk = builder.chunk();
             for machine in part {
                 chunk.push(machine);
             }
+            assert_eq!(chunk.columns[0].values.is_plain(), index > 0);
             builder.append(chunk);
+            assert_eq!(builder.columns[0].values.is_plain(), index > 0);
         }
         assert_eq!(builder.finish().evaluate(Timestamp::UNIX_EPOCH), whole);
     }

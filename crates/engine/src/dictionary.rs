@@ -19,11 +19,14 @@ enum Entry {
     Null,
     Bool(bool),
     Number(f64),
-    /// Bytes `start..end` of the dictionary's text arena.
+    /// Bytes `start..start + len` of the dictionary's text arena (16 bytes an entry: a text
+    /// of 4 GiB or more is a [`Entry::LongText`]).
     Text {
+        len: u32,
         start: usize,
-        end: usize,
     },
+    /// The dictionary's long text span at this index.
+    LongText(usize),
     /// The dictionary's list at this index.
     List(usize),
     Opaque,
@@ -35,6 +38,8 @@ enum Entry {
 pub(crate) struct Dictionary {
     entries: Vec<Entry>,
     text: String,
+    /// The spans of [`Entry::LongText`]s in `text`.
+    long_texts: Vec<std::ops::Range<usize>>,
     lists: Vec<Vec<OwnedAttr>>,
     /// The texts of the lists' elements, while values are added.
     elements: ElementTexts,
@@ -45,6 +50,7 @@ impl Dictionary {
         Dictionary {
             entries: vec![Entry::Null],
             text: String::new(),
+            long_texts: Vec::new(),
             lists: Vec::new(),
             elements: ElementTexts::default(),
         }
@@ -66,7 +72,7 @@ impl Dictionary {
             Entry::Null => Attr::Null,
             Entry::Bool(b) => Attr::Bool(b),
             Entry::Number(n) => Attr::Number(n),
-            Entry::Text { start, end } => Attr::Text(self.text.get(start..end)?),
+            Entry::Text { .. } | Entry::LongText(_) => Attr::Text(self.text(code)?),
             Entry::List(index) => Attr::List(self.lists.get(index)?),
             Entry::Opaque => Attr::Opaque,
         })
@@ -75,7 +81,8 @@ impl Dictionary {
     /// The text of `code`, when it is a text.
     pub(crate) fn text(&self, code: usize) -> Option<&str> {
         match *self.entries.get(code)? {
-            Entry::Text { start, end } => self.text.get(start..end),
+            Entry::Text { len, start } => self.text.get(start..start + len as usize),
+            Entry::LongText(index) => self.text.get(self.long_texts.get(index)?.clone()),
             _ => None,
         }
     }
@@ -94,7 +101,9 @@ impl Dictionary {
             (Some(Entry::Null), Attr::Null) | (Some(Entry::Opaque), Attr::Opaque) => true,
             (Some(Entry::Bool(a)), Attr::Bool(b)) => *a == b,
             (Some(Entry::Number(a)), Attr::Number(b)) => a.to_bits() == b.to_bits(),
-            (Some(Entry::Text { .. }), Attr::Text(b)) => self.text(code) == Some(b),
+            (Some(Entry::Text { .. } | Entry::LongText(_)), Attr::Text(b)) => {
+                self.text(code) == Some(b)
+            }
             (Some(Entry::List(index)), Attr::List(_)) => self
                 .lists
                 .get(*index)
@@ -106,9 +115,10 @@ impl Dictionary {
     /// Whether `code` here and `other_code` in `other` are one value.
     fn same(&self, code: usize, other: &Dictionary, other_code: usize) -> bool {
         match (self.entries.get(code), other.entries.get(other_code)) {
-            (Some(Entry::Text { .. }), Some(Entry::Text { .. })) => {
-                self.text(code) == other.text(other_code)
-            }
+            (
+                Some(Entry::Text { .. } | Entry::LongText(_)),
+                Some(Entry::Text { .. } | Entry::LongText(_)),
+            ) => self.text(code) == other.text(other_code),
             (Some(Entry::List(a)), Some(Entry::List(b))) => {
                 match (self.lists.get(*a), other.lists.get(*b)) {
                     (Some(a), Some(b)) => {
@@ -130,14 +140,7 @@ impl Dictionary {
             Attr::Null => Entry::Null,
             Attr::Bool(b) => Entry::Bool(b),
             Attr::Number(n) => Entry::Number(n),
-            Attr::Text(text) => {
-                let start = self.text.len();
-                self.text.push_str(text);
-                Entry::Text {
-                    start,
-                    end: self.text.len(),
-                }
-            }
+            Attr::Text(text) => self.push_text(text),
             Attr::List(list) => {
                 let elements = &mut self.elements;
                 let items = list
@@ -157,13 +160,8 @@ impl Dictionary {
     fn push_from(&mut self, other: &mut Dictionary, code: usize) {
         // `code` is a code of `other`.
         let entry = match other.entries[code] {
-            Entry::Text { start, end } => {
-                let at = self.text.len();
-                self.text.push_str(&other.text[start..end]);
-                Entry::Text {
-                    start: at,
-                    end: self.text.len(),
-                }
+            Entry::Text { .. } | Entry::LongText(_) => {
+                self.push_text(other.text(code).unwrap_or_default())
             }
             Entry::List(index) => {
                 let items = std::mem::take(&mut other.lists[index]);
@@ -175,10 +173,51 @@ impl Dictionary {
         self.entries.push(entry);
     }
 
+    /// Copies `text` to the end of the arena: its entry.
+    fn push_text(&mut self, text: &str) -> Entry {
+        let start = self.text.len();
+        self.text.push_str(text);
+        match u32::try_from(text.len()) {
+            Ok(len) => Entry::Text { len, start },
+            Err(_) => {
+                self.long_texts.push(start..self.text.len());
+                Entry::LongText(self.long_texts.len() - 1)
+            }
+        }
+    }
+
+    /// Moves every value of `other` (but its "missing") here, in order, under the next
+    /// codes; returns the code its code 1 now has.
+    fn append(&mut self, other: Dictionary) -> u32 {
+        let first = u32::try_from(self.entries.len()).unwrap_or(u32::MAX);
+        let (text_base, list_base, long_base) =
+            (self.text.len(), self.lists.len(), self.long_texts.len());
+        self.text.push_str(&other.text);
+        self.lists.extend(other.lists);
+        self.long_texts.extend(
+            other
+                .long_texts
+                .into_iter()
+                .map(|span| span.start + text_base..span.end + text_base),
+        );
+        self.entries
+            .extend(other.entries.iter().skip(1).map(|&entry| match entry {
+                Entry::Text { len, start } => Entry::Text {
+                    len,
+                    start: start + text_base,
+                },
+                Entry::LongText(index) => Entry::LongText(index + long_base),
+                Entry::List(index) => Entry::List(index + list_base),
+                entry => entry,
+            }));
+        first
+    }
+
     /// Heap bytes: entries, text and lists.
     pub(crate) fn heap_bytes(&self) -> usize {
         self.entries.capacity() * std::mem::size_of::<Entry>()
             + self.text.capacity()
+            + self.long_texts.capacity() * std::mem::size_of::<std::ops::Range<usize>>()
             + self.lists.capacity() * std::mem::size_of::<Vec<OwnedAttr>>()
             + self
                 .lists
@@ -274,19 +313,49 @@ impl ElementTexts {
 /// codes (the values themselves are in the dictionary, so nothing is allocated per value but
 /// its text, and nothing is freed one by one when it is dropped).
 
+///
+/// A column whose values are nearly all different (ids, serial numbers, timestamps) is not
+/// worth the table: after [`PLAIN_SAMPLE`] values, an interner that found almost every value
+/// new becomes *plain* and stores each value as it comes, under a code of its own, without
+/// looking for an equal one (a lookup in a table as large as the column is a cache miss that
+/// finds nothing). A value repeated in a plain column then has several codes; every executor
+/// reads a code's value, never compares codes, so the answers are the same.
 #[derive(Debug)]
 pub(crate) struct Interner {
-    /// `(hash, code)` of every distinct value.
+    /// `(hash, code)` of every distinct value (empty once plain).
     index: hashbrown::HashTable<(u64, u32)>,
     dictionary: Dictionary,
+    /// Values looked up so far, until the interner has judged whether to become plain.
+    looked_up: u32,
+    plain: bool,
 }
+
+/// Values an interner looks up before it judges whether its column is nearly unique.
+pub(crate) const PLAIN_SAMPLE: u32 = 2048;
+
+/// An interner becomes plain when more than this many sixteenths of the sample were new.
+const PLAIN_NEW_SIXTEENTHS: u32 = 15;
 
 impl Interner {
     pub(crate) fn new() -> Interner {
         Interner {
             index: hashbrown::HashTable::new(),
             dictionary: Dictionary::new(),
+            looked_up: 0,
+            plain: false,
         }
+    }
+
+    /// Whether values are stored without looking for an equal one (see [`Interner`]).
+    #[cfg(test)]
+    pub(crate) fn is_plain(&self) -> bool {
+        self.plain
+    }
+
+    /// From now on, values are stored as they come.
+    fn become_plain(&mut self) {
+        self.plain = true;
+        self.index = hashbrown::HashTable::new();
     }
 
     /// The number of codes, "missing" included.
@@ -303,6 +372,9 @@ impl Interner {
     /// The code of `attr`: the code of an equal value given before (hashed with `state`),
     /// or a new one under which `attr` is copied in.
     pub(crate) fn code_of(&mut self, attr: Attr<'_>, state: &foldhash::fast::RandomState) -> u32 {
+        if self.plain {
+            return self.push(attr);
+        }
         self.code_hashed(attr, hash_of(attr, state))
     }
 
@@ -316,12 +388,44 @@ impl Interner {
         state: &foldhash::fast::RandomState,
     ) -> u32 {
         debug_assert_eq!(elements.len(), element_hashes.len());
-        let hash = list_hash(element_hashes, state);
-        self.code_hashed(Attr::List(&SliceList(elements)), hash)
+        let list = Attr::List(&SliceList(elements));
+        if self.plain {
+            return self.push(list);
+        }
+        self.look_up(list, list_hash(element_hashes, state))
     }
 
-    /// [`Interner::code_of`] with the hash given.
+    /// Stores `attr` under the next code.
+    fn push(&mut self, attr: Attr<'_>) -> u32 {
+        let code = u32::try_from(self.dictionary.len()).unwrap_or(u32::MAX);
+        self.dictionary.push(attr);
+        code
+    }
+
+    /// [`Interner::code_of`] with the hash given. Lists never make an interner plain: lists
+    /// of software repeat, even where most of a sample is new, and a copy of each would cost
+    /// more than the lookups.
     fn code_hashed(&mut self, attr: Attr<'_>, hash: u64) -> u32 {
+        if self.plain {
+            return self.push(attr);
+        }
+        if matches!(attr, Attr::List(_)) {
+            return self.look_up(attr, hash);
+        }
+        if self.looked_up < PLAIN_SAMPLE {
+            self.looked_up += 1;
+            if self.looked_up == PLAIN_SAMPLE
+                && self.distinct() as u64 * 16 > u64::from(PLAIN_SAMPLE * PLAIN_NEW_SIXTEENTHS)
+            {
+                self.become_plain();
+                return self.push(attr);
+            }
+        }
+        self.look_up(attr, hash)
+    }
+
+    /// The code of an equal value given before, or a new one.
+    fn look_up(&mut self, attr: Attr<'_>, hash: u64) -> u32 {
         let dictionary = &self.dictionary;
         let found = self
             .index
@@ -348,9 +452,20 @@ impl Interner {
         hashes_agree: bool,
         state: &foldhash::fast::RandomState,
     ) -> Vec<u32> {
+        if self.plain || other.plain {
+            // Nearly unique on one side: the values are moved in whole, each under a code of
+            // its own.
+            self.become_plain();
+            let count = other.dictionary.len() as u32 - 1;
+            let first = self.dictionary.append(other.dictionary);
+            return std::iter::once(0)
+                .chain((0..count).map(|offset| first + offset))
+                .collect();
+        }
         let Interner {
             index: other_index,
             dictionary: mut other_dictionary,
+            ..
         } = other;
         let mut hashes = vec![0u64; other_dictionary.len()];
         if hashes_agree {
@@ -397,6 +512,9 @@ impl Interner {
         let mut dictionary = self.dictionary;
         // The lists keep their elements' texts; the table that shared them out is done.
         dictionary.elements = ElementTexts::default();
+        // Grown by doubling (a large one in place, by the allocator's remapping).
+        dictionary.entries.shrink_to_fit();
+        dictionary.text.shrink_to_fit();
         dictionary
     }
 }
@@ -414,12 +532,38 @@ pub(crate) struct Prepared {
     parsed: Vec<Parsed>,
 }
 
+/// Which forms the predicates on a column read (see [`Prepared`]): the others are not made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Needs {
+    /// Some predicate compares the text without case.
+    pub(crate) folded: bool,
+    /// Some predicate reads the text as a number or a date.
+    pub(crate) parsed: bool,
+}
+
+impl Needs {
+    /// Every form.
+    #[cfg(test)]
+    pub(crate) const ALL: Needs = Needs {
+        folded: true,
+        parsed: true,
+    };
+}
+
 /// Below this many codes, a dictionary is prepared on the calling thread.
 const PREPARE_PARALLEL_MIN: usize = 1 << 14;
 
 impl Prepared {
-    /// Prepares every value of `dictionary`, on up to `threads` threads.
-    pub(crate) fn of(dictionary: &Dictionary, threads: usize) -> Prepared {
+    /// Prepares every value of `dictionary`, on up to `threads` threads: the forms `needs`
+    /// names (a form not made reads as absent, and a predicate then makes it itself).
+    pub(crate) fn of(dictionary: &Dictionary, threads: usize, needs: Needs) -> Prepared {
+        if !needs.folded && !needs.parsed {
+            return Prepared {
+                folded: String::new(),
+                folded_ends: Vec::new(),
+                parsed: Vec::new(),
+            };
+        }
         let codes = dictionary.len();
         let threads = if codes < PREPARE_PARALLEL_MIN {
             1
@@ -428,17 +572,19 @@ impl Prepared {
         };
         let part = |range: std::ops::Range<usize>| {
             let mut folded = String::new();
-            let mut ends = Vec::with_capacity(range.len());
-            let mut parsed = Vec::with_capacity(range.len());
+            let mut ends = Vec::with_capacity(if needs.folded { range.len() } else { 0 });
+            let mut parsed = Vec::with_capacity(if needs.parsed { range.len() } else { 0 });
             for code in range {
-                match dictionary.text(code) {
-                    Some(text) => {
+                let text = dictionary.text(code);
+                if needs.folded {
+                    if let Some(text) = text {
                         crate::matcher::fold_case_into(text, &mut folded);
-                        parsed.push(Parsed::of(text));
                     }
-                    None => parsed.push(Parsed::NOTHING),
+                    ends.push(folded.len());
                 }
-                ends.push(folded.len());
+                if needs.parsed {
+                    parsed.push(text.map_or(Parsed::NOTHING, Parsed::of));
+                }
             }
             (folded, ends, parsed)
         };
@@ -572,6 +718,52 @@ mod tests {
         assert!(matches!(at, OwnedAttr::Opaque));
     }
 
+    /// An interner that finds almost every value of its sample new becomes plain: each value
+    /// after that gets a code of its own, repeated or not, and every code reads back as its
+    /// value; merging a plain interner into one that is not makes it plain, and keeps every
+    /// value.
+    #[test]
+    fn nearly_unique_values_are_stored_as_they_come() {
+        let state = foldhash::fast::RandomState::default();
+        let name = |i: u32| format!("host-{i}");
+        let mut store = Interner::new();
+        let early = store.code_of(Attr::Text("early"), &state);
+        assert_eq!(store.code_of(Attr::Text("early"), &state), early);
+        let mut chunk = Interner::new();
+        let mut given = Vec::new();
+        for i in 0..PLAIN_SAMPLE + 10 {
+            given.push((chunk.code_of(Attr::Text(&name(i)), &state), name(i)));
+        }
+        assert!(chunk.is_plain());
+        let repeated = chunk.code_of(Attr::Text(&name(0)), &state);
+        assert_ne!(
+            repeated, given[0].0,
+            "a repeat after the sample is not looked up"
+        );
+        given.push((repeated, name(0)));
+        let remap = store.absorb(chunk, true, &state);
+        assert!(store.is_plain());
+        let dictionary = store.into_dictionary();
+        assert_eq!(dictionary.text(early as usize), Some("early"));
+        for (code, text) in &given {
+            let code = remap[*code as usize] as usize;
+            assert_eq!(dictionary.text(code), Some(text.as_str()));
+        }
+        // Values that repeat stay looked up, and lists never make an interner plain.
+        let mut few = Interner::new();
+        for i in 0..PLAIN_SAMPLE * 2 {
+            few.code_of(Attr::Text(&name(i % 100)), &state);
+        }
+        assert!(!few.is_plain());
+        assert_eq!(few.distinct(), 100);
+    }
+
+    /// An entry is 16 bytes: a dictionary of a million texts holds 16 MB of them.
+    #[test]
+    fn entries_are_sixteen_bytes() {
+        assert_eq!(std::mem::size_of::<Entry>(), 16);
+    }
+
     /// Two values with one hash (forced here; a random-seeded hash makes it rare in
     /// practice) still get codes of their own.
     #[test]
@@ -694,8 +886,8 @@ mod tests {
         }
         interner.code_of(Attr::Number(3.0), &state);
         let dictionary = interner.into_dictionary();
-        let one = Prepared::of(&dictionary, 1);
-        let three = Prepared::of(&dictionary, 3);
+        let one = Prepared::of(&dictionary, 1, Needs::ALL);
+        let three = Prepared::of(&dictionary, 3, Needs::ALL);
         assert_eq!(one.folded, three.folded);
         assert_eq!(one.folded_ends, three.folded_ends);
         for code in 0..dictionary.len() {

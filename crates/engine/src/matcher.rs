@@ -269,7 +269,8 @@ impl Matcher {
             Matcher::Between(low, _) => (true, true, reads_bound(low), true),
             // On a list: the list is empty, not some element blank. White space has no case.
             Matcher::IsBlank => (false, true, false, false),
-            Matcher::WithinLast(_) | Matcher::OlderThan(_) => (true, false, true, true),
+            // Only the date a text reads as, which is read whatever its case.
+            Matcher::WithinLast(_) | Matcher::OlderThan(_) => (true, false, true, false),
         };
         Capabilities {
             any_element,

@@ -307,6 +307,21 @@ impl Plan {
         &self.field_table[field.index()].name
     }
 
+    /// Which prepared forms of a text the predicates on field `field` read.
+    pub(crate) fn needs(&self, field: FieldIndex) -> crate::dictionary::Needs {
+        let on_field = || {
+            self.field_table
+                .get(field.index())
+                .into_iter()
+                .flat_map(|f| f.predicates.iter())
+                .map(|&p| &self.predicates[p as usize])
+        };
+        crate::dictionary::Needs {
+            folded: on_field().any(|p| p.fold),
+            parsed: on_field().any(|p| p.matcher.reads_number_or_date()),
+        }
+    }
+
     /// Whether predicate `id` depends on the evaluation time.
     pub(crate) fn reads_the_time(&self, id: PredicateId) -> bool {
         self.predicate(id).matcher.reads_the_time()
