@@ -312,7 +312,6 @@ impl ElementTexts {
 /// A dictionary that gives each distinct value a code as values arrive: a hash table of
 /// codes (the values themselves are in the dictionary, so nothing is allocated per value but
 /// its text, and nothing is freed one by one when it is dropped).
-
 ///
 /// A column whose values are nearly all different (ids, serial numbers, timestamps) is not
 /// worth the table: after [`PLAIN_SAMPLE`] values, an interner that found almost every value
