@@ -391,7 +391,19 @@ impl Interner {
         if self.plain {
             return self.push(list);
         }
-        self.look_up(list, list_hash(element_hashes, state))
+        let hash = list_hash(element_hashes, state);
+        // The elements compared as the slice they are (not through `AttrList`).
+        let dictionary = &self.dictionary;
+        let found = self.index.find(hash, |&(known, code)| {
+            known == hash
+                && dictionary
+                    .list(code as usize)
+                    .is_some_and(|items| OwnedAttr::elements_are(items, elements))
+        });
+        match found {
+            Some(&(_, code)) => code,
+            None => self.look_up(list, hash),
+        }
     }
 
     /// Stores `attr` under the next code.

@@ -270,6 +270,16 @@ impl OwnedAttr {
         }
     }
 
+    /// Whether the elements `items` (of a list at depth 0) are `elements`: [`OwnedAttr::list_is`]
+    /// of the list of `elements`.
+    pub(crate) fn elements_are(items: &[OwnedAttr], elements: &[Attr<'_>]) -> bool {
+        items.len() == elements.len()
+            && items
+                .iter()
+                .zip(elements)
+                .all(|(item, &element)| item.is_at(element, 1))
+    }
+
     fn is_at(&self, attr: Attr<'_>, depth: usize) -> bool {
         match (self, attr.at_depth(depth)) {
             (OwnedAttr::Null, Attr::Null) | (OwnedAttr::Opaque, Attr::Opaque) => true,

@@ -558,6 +558,8 @@ mod tests {
             any::<u64>().prop_map(|n| n.to_string()),
             any::<f64>().prop_map(|n| format!("{n:e}")),
             (-1000i32..1000, 0u32..1000).prop_map(|(a, b)| format!("{a}.{b}")),
+            "-?[0-9]{1,9}\\.[0-9]{1,9}",
+            any::<f64>().prop_map(|n| format!("{n}")),
             Just("-0".to_owned()),
             Just("1e400".to_owned()),
             Just("00".to_owned()),
