@@ -784,9 +784,15 @@ pub(crate) struct FieldColumn {
     texts: TextArena,
     numbers: SideTable<f64>,
     lists: SideTable<PackedList>,
-    /// The codes in use (but 0), by the hash of their value.
+    /// The codes in use (but 0), by the hash of their value (empty when `plain`).
     index: HashTable<u32>,
     hasher: RandomState,
+    /// Whether values are stored as they come, without looking for an equal one held by
+    /// another slot: for columns where nearly every machine has a value of its own (host
+    /// names, timestamps), which would otherwise cost an index as large as the column and a
+    /// cache miss in it per value. A value held by several slots then has several codes,
+    /// each held once; every reader reads a code's value and never compares codes.
+    plain: bool,
 }
 
 impl Default for FieldColumn {
@@ -801,6 +807,7 @@ impl Default for FieldColumn {
             lists: SideTable::default(),
             index: HashTable::new(),
             hasher: RandomState::default(),
+            plain: false,
         }
     }
 }
@@ -900,6 +907,9 @@ impl FieldColumn {
         let appending = slot as usize >= self.codes.len();
         let new = match attr {
             None => 0,
+            // A plain column finds no equal value held elsewhere: the slot's own is kept
+            // when it is the same.
+            Some(attr) if self.plain && !appending && self.values().holds(old, attr) => old,
             Some(attr) => self.code_for(attr),
         };
         if new == old && !appending {
@@ -944,22 +954,19 @@ impl FieldColumn {
         self.codes.set(slot, code);
     }
 
-    /// Makes room for `additional` more distinct values, if memory allows (a hint).
-    pub(crate) fn reserve_values(&mut self, additional: usize) {
+    /// From now on, values are stored as they come (see [`FieldColumn::plain`]), with room
+    /// for `additional` more, if memory allows.
+    pub(crate) fn become_plain(&mut self, additional: usize) {
+        self.plain = true;
+        self.index = HashTable::new();
         let _ = self.entries.try_reserve(additional);
         let _ = self.uses.try_reserve(additional);
-        let values = Values {
-            entries: &self.entries,
-            texts: &self.texts,
-            numbers: &self.numbers,
-            lists: &self.lists,
-        };
-        let hasher = &self.hasher;
-        let _ = self.index.try_reserve(additional, |&code| {
-            values
-                .get(code)
-                .map_or(0, |value| Self::hash(hasher, value))
-        });
+    }
+
+    /// Whether values are stored as they come (see [`FieldColumn::plain`]).
+    #[cfg(test)]
+    pub(crate) fn is_plain(&self) -> bool {
+        self.plain
     }
 
     /// Ends a load of many slots with [`FieldColumn::set_uncounted`]: counts who holds which
@@ -1023,7 +1030,12 @@ impl FieldColumn {
 
     /// The code of `attr`, a new one (held by no slot yet) if no slot holds it.
     fn code_for(&mut self, attr: Attr<'_>) -> u32 {
-        self.code_for_hashed(attr, Self::hash(&self.hasher, attr))
+        let hash = if self.plain {
+            0
+        } else {
+            Self::hash(&self.hasher, attr)
+        };
+        self.code_for_hashed(attr, hash)
     }
 
     /// [`FieldColumn::code_for`], `hash` being `attr`'s.
@@ -1034,7 +1046,9 @@ impl FieldColumn {
             numbers: &self.numbers,
             lists: &self.lists,
         };
-        if let Some(&code) = self.index.find(hash, |&code| values.holds(code, attr)) {
+        if !self.plain
+            && let Some(&code) = self.index.find(hash, |&code| values.holds(code, attr))
+        {
             return code;
         }
         // Codes always fit a `u32` (see `MAX_SLOTS`).
@@ -1066,11 +1080,13 @@ impl FieldColumn {
             lists: &self.lists,
         };
         let hasher = &self.hasher;
-        self.index.insert_unique(hash, code, |&code| {
-            values
-                .get(code)
-                .map_or(0, |value| Self::hash(hasher, value))
-        });
+        if !self.plain {
+            self.index.insert_unique(hash, code, |&code| {
+                values
+                    .get(code)
+                    .map_or(0, |value| Self::hash(hasher, value))
+            });
+        }
         code
     }
 
@@ -1090,7 +1106,9 @@ impl FieldColumn {
 
     /// Drops the value of `code`, which no slot holds, and frees the code.
     fn drop_value(&mut self, code: u32) {
-        if let Some(value) = self.value(code) {
+        if !self.plain
+            && let Some(value) = self.value(code)
+        {
             let hash = Self::hash(&self.hasher, value);
             if let Ok(found) = self.index.find_entry(hash, |&c| c == code) {
                 found.remove();
@@ -1133,7 +1151,11 @@ impl FieldColumn {
     /// The number of distinct values held by some slot.
     #[cfg(test)]
     pub(crate) fn live_values(&self) -> usize {
-        self.index.len()
+        if self.plain {
+            self.uses.iter().skip(1).filter(|&&uses| uses > 0).count()
+        } else {
+            self.index.len()
+        }
     }
 
     /// Heap bytes held: codes, dictionary and its index.
@@ -1246,6 +1268,37 @@ mod tests {
             column.set(slot as u32, *value);
         }
         column
+    }
+
+    /// A plain column stores each value under a code of its own, keeps a slot's code when
+    /// its value is set again unchanged, reads every slot's value back, and frees the codes
+    /// no slot holds.
+    #[test]
+    fn a_plain_column_keeps_every_value_under_a_code_of_its_own() {
+        let mut column = FieldColumn::default();
+        column.set(0, Some(Attr::Text("shared")));
+        column.become_plain(4);
+        assert!(column.is_plain());
+        assert!(column.set(1, Some(Attr::Text("shared"))));
+        assert!(column.set(2, Some(Attr::Text("own"))));
+        assert_ne!(column.codes.get(0), column.codes.get(1), "not looked up");
+        let kept = column.codes.get(1);
+        assert!(!column.set(1, Some(Attr::Text("shared"))), "unchanged");
+        assert_eq!(column.codes.get(1), kept);
+        assert!(column.set(1, Some(Attr::Number(2.5))));
+        assert!(column.set(2, None));
+        assert!(matches!(column.get(0), Some(Attr::Text("shared"))));
+        assert!(matches!(column.get(1), Some(Attr::Number(n)) if n == 2.5));
+        assert!(column.get(2).is_none());
+        assert_eq!(column.live_values(), 2);
+        // The two freed codes (of `own`, and of slot 1's first text) are used again.
+        let before = column.code_count();
+        assert!(column.set(3, Some(Attr::Text("again"))));
+        assert!(column.set(4, Some(Attr::Text("again"))));
+        assert_eq!(column.code_count(), before, "both codes reused");
+        assert!(column.set(5, Some(Attr::Text("again"))));
+        assert_eq!(column.code_count(), before + 1);
+        assert_eq!(column.live_values(), 5);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::live_columns::{
     FieldColumn, IdHasher, ListView, MachineIds, PackedItem, ValueHasher, pack,
 };
 use crate::machine::{Attr, Machine};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
 /// From this many machines (as the fleet's size hint says), loading uses a second thread.
@@ -28,7 +29,10 @@ const CHUNKS_AHEAD: usize = 4;
 /// for the rest of the fleet (a smaller sample takes columns of a few thousand values, such
 /// as percentages or lists of software, for unique ones, and their tables made too large
 /// then cost a cache miss a machine).
-const SAMPLE_MACHINES: usize = 1 << 16;
+///
+/// The unit tests judge after far fewer machines, so that their small fleets have plain
+/// columns (see [`FieldColumn::become_plain`]).
+const SAMPLE_MACHINES: usize = if cfg!(test) { 1 << 9 } else { 1 << 16 };
 
 /// Loads `machines` into `ids` and `columns` (by field, `fields` naming them). A repeated
 /// id keeps its last machine. The columns' uses are counted at the end
@@ -66,11 +70,13 @@ pub(crate) fn load_fleet_on<I, M>(
     for column in columns.iter_mut() {
         column.reserve_slots(expected);
     }
+    let plain: Vec<AtomicBool> = columns.iter().map(|_| AtomicBool::new(false)).collect();
     let mut encoder = Encoder {
         ids,
         columns,
         expected,
         loaded: 0,
+        plain: &plain,
     };
     if !pipelined {
         for (id, machine) in machines {
@@ -95,6 +101,7 @@ pub(crate) fn load_fleet_on<I, M>(
                     .iter()
                     .map(FieldColumn::value_hasher)
                     .collect(),
+                plain: &plain,
             };
             let worker = scope.spawn(move || {
                 for mut chunk in chunks {
@@ -135,6 +142,9 @@ struct Encoder<'a> {
     /// The number of machines the fleet announced.
     expected: usize,
     loaded: usize,
+    /// By column: whether it became plain, for the reading thread, which then stops
+    /// hashing its values.
+    plain: &'a [AtomicBool],
 }
 
 impl Encoder<'_> {
@@ -151,17 +161,19 @@ impl Encoder<'_> {
 
     /// Counts one machine loaded; after the first [`SAMPLE_MACHINES`], a column where most
     /// had a value of their own (hostnames, timestamps) will have about as many values as
-    /// machines: it makes room at once rather than rehash its index each time it doubles.
+    /// machines: it becomes plain (values stored as they come, no index to find them by)
+    /// and makes room at once.
     fn loaded_one(&mut self) {
         self.loaded += 1;
         if self.loaded != SAMPLE_MACHINES {
             return;
         }
         let remaining = self.expected.saturating_sub(SAMPLE_MACHINES);
-        for column in self.columns.iter_mut() {
+        for (column, plain) in self.columns.iter_mut().zip(self.plain) {
             let distinct = column.code_count().saturating_sub(1);
             if distinct * 4 > SAMPLE_MACHINES * 3 {
-                column.reserve_values(remaining / SAMPLE_MACHINES * distinct);
+                column.become_plain(remaining / SAMPLE_MACHINES * distinct);
+                plain.store(true, Ordering::Relaxed);
             }
         }
     }
@@ -194,10 +206,12 @@ impl Encoder<'_> {
     }
 }
 
-/// Copies of the hashers of the ids and of each column (by field).
-struct Hashers {
+/// Copies of the hashers of the ids and of each column (by field), and which columns
+/// became plain.
+struct Hashers<'a> {
     ids: IdHasher,
     values: Vec<ValueHasher>,
+    plain: &'a [AtomicBool],
 }
 
 /// Machines read but not encoded yet: their ids and values, owned, so that another thread
@@ -236,14 +250,18 @@ enum Staged {
 
 impl Chunk {
     /// Reads machine `id`'s `fields` into the chunk, hashing each.
-    fn stage<M: Machine>(&mut self, id: &str, machine: &M, fields: &[&str], hashers: &Hashers) {
+    fn stage<M: Machine>(&mut self, id: &str, machine: &M, fields: &[&str], hashers: &Hashers<'_>) {
         let start = self.text.len();
         self.text.push_str(id);
         self.ids
             .push((start..self.text.len(), hashers.ids.hash(id)));
-        for (name, hasher) in fields.iter().zip(&hashers.values) {
+        for ((name, hasher), plain) in fields.iter().zip(&hashers.values).zip(hashers.plain) {
             let attr = machine.attr(name);
-            let hash = attr.map_or(0, |attr| hasher.hash(attr));
+            // A plain column looks nothing up: its values need no hash.
+            let hash = match attr {
+                Some(attr) if !plain.load(Ordering::Relaxed) => hasher.hash(attr),
+                _ => 0,
+            };
             let staged = match attr {
                 None => Staged::Missing,
                 Some(Attr::Null) => Staged::Null,
