@@ -314,7 +314,23 @@ struct ColumnBuilder {
     codes: Vec<u32>,
     /// The codes of `false` and `true` once given (0: not yet), so flags skip the lookup.
     flags: [u32; 2],
+    /// Values given that are neither flags nor lists, until the column is judged.
+    scalars: usize,
+    judged: bool,
+    /// Whether this column judges itself (a chunk's column only counts: the builder it is
+    /// appended to judges).
+    judges: bool,
+    /// Whether the column was judged nearly unique, shared with the chunks of its builder
+    /// (made by [`ColumnarBuilder::chunk`]), which are then plain from the start.
+    plain: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
+
+/// Values of a column (not flags or lists) after which it is judged: when more than 15 in
+/// 16 of them were distinct (host names, serial numbers), its interner becomes plain (see
+/// [`Interner`]). Timestamps that repeat across the fleet, percentages, names of software
+/// keep their dictionary. The unit tests judge after fewer values, so that their small
+/// fleets have plain columns.
+const PLAIN_JUDGED_AT: usize = if cfg!(test) { 1 << 9 } else { 1 << 16 };
 
 impl ColumnBuilder {
     fn new() -> ColumnBuilder {
@@ -322,7 +338,27 @@ impl ColumnBuilder {
             values: Interner::new(),
             codes: Vec::new(),
             flags: [0; 2],
+            scalars: 0,
+            judged: false,
+            judges: true,
+            plain: std::sync::Arc::default(),
         }
+    }
+
+    /// An empty column for a chunk of this one's builder: plain from the start when this
+    /// column was judged plain.
+    fn for_chunk(&self) -> ColumnBuilder {
+        let mut column = ColumnBuilder {
+            plain: self.plain.clone(),
+            ..ColumnBuilder::new()
+        };
+        // A chunk holds too few machines to judge: the builder it is appended to judges.
+        column.judges = false;
+        if self.plain.load(std::sync::atomic::Ordering::Relaxed) {
+            column.values.become_plain();
+            column.judged = true;
+        }
+        column
     }
 
     /// The code of `attr`, given before or new.
@@ -331,7 +367,22 @@ impl ColumnBuilder {
         if let Attr::Bool(flag) = attr {
             return self.flag_code(flag, state);
         }
+        if !self.judged && !matches!(attr, Attr::List(_)) {
+            self.scalars += 1;
+            if self.judges && self.scalars >= PLAIN_JUDGED_AT {
+                self.judge();
+            }
+        }
         self.values.code_of(attr, state)
+    }
+
+    /// Makes the column plain when nearly every value given so far was distinct.
+    fn judge(&mut self) {
+        self.judged = true;
+        if self.values.distinct() * 16 > self.scalars * 15 {
+            self.values.become_plain();
+            self.plain.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 
     #[inline]
@@ -363,6 +414,12 @@ impl ColumnBuilder {
             return;
         };
         let remap = self.values.absorb(other.values, same_hasher, state);
+        if !self.judged {
+            self.scalars += other.scalars;
+            if self.judges && self.scalars >= PLAIN_JUDGED_AT {
+                self.judge();
+            }
+        }
         self.codes.extend(
             other
                 .codes
@@ -545,7 +602,7 @@ impl<'p> ColumnarBuilder<'p> {
             plan: self.plan,
             fields: self.fields.clone(),
             state: self.state.clone(),
-            columns: self.fields.iter().map(|_| ColumnBuilder::new()).collect(),
+            columns: self.columns.iter().map(ColumnBuilder::for_chunk).collect(),
             machines: 0,
         }
     }
@@ -1262,7 +1319,7 @@ mod tests {
                 1 => json!({"Hostname": ["host-1", i]}),
                 _ => json!({
                     "Hostname": format!("HOST-{}", i % 30_000),
-                    "Last Seen": format!("2026-01-{:02}T{:02}:00:{:02}Z", 1 + i % 28, i % 24, i % 60),
+                    "Last Seen": format!("2026-01-{:02}T{:02}:00:00Z", 1 + i % 28, i % 24),
                 }),
             })
             .collect();
@@ -1286,25 +1343,40 @@ mod tests {
         for machine in &machines {
             one.push(machine);
         }
-        // Nearly unique host names: stored as they come, repeats under codes of their own.
+        // Nearly unique host names: stored as they come, repeats under codes of their own;
+        // dates that repeat keep their dictionary.
         assert!(one.columns[0].values.is_plain());
         assert!(!one.columns[1].values.is_plain());
+        assert!(
+            one.columns[1].values.distinct() <= 168,
+            "28 days x 24 hours at most"
+        );
         let whole = one.finish().evaluate(Timestamp::UNIX_EPOCH);
         for (group, expected) in row.iter().enumerate() {
             let members: Vec<usize> = whole.members(GroupId(group as u32)).iter().collect();
             assert_eq!(&members, expected, "group {group}");
         }
-        // A first chunk too small to judge, then chunks that become plain on their own.
+        // Chunks never judge: the builder judges once it holds enough values, and the
+        // chunks made after that are plain from the start.
         let mut builder = plan.columnar_builder();
-        let (first, rest) = machines.split_at(1_000);
+        let (first, rest) = machines.split_at(300);
         for (index, part) in std::iter::once(first).chain(rest.chunks(3_000)).enumerate() {
             let mut chunk = builder.chunk();
             for machine in part {
                 chunk.push(machine);
             }
-            assert_eq!(chunk.columns[0].values.is_plain(), index > 0);
+            assert_eq!(
+                chunk.columns[0].values.is_plain(),
+                index >= 2,
+                "chunk {index}"
+            );
             builder.append(chunk);
-            assert_eq!(builder.columns[0].values.is_plain(), index > 0);
+            assert_eq!(
+                builder.columns[0].values.is_plain(),
+                index >= 1,
+                "after {index}"
+            );
+            assert!(!builder.columns[1].values.is_plain());
         }
         assert_eq!(builder.finish().evaluate(Timestamp::UNIX_EPOCH), whole);
     }

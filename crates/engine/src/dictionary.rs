@@ -313,34 +313,25 @@ impl ElementTexts {
 /// codes (the values themselves are in the dictionary, so nothing is allocated per value but
 /// its text, and nothing is freed one by one when it is dropped).
 ///
-/// A column whose values are nearly all different (ids, serial numbers, timestamps) is not
-/// worth the table: after [`PLAIN_SAMPLE`] values, an interner that found almost every value
-/// new becomes *plain* and stores each value as it comes, under a code of its own, without
-/// looking for an equal one (a lookup in a table as large as the column is a cache miss that
-/// finds nothing). A value repeated in a plain column then has several codes; every executor
-/// reads a code's value, never compares codes, so the answers are the same.
+/// A column whose values are nearly all different (host names, serial numbers) is not worth
+/// the table: its interner is made *plain* ([`Interner::become_plain`], when the store judges
+/// the column) and stores each value as it comes, under a code of its own, without looking
+/// for an equal one (a lookup in a table as large as the column is a cache miss that finds
+/// nothing). A value repeated in a plain column then has several codes; every executor reads
+/// a code's value, never compares codes, so the answers are the same.
 #[derive(Debug)]
 pub(crate) struct Interner {
     /// `(hash, code)` of every distinct value (empty once plain).
     index: hashbrown::HashTable<(u64, u32)>,
     dictionary: Dictionary,
-    /// Values looked up so far, until the interner has judged whether to become plain.
-    looked_up: u32,
     plain: bool,
 }
-
-/// Values an interner looks up before it judges whether its column is nearly unique.
-pub(crate) const PLAIN_SAMPLE: u32 = 2048;
-
-/// An interner becomes plain when more than this many sixteenths of the sample were new.
-const PLAIN_NEW_SIXTEENTHS: u32 = 15;
 
 impl Interner {
     pub(crate) fn new() -> Interner {
         Interner {
             index: hashbrown::HashTable::new(),
             dictionary: Dictionary::new(),
-            looked_up: 0,
             plain: false,
         }
     }
@@ -352,7 +343,7 @@ impl Interner {
     }
 
     /// From now on, values are stored as they come.
-    fn become_plain(&mut self) {
+    pub(crate) fn become_plain(&mut self) {
         self.plain = true;
         self.index = hashbrown::HashTable::new();
     }
@@ -413,24 +404,10 @@ impl Interner {
         code
     }
 
-    /// [`Interner::code_of`] with the hash given. Lists never make an interner plain: lists
-    /// of software repeat, even where most of a sample is new, and a copy of each would cost
-    /// more than the lookups.
+    /// [`Interner::code_of`] with the hash given.
     fn code_hashed(&mut self, attr: Attr<'_>, hash: u64) -> u32 {
         if self.plain {
             return self.push(attr);
-        }
-        if matches!(attr, Attr::List(_)) {
-            return self.look_up(attr, hash);
-        }
-        if self.looked_up < PLAIN_SAMPLE {
-            self.looked_up += 1;
-            if self.looked_up == PLAIN_SAMPLE
-                && self.distinct() as u64 * 16 > u64::from(PLAIN_SAMPLE * PLAIN_NEW_SIXTEENTHS)
-            {
-                self.become_plain();
-                return self.push(attr);
-            }
         }
         self.look_up(attr, hash)
     }
@@ -729,29 +706,30 @@ mod tests {
         assert!(matches!(at, OwnedAttr::Opaque));
     }
 
-    /// An interner that finds almost every value of its sample new becomes plain: each value
-    /// after that gets a code of its own, repeated or not, and every code reads back as its
-    /// value; merging a plain interner into one that is not makes it plain, and keeps every
-    /// value.
+    /// A plain interner gives each value a code of its own, repeated or not, and every code
+    /// reads back as its value; merging a plain interner into one that is not makes it
+    /// plain, and keeps every value.
     #[test]
-    fn nearly_unique_values_are_stored_as_they_come() {
+    fn a_plain_interner_stores_values_as_they_come() {
         let state = foldhash::fast::RandomState::default();
         let name = |i: u32| format!("host-{i}");
         let mut store = Interner::new();
         let early = store.code_of(Attr::Text("early"), &state);
         assert_eq!(store.code_of(Attr::Text("early"), &state), early);
         let mut chunk = Interner::new();
-        let mut given = Vec::new();
-        for i in 0..PLAIN_SAMPLE + 10 {
+        let mut given = vec![(chunk.code_of(Attr::Text(&name(0)), &state), name(0))];
+        assert_eq!(chunk.code_of(Attr::Text(&name(0)), &state), given[0].0);
+        chunk.become_plain();
+        for i in 0..100 {
             given.push((chunk.code_of(Attr::Text(&name(i)), &state), name(i)));
         }
-        assert!(chunk.is_plain());
-        let repeated = chunk.code_of(Attr::Text(&name(0)), &state);
-        assert_ne!(
-            repeated, given[0].0,
-            "a repeat after the sample is not looked up"
+        assert_ne!(given[1].0, given[0].0, "a repeat is not looked up");
+        let list = [Attr::Text("a")];
+        let lists = (
+            chunk.code_of_list(&list, &[hash_at(list[0], 1, &state)], &state),
+            chunk.code_of_list(&list, &[hash_at(list[0], 1, &state)], &state),
         );
-        given.push((repeated, name(0)));
+        assert_ne!(lists.0, lists.1);
         let remap = store.absorb(chunk, true, &state);
         assert!(store.is_plain());
         let dictionary = store.into_dictionary();
@@ -760,13 +738,10 @@ mod tests {
             let code = remap[*code as usize] as usize;
             assert_eq!(dictionary.text(code), Some(text.as_str()));
         }
-        // Values that repeat stay looked up, and lists never make an interner plain.
-        let mut few = Interner::new();
-        for i in 0..PLAIN_SAMPLE * 2 {
-            few.code_of(Attr::Text(&name(i % 100)), &state);
+        for code in [lists.0, lists.1] {
+            let items = dictionary.list(remap[code as usize] as usize).unwrap();
+            assert!(OwnedAttr::elements_are(items, &list));
         }
-        assert!(!few.is_plain());
-        assert_eq!(few.distinct(), 100);
     }
 
     /// An entry is 16 bytes: a dictionary of a million texts holds 16 MB of them.

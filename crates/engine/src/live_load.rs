@@ -160,9 +160,10 @@ impl Encoder<'_> {
     }
 
     /// Counts one machine loaded; after the first [`SAMPLE_MACHINES`], a column where most
-    /// had a value of their own (hostnames, timestamps) will have about as many values as
-    /// machines: it becomes plain (values stored as they come, no index to find them by)
-    /// and makes room at once.
+    /// had a value of their own (host names, timestamps) will have about as many values as
+    /// machines: it becomes plain (values stored as they come, with no index to find them
+    /// by: building the tracker is bound by these lookups, while one change re-evaluates a
+    /// single value) and makes room at once.
     fn loaded_one(&mut self) {
         self.loaded += 1;
         if self.loaded != SAMPLE_MACHINES {
