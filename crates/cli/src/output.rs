@@ -232,6 +232,10 @@ pub(crate) fn json(
     groups: &[GroupResult<'_>],
     columns: &[&str],
 ) -> io::Result<()> {
+    // Millions of small pieces: written into a buffer of this function's own type, not one
+    // call through `dyn Write` each.
+    let mut out = io::BufWriter::with_capacity(1 << 16, out);
+    let out = &mut out;
     let string = json_string;
     write!(out, "{{\"machines\":{machines},\"groups\":[")?;
     for (index, group) in groups.iter().enumerate() {
@@ -267,12 +271,13 @@ pub(crate) fn json(
         }
         out.write_all(b"]}")?;
     }
-    writeln!(out, "]}}")
+    writeln!(out, "]}}")?;
+    out.flush()
 }
 
 /// `text` as a JSON string: as it is between quotes when nothing in it needs escaping (most
 /// machine ids), else as serde_json escapes it.
-fn json_string(out: &mut dyn Write, text: &str) -> io::Result<()> {
+fn json_string<W: Write + ?Sized>(out: &mut W, text: &str) -> io::Result<()> {
     if text
         .bytes()
         .all(|byte| byte >= 0x20 && byte != b'"' && byte != b'\\')
