@@ -1,7 +1,8 @@
 //! Columnar evaluation: a fleet stored column by column, and membership as bitsets.
 //!
 //! Every column is dictionary-encoded: each distinct value of a field is stored once (with
-//! its number and date read in advance), and each machine holds a small code (`u8`, `u16` or
+//! its number and date read in advance; a nearly unique column, "plain", stores values as
+//! they come instead), and each machine holds a small code (`u8`, `u16` or
 //! `u32`, whichever the dictionary needs). A predicate is therefore evaluated once per
 //! *distinct value*, and each machine then costs one table lookup. Groups combine predicate
 //! bitsets with word-wide AND, OR and NOT, so the cost grows with distinct predicates, not
@@ -235,7 +236,7 @@ const NOT_A_DATE: i64 = i64::MIN;
 impl Column {
     fn new(dictionary: Dictionary, codes: Codes, threads: usize, needs: Needs) -> Column {
         let prepared = Prepared::of(&dictionary, threads, needs);
-        let dates = if dictionary.has_lists() {
+        let dates = if dictionary.has_lists() || !needs.parsed {
             None
         } else {
             let dates: Vec<i64> = (0..dictionary.len())
@@ -367,19 +368,25 @@ impl ColumnBuilder {
         if let Attr::Bool(flag) = attr {
             return self.flag_code(flag, state);
         }
+        self.count(attr);
+        self.values.code_of(attr, state)
+    }
+
+    /// Counts a value given (not a flag: those are never looked up) towards the judgement.
+    #[inline]
+    fn count(&mut self, attr: Attr<'_>) {
         if !self.judged && !matches!(attr, Attr::List(_)) {
             self.scalars += 1;
             if self.judges && self.scalars >= PLAIN_JUDGED_AT {
                 self.judge();
             }
         }
-        self.values.code_of(attr, state)
     }
 
     /// Makes the column plain when nearly every value given so far was distinct.
     fn judge(&mut self) {
         self.judged = true;
-        if self.values.distinct() * 16 > self.scalars * 15 {
+        if self.values.distinct_scalars() * 16 > self.scalars * 15 {
             self.values.become_plain();
             self.plain.store(true, std::sync::atomic::Ordering::Relaxed);
         }
@@ -434,7 +441,8 @@ impl ColumnBuilder {
 /// flags without a lookup, dictionary-encoded data by its distinct values
 /// ([`ColumnWriter::extend_dictionary`]), lists from their elements
 /// ([`ColumnWriter::extend_lists`]). Every way stores the same values: a value given as a
-/// dictionary key or list range gets the same code as the value given by itself.
+/// dictionary key or list range gets the code the value given by itself would (in a plain
+/// column, where every value gets a code of its own, the same value under another code).
 ///
 /// At most [`ColumnWriter::remaining`] values are taken (more are ignored); rows left
 /// unwritten are missing.
@@ -529,7 +537,13 @@ impl ColumnWriter<'_> {
             let code = match key.and_then(|key| Some((key, *values.get(key)?))) {
                 None | Some((_, None)) => 0,
                 Some((key, Some(attr))) => match codes.get(key).copied() {
-                    Some(code) if code != u32::MAX => code,
+                    Some(code) if code != u32::MAX => {
+                        // A repeat counts towards the judgement as it would row by row.
+                        if !matches!(attr, Attr::Bool(_)) {
+                            column.count(attr);
+                        }
+                        code
+                    }
                     _ => {
                         let code = column.code_of(attr, state);
                         if let Some(slot) = codes.get_mut(key) {
@@ -1266,6 +1280,51 @@ mod tests {
             loc: Loc::default(),
         };
         Plan::compile(&cohort_check::check(&[group]).unwrap())
+    }
+
+    /// A column is judged plain by its rows, not by its distinct keys or lists: a dictionary
+    /// whose values each repeat, given by keys, and unique lists beside a repeated text keep
+    /// their dictionary; unique texts do not.
+    #[test]
+    fn plain_is_judged_by_rows() {
+        let plan = os_plan();
+        let names: Vec<String> = (0..600).map(|i| format!("OS {i}")).collect();
+        let mut keyed = plan.columnar_builder();
+        keyed.append_columns(60_000, |_, writer| {
+            writer.extend_dictionary(
+                names.iter().map(|n| Some(Attr::Text(n))),
+                (0..60_000).map(|row| Some(row / 100)),
+            );
+        });
+        assert!(
+            !keyed.columns[0].values.is_plain(),
+            "600 values, 100 rows each"
+        );
+        let lists: Vec<Vec<serde_json::Value>> = (0..2_000)
+            .map(|i| vec![json!(format!("item {i}"))])
+            .collect();
+        let mut mixed = plan.columnar_builder();
+        for list in &lists {
+            mixed.push_values(&[Some(Attr::Text("n/a"))]);
+            mixed.push_values(&[Some(Attr::List(list))]);
+        }
+        assert!(
+            !mixed.columns[0].values.is_plain(),
+            "one text, unique lists"
+        );
+        let mut unique = plan.columnar_builder();
+        for name in &names {
+            unique.push_values(&[Some(Attr::Text(name))]);
+        }
+        assert!(unique.columns[0].values.is_plain());
+        let fleet = unique.finish();
+        assert_eq!(
+            fleet
+                .evaluate(Timestamp::UNIX_EPOCH)
+                .members(GroupId(0))
+                .count(),
+            0
+        );
     }
 
     /// Chunks filled apart and appended in order store what pushing every machine into one

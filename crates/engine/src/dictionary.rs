@@ -1,4 +1,5 @@
-//! A column's dictionary: each distinct value of one field, stored once.
+//! A column's dictionary: each distinct value of one field, stored once (or, in a plain
+//! column, each value as it came).
 //!
 //! Texts are laid end to end in one arena per dictionary (a value is a span of it), so
 //! storing a distinct value allocates nothing of its own and dropping a dictionary frees a
@@ -359,6 +360,11 @@ impl Interner {
         self.dictionary.len() - 1
     }
 
+    /// The number of distinct values that are not lists.
+    pub(crate) fn distinct_scalars(&self) -> usize {
+        self.distinct() - self.dictionary.lists.len()
+    }
+
     /// The code of `attr`: the code of an equal value given before (hashed with `state`),
     /// or a new one under which `attr` is copied in.
     pub(crate) fn code_of(&mut self, attr: Attr<'_>, state: &foldhash::fast::RandomState) -> u32 {
@@ -608,8 +614,8 @@ impl Prepared {
         });
         let mut prepared = Prepared {
             folded: String::with_capacity(parts.iter().map(|(f, _, _)| f.len()).sum()),
-            folded_ends: Vec::with_capacity(codes),
-            parsed: Vec::with_capacity(codes),
+            folded_ends: Vec::with_capacity(if needs.folded { codes } else { 0 }),
+            parsed: Vec::with_capacity(if needs.parsed { codes } else { 0 }),
         };
         for (folded, ends, parsed) in parts {
             let offset = prepared.folded.len();

@@ -8,7 +8,8 @@
 //! groups they reference with `member of`, and reports who joined and who left.
 //!
 //! The tracker keeps, for each machine, only the values of the fields the plan reads,
-//! dictionary-encoded per field (`live_columns.rs`: each distinct value stored once, each
+//! dictionary-encoded per field (`live_columns.rs`: each distinct value stored once, or in a
+//! nearly unique column each machine's own, each
 //! machine a small code), its id in one arena of text, and one bit per (group, machine).
 
 use crate::Timestamp;

@@ -3,7 +3,8 @@
 //!
 //! Ids are laid end to end in one [`TextArena`] and found through a table of slot numbers
 //! keyed by the id's hash ([`MachineIds`]). Each field the plan reads is a [`FieldColumn`]:
-//! every distinct value stored once (one word per entry: flags inline, texts in an arena,
+//! every distinct value stored once, or in a plain column each slot's value under a code of
+//! its own (one word per entry: flags inline, texts in an arena,
 //! numbers and lists beside, each list packed in two allocations), and each machine's slot
 //! holds a small code (`u8`, `u16` or `u32`, widened when the dictionary outgrows it). Codes are counted by the machines holding them:
 //! a value no machine holds any more is dropped at once and its code reused, and an arena is
@@ -1148,7 +1149,7 @@ impl FieldColumn {
         }
     }
 
-    /// The number of distinct values held by some slot.
+    /// The number of distinct values held by some slot (in a plain column: of codes held).
     #[cfg(test)]
     pub(crate) fn live_values(&self) -> usize {
         if self.plain {
