@@ -236,32 +236,31 @@ pub(crate) fn json(
     // call through `dyn Write` each.
     let mut out = io::BufWriter::with_capacity(1 << 16, out);
     let out = &mut out;
-    let string = json_string;
     write!(out, "{{\"machines\":{machines},\"groups\":[")?;
     for (index, group) in groups.iter().enumerate() {
         if index > 0 {
             out.write_all(b",")?;
         }
         out.write_all(b"{\"name\":")?;
-        string(out, &group.name)?;
+        json_string(out, &group.name)?;
         write!(out, ",\"count\":{},\"members\":[", group.count)?;
         for (position, member) in group.members.iter().enumerate() {
             if position > 0 {
                 out.write_all(b",")?;
             }
             if columns.is_empty() {
-                string(out, &member)?;
+                json_string(out, &member)?;
                 continue;
             }
             out.write_all(b"{\"machine\":")?;
-            string(out, &member)?;
+            json_string(out, &member)?;
             out.write_all(b",\"columns\":{")?;
             let row = group.columns.get(position);
             for (column, name) in columns.iter().enumerate() {
                 if column > 0 {
                     out.write_all(b",")?;
                 }
-                string(out, name)?;
+                json_string(out, name)?;
                 out.write_all(b":")?;
                 let value = row.and_then(|row| row.get(column).copied().flatten());
                 serde_json::to_writer(&mut *out, &value.unwrap_or(&Value::Null))
@@ -384,7 +383,6 @@ pub(crate) fn list_json(
     machines: Option<usize>,
     groups: &[Listed<'_>],
 ) -> io::Result<()> {
-    let string = json_string;
     out.write_all(b"{")?;
     if let Some(machines) = machines {
         write!(out, "\"machines\":{machines},")?;
@@ -395,10 +393,10 @@ pub(crate) fn list_json(
             out.write_all(b",")?;
         }
         out.write_all(b"{\"name\":")?;
-        string(out, group.name)?;
+        json_string(out, group.name)?;
         out.write_all(b",\"description\":")?;
         match group.description {
-            Some(description) => string(out, description)?,
+            Some(description) => json_string(out, description)?,
             None => out.write_all(b"null")?,
         }
         if let Some(count) = group.count {

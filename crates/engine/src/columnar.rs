@@ -317,10 +317,7 @@ struct ColumnBuilder {
     flags: [u32; 2],
     /// Values given that are neither flags nor lists, until the column is judged.
     scalars: usize,
-    judged: bool,
-    /// Whether this column judges itself (a chunk's column only counts: the builder it is
-    /// appended to judges).
-    judges: bool,
+    judgement: Judgement,
     /// Whether the column was judged nearly unique, shared with the chunks of its builder
     /// (made by [`ColumnarBuilder::chunk`]), which are then plain from the start.
     plain: std::sync::Arc<std::sync::atomic::AtomicBool>,
@@ -333,6 +330,18 @@ struct ColumnBuilder {
 /// fleets have plain columns.
 const PLAIN_JUDGED_AT: usize = if cfg!(test) { 1 << 9 } else { 1 << 16 };
 
+/// Where a column stands with the judgement of [`PLAIN_JUDGED_AT`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Judgement {
+    /// It counts its values and judges once it has enough.
+    Pending,
+    /// A chunk's column: it counts its values for the builder it is appended to, which
+    /// judges.
+    Counting,
+    /// Judged (or made plain from the start): it counts no more.
+    Done,
+}
+
 impl ColumnBuilder {
     fn new() -> ColumnBuilder {
         ColumnBuilder {
@@ -340,8 +349,7 @@ impl ColumnBuilder {
             codes: Vec::new(),
             flags: [0; 2],
             scalars: 0,
-            judged: false,
-            judges: true,
+            judgement: Judgement::Pending,
             plain: std::sync::Arc::default(),
         }
     }
@@ -354,10 +362,10 @@ impl ColumnBuilder {
             ..ColumnBuilder::new()
         };
         // A chunk holds too few machines to judge: the builder it is appended to judges.
-        column.judges = false;
+        column.judgement = Judgement::Counting;
         if self.plain.load(std::sync::atomic::Ordering::Relaxed) {
             column.values.become_plain();
-            column.judged = true;
+            column.judgement = Judgement::Done;
         }
         column
     }
@@ -372,20 +380,30 @@ impl ColumnBuilder {
         self.values.code_of(attr, state)
     }
 
-    /// Counts a value given (not a flag: those are never looked up) towards the judgement.
+    /// Counts a value given towards the judgement (flags and lists do not count).
     #[inline]
     fn count(&mut self, attr: Attr<'_>) {
-        if !self.judged && !matches!(attr, Attr::List(_)) {
-            self.scalars += 1;
-            if self.judges && self.scalars >= PLAIN_JUDGED_AT {
-                self.judge();
-            }
+        if !matches!(attr, Attr::List(_) | Attr::Bool(_)) {
+            self.count_scalars(1);
+        }
+    }
+
+    /// Counts `count` values that are neither flags nor lists; judges when the column does
+    /// and has enough.
+    #[inline]
+    fn count_scalars(&mut self, count: usize) {
+        if self.judgement == Judgement::Done {
+            return;
+        }
+        self.scalars += count;
+        if self.judgement == Judgement::Pending && self.scalars >= PLAIN_JUDGED_AT {
+            self.judge();
         }
     }
 
     /// Makes the column plain when nearly every value given so far was distinct.
     fn judge(&mut self) {
-        self.judged = true;
+        self.judgement = Judgement::Done;
         if self.values.distinct_scalars() * 16 > self.scalars * 15 {
             self.values.become_plain();
             self.plain.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -421,12 +439,7 @@ impl ColumnBuilder {
             return;
         };
         let remap = self.values.absorb(other.values, same_hasher, state);
-        if !self.judged {
-            self.scalars += other.scalars;
-            if self.judges && self.scalars >= PLAIN_JUDGED_AT {
-                self.judge();
-            }
-        }
+        self.count_scalars(other.scalars);
         self.codes.extend(
             other
                 .codes
@@ -539,9 +552,7 @@ impl ColumnWriter<'_> {
                 Some((key, Some(attr))) => match codes.get(key).copied() {
                     Some(code) if code != u32::MAX => {
                         // A repeat counts towards the judgement as it would row by row.
-                        if !matches!(attr, Attr::Bool(_)) {
-                            column.count(attr);
-                        }
+                        column.count(attr);
                         code
                     }
                     _ => {

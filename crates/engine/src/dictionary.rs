@@ -388,19 +388,16 @@ impl Interner {
         if self.plain {
             return self.push(list);
         }
-        let hash = list_hash(element_hashes, state);
         // The elements compared as the slice they are (not through `AttrList`).
-        let dictionary = &self.dictionary;
-        let found = self.index.find(hash, |&(known, code)| {
-            known == hash
-                && dictionary
-                    .list(code as usize)
+        self.code_hashed_by(
+            list,
+            list_hash(element_hashes, state),
+            |dictionary, code| {
+                dictionary
+                    .list(code)
                     .is_some_and(|items| OwnedAttr::elements_are(items, elements))
-        });
-        match found {
-            Some(&(_, code)) => code,
-            None => self.look_up(list, hash),
-        }
+            },
+        )
     }
 
     /// Stores `attr` under the next code.
@@ -412,28 +409,34 @@ impl Interner {
 
     /// [`Interner::code_of`] with the hash given.
     fn code_hashed(&mut self, attr: Attr<'_>, hash: u64) -> u32 {
+        self.code_hashed_by(attr, hash, |dictionary, code| dictionary.is(code, attr))
+    }
+
+    /// The code of a value given before that `holds(dictionary, code)` says is `attr` (whose
+    /// hash is `hash`), or a new one under which `attr` is copied in; in a plain interner
+    /// always a new one.
+    fn code_hashed_by(
+        &mut self,
+        attr: Attr<'_>,
+        hash: u64,
+        holds: impl Fn(&Dictionary, usize) -> bool,
+    ) -> u32 {
         if self.plain {
             return self.push(attr);
         }
-        self.look_up(attr, hash)
-    }
-
-    /// The code of an equal value given before, or a new one.
-    fn look_up(&mut self, attr: Attr<'_>, hash: u64) -> u32 {
         let dictionary = &self.dictionary;
         let found = self
             .index
             // The whole hash first: told apart in the table, without reading the values.
             .find(hash, |&(known, code)| {
-                known == hash && dictionary.is(code as usize, attr)
+                known == hash && holds(dictionary, code as usize)
             });
         if let Some(&(_, code)) = found {
             return code;
         }
-        let code = u32::try_from(self.dictionary.len()).unwrap_or(u32::MAX);
+        let code = self.push(attr);
         self.index
             .insert_unique(hash, (hash, code), |&(hash, _)| hash);
-        self.dictionary.push(attr);
         code
     }
 
@@ -515,7 +518,7 @@ impl Interner {
 
 /// What predicates read of each text value besides the text: its folded form and the number
 /// and date it reads as, prepared once per distinct value.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Prepared {
     /// The folded texts end to end.
     folded: String,
@@ -552,11 +555,7 @@ impl Prepared {
     /// names (a form not made reads as absent, and a predicate then makes it itself).
     pub(crate) fn of(dictionary: &Dictionary, threads: usize, needs: Needs) -> Prepared {
         if !needs.folded && !needs.parsed {
-            return Prepared {
-                folded: String::new(),
-                folded_ends: Vec::new(),
-                parsed: Vec::new(),
-            };
+            return Prepared::default();
         }
         let codes = dictionary.len();
         let threads = if codes < PREPARE_PARALLEL_MIN {

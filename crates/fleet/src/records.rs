@@ -231,7 +231,7 @@ struct Elements<'e> {
 impl<'de> serde::de::Visitor<'de> for Elements<'_> {
     type Value = ();
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a sequence")
+        f.write_str("an array of machines")
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
         while let Some(Record(machine)) = access.next_element::<Record>()? {

@@ -252,42 +252,16 @@ impl<'de> Scanner<'de> {
             b'"' => self.skip_string(),
             b'{' => {
                 let depth = deeper(depth)?;
-                self.whitespace();
-                if self.peek() == Some(b'}') {
-                    self.at += 1;
-                    return Ok(());
-                }
-                loop {
-                    self.expect(b'"')?;
-                    self.skip_string()?;
-                    self.whitespace();
-                    self.expect(b':')?;
-                    self.whitespace();
-                    self.skip_value(depth)?;
-                    self.whitespace();
-                    match self.next()? {
-                        b',' => self.whitespace(),
-                        b'}' => return Ok(()),
-                        _ => return Err(GiveUp),
-                    }
-                }
+                self.elements(b'}', |scanner| {
+                    scanner.expect(b'"')?;
+                    scanner.skip_string()?;
+                    scanner.colon()?;
+                    scanner.skip_value(depth)
+                })
             }
             b'[' => {
                 let depth = deeper(depth)?;
-                self.whitespace();
-                if self.peek() == Some(b']') {
-                    self.at += 1;
-                    return Ok(());
-                }
-                loop {
-                    self.skip_value(depth)?;
-                    self.whitespace();
-                    match self.next()? {
-                        b',' => self.whitespace(),
-                        b']' => return Ok(()),
-                        _ => return Err(GiveUp),
-                    }
-                }
+                self.elements(b']', |scanner| scanner.skip_value(depth))
             }
             b't' => self.literal(b"rue"),
             b'f' => self.literal(b"alse"),
@@ -312,23 +286,14 @@ impl<'de> Scanner<'de> {
                 self.at += 1;
                 let depth = deeper(depth)?;
                 let mut items = Vec::new();
-                self.whitespace();
-                if self.peek() == Some(b']') {
-                    self.at += 1;
-                    return Ok(Item::List(Items(items)));
-                }
-                loop {
-                    let item = self.item(row, depth)?;
+                self.elements(b']', |scanner| {
+                    let item = scanner.item(row, depth)?;
                     let left = row.list_budget.get().checked_sub(1).ok_or(GiveUp)?;
                     row.list_budget.set(left);
                     items.push(item);
-                    self.whitespace();
-                    match self.next()? {
-                        b',' => self.whitespace(),
-                        b']' => return Ok(Item::List(Items(items))),
-                        _ => return Err(GiveUp),
-                    }
-                }
+                    Ok(())
+                })?;
+                Ok(Item::List(Items(items)))
             }
             b'{' => {
                 self.skip_value(depth)?;
@@ -364,45 +329,64 @@ impl<'de> Scanner<'de> {
     fn object_of_attributes(&mut self, row: &mut Row<'_, 'de>) -> Scan<()> {
         self.whitespace();
         self.expect(b'{')?;
-        self.whitespace();
-        if self.peek() == Some(b'}') {
-            self.at += 1;
-            return Ok(());
-        }
-        loop {
-            self.expect(b'"')?;
-            let key = self.string()?;
-            self.whitespace();
-            self.expect(b':')?;
-            self.whitespace();
+        self.elements(b'}', |scanner| {
+            scanner.expect(b'"')?;
+            let key = scanner.string()?;
+            scanner.colon()?;
             match row.target_of(&key) {
                 Target {
                     field: None,
                     id: false,
-                } => self.skip_value(0)?,
+                } => scanner.skip_value(0),
                 Target {
                     field: Some(field),
                     id: false,
                 } => {
-                    let item = self.item(row, 0)?;
+                    let item = scanner.item(row, 0)?;
                     row.fill(field, item);
+                    Ok(())
                 }
                 Target {
                     field: None,
                     id: true,
-                } => row.id = self.id()?,
+                } => {
+                    row.id = scanner.id()?;
+                    Ok(())
+                }
                 Target {
                     field: Some(_),
                     id: true,
-                } => return Err(GiveUp),
+                } => Err(GiveUp),
             }
+        })
+    }
+
+    /// The elements of an array or the members of an object, after its opening bracket, up
+    /// to and with its closing one, `close`: `each` reads one element (from its first byte),
+    /// and the commas between them are checked.
+    fn elements(&mut self, close: u8, mut each: impl FnMut(&mut Self) -> Scan<()>) -> Scan<()> {
+        self.whitespace();
+        if self.peek() == Some(close) {
+            self.at += 1;
+            return Ok(());
+        }
+        loop {
+            each(self)?;
             self.whitespace();
             match self.next()? {
                 b',' => self.whitespace(),
-                b'}' => return Ok(()),
+                byte if byte == close => return Ok(()),
                 _ => return Err(GiveUp),
             }
         }
+    }
+
+    /// The `:` after a member's key, with the white space around it.
+    fn colon(&mut self) -> Scan<()> {
+        self.whitespace();
+        self.expect(b':')?;
+        self.whitespace();
+        Ok(())
     }
 }
 

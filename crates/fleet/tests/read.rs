@@ -3,7 +3,7 @@
 //! same ids as storing every machine read as a JSON object; bad records are reported at
 //! their true lines; compression and limits.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use cohort::{GroupSet, Timestamp};
 use cohort_fleet::{Format, OnError, Options, ReadError, Source};
@@ -197,6 +197,14 @@ fn read_err(bytes: &[u8], options: &Options) -> ReadError {
     cohort_fleet::read(os_group().plan(), source(bytes), options).unwrap_err()
 }
 
+/// The bad records of `bytes` in `format` (read with the default options), and how many.
+fn bad_records(bytes: &[u8], format: Format) -> (Vec<cohort_fleet::RecordError>, usize) {
+    match read_err(bytes, &options(format)) {
+        ReadError::BadRecords { errors, count, .. } => (errors, count),
+        other => panic!("bad records expected: {other}"),
+    }
+}
+
 #[test]
 fn every_bad_ndjson_record_is_reported_at_its_line() {
     let text = "{\"id\": \"a\", \"OS\": \"Linux\"}\n\n7\n{\"id\": \"b\",}\n{\"id\": \"c\", \"OS\": \"Linux\"}\n[\"x\"]\n";
@@ -246,11 +254,7 @@ fn bad_records_across_chunks_keep_their_true_lines() {
         }
     }
     assert!(text.len() > 6 << 20);
-    let ReadError::BadRecords { errors, count, .. } =
-        read_err(text.as_bytes(), &options(Format::Ndjson))
-    else {
-        panic!("bad records expected");
-    };
+    let (errors, count) = bad_records(text.as_bytes(), Format::Ndjson);
     assert_eq!(count, bad.len());
     assert_eq!(errors.iter().map(|e| e.line).collect::<Vec<_>>(), bad);
 }
@@ -258,9 +262,7 @@ fn bad_records_across_chunks_keep_their_true_lines() {
 #[test]
 fn csv_rows_of_the_wrong_width_or_not_utf8_are_located() {
     let text = b"id,OS\na,Linux\nb,Linux,extra\nc,Lin\xFFux\nd,Linux\n";
-    let ReadError::BadRecords { errors, count, .. } = read_err(text, &options(Format::Csv)) else {
-        panic!("bad records expected");
-    };
+    let (errors, count) = bad_records(text, Format::Csv);
     assert_eq!(count, 2);
     assert_eq!(
         errors[0].to_string(),
@@ -273,9 +275,7 @@ fn csv_rows_of_the_wrong_width_or_not_utf8_are_located() {
     // A character split over two cells: the row's bytes are text end to end, each cell's
     // are not (the row is checked once, and each cell's bounds against it).
     let text = b"OS,id\n\xC3,\xA9\nLinux,b\n";
-    let ReadError::BadRecords { errors, count, .. } = read_err(text, &options(Format::Csv)) else {
-        panic!("bad records expected");
-    };
+    let (errors, count) = bad_records(text, Format::Csv);
     assert_eq!(count, 1);
     assert_eq!(
         errors[0].to_string(),
@@ -448,12 +448,10 @@ fn csv_headers_that_cannot_be_read_stop_the_run() {
 
 #[test]
 fn crlf_and_cr_only_csv_rows_are_numbered_and_read() {
-    let ReadError::BadRecords { errors, .. } = read_err(
+    let (errors, _) = bad_records(
         b"id,OS\r\nok,Linux\r\nbad,Linux,x\r\n\"two\r\nlines\",Linux\r\nbad2\r\n",
-        &options(Format::Csv),
-    ) else {
-        panic!("bad records expected");
-    };
+        Format::Csv,
+    );
     assert_eq!(errors.iter().map(|e| e.line).collect::<Vec<_>>(), [3, 6]);
     let groups = os_group();
     let fleet = cohort_fleet::read(
@@ -498,11 +496,7 @@ fn a_file_that_stops_being_one_machine_per_line_is_read_whole_and_a_stream_is_re
         assert!(error.to_string().contains(&expected), "{name}: {error}");
     }
     // A truncated last line is still one bad record.
-    let ReadError::BadRecords { errors, .. } =
-        read_err(b"{\"id\":\"a\"}\n{\"id\":", &options(Format::Ndjson))
-    else {
-        panic!("bad records expected");
-    };
+    let (errors, _) = bad_records(b"{\"id\":\"a\"}\n{\"id\":", Format::Ndjson);
     assert_eq!(errors[0].line, 2);
 }
 
@@ -529,11 +523,7 @@ fn lists_past_the_element_limit_are_bad_records() {
         "{{\"id\": \"a\", \"OS\": [{}]}}\n{{\"id\": \"b\", \"OS\": \"Linux\"}}\n",
         long.join(",")
     );
-    let ReadError::BadRecords { errors, count, .. } =
-        read_err(text.as_bytes(), &options(Format::Ndjson))
-    else {
-        panic!("bad records expected");
-    };
+    let (errors, count) = bad_records(text.as_bytes(), Format::Ndjson);
     assert_eq!(count, 1);
     assert!(
         errors[0].message.contains("more than 100000 list elements"),
@@ -541,10 +531,7 @@ fn lists_past_the_element_limit_are_bad_records() {
         errors[0]
     );
     let csv = format!("id,OS\na,\"[{}]\"\n", long.join(",").replace('"', "\"\""));
-    let ReadError::BadRecords { errors, .. } = read_err(csv.as_bytes(), &options(Format::Csv))
-    else {
-        panic!("bad records expected");
-    };
+    let (errors, _) = bad_records(csv.as_bytes(), Format::Csv);
     assert!(
         errors[0].message.contains("more than 100000 list elements"),
         "{}",

@@ -309,16 +309,13 @@ impl Plan {
 
     /// Which prepared forms of a text the predicates on field `field` read.
     pub(crate) fn needs(&self, field: FieldIndex) -> crate::dictionary::Needs {
-        let on_field = || {
-            self.field_table
-                .get(field.index())
-                .into_iter()
-                .flat_map(|f| f.predicates.iter())
-                .map(|&p| &self.predicates[p as usize])
-        };
+        let field = self.field_table.get(field.index());
         crate::dictionary::Needs {
-            folded: on_field().any(|p| p.fold),
-            parsed: on_field().any(|p| p.matcher.reads_number_or_date()),
+            folded: field.is_some_and(|f| f.folds),
+            parsed: field
+                .into_iter()
+                .flat_map(|f| &f.predicates)
+                .any(|&p| self.predicates[p as usize].matcher.reads_number_or_date()),
         }
     }
 
